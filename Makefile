@@ -1,0 +1,25 @@
+# fanin — run `make help` for the targets.
+.DEFAULT_GOAL := help
+GO ?= go
+
+.PHONY: help test test-short bench lint
+
+help: ## Show the targets and what they do
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+test: ## What CI runs: install redis-server if missing, go vet, go test -race ./..., no leftover servers
+	@scripts/test
+
+test-short: ## Quick run: go test -short ./... (no race detector)
+	$(GO) test -short -count=1 ./...
+
+bench: ## Benchmarks of the main module and of the bench/ module (peers live there)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@if [ -f bench/go.mod ]; then cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...; fi
+
+lint: ## gofmt check and go vet, plus staticcheck when it installs from the module proxy
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if $(GO) run honnef.co/go/tools/cmd/staticcheck@latest -version >/dev/null 2>&1; then \
+		$(GO) run honnef.co/go/tools/cmd/staticcheck@latest ./...; \
+	else echo "staticcheck did not install from the module proxy; skipped"; fi
