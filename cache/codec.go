@@ -36,6 +36,8 @@ func Encode(codec Codec, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return nullBytes, nil
+	case []byte:
+		return x, nil
 	case int:
 		return strconv.AppendInt(nil, int64(x), 10), nil
 	case int8:

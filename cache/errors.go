@@ -20,6 +20,10 @@ var (
 	// network error). Check it with errors.Is; errors.Unwrap gives the cause.
 	ErrUnavailable = errors.New("cache: store unavailable")
 
+	// ErrWrongType is returned when an operation meets a key holding another
+	// kind of value (a list where a plain value is expected, and so on).
+	ErrWrongType = errors.New("cache: key holds a value of another type")
+
 	// ErrDecode is returned by Item.Decode when the stored bytes cannot be
 	// decoded into the destination.
 	ErrDecode = errors.New("cache: cannot decode value")

@@ -1,0 +1,159 @@
+package memorycache
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/fanin-dev/fanin/cache"
+)
+
+// entryOverhead is the bookkeeping, in bytes, added to the size estimate of
+// every key.
+const entryOverhead = 64
+
+// Config configures a Cache. The zero Config is valid: an unbounded cache
+// storing values by reference.
+type Config struct {
+	// MaxItems bounds the number of keys. When a write would exceed it, the
+	// least recently used key is evicted (a read counts as use). 0, the
+	// default, means unlimited; negative is invalid.
+	MaxItems int
+
+	// MaxMemorySize bounds the estimated size, in bytes, of everything
+	// stored. An entry's estimate is the length of its key, plus the encoded
+	// length of its value (of every field and value for hashes, every value
+	// for lists), plus 64 bytes of bookkeeping. Least recently used keys are
+	// evicted until the total is under the bound; a single entry larger than
+	// the bound is refused with ErrTooLarge. Estimating encodes every value
+	// written, so it costs as much as CloneValues. 0, the default, means
+	// unlimited; negative is invalid.
+	MaxMemorySize int64
+
+	// CloneValues stores values encoded by Codec and decodes them afresh on
+	// every read, so a caller mutating what it wrote or read never changes
+	// the cache. false, the default, stores references: fastest, but a
+	// mutated value is mutated in the cache too. Numbers and nil are always
+	// stored as themselves.
+	CloneValues bool
+
+	// Codec encodes values for CloneValues, size estimates, list values and
+	// the comparisons of ReplaceIfEqual and RemoveIfEqual. nil, the default,
+	// means cache.JSONCodec{}.
+	Codec cache.Codec
+
+	// Clock returns the current time; expirations are measured against it.
+	// nil, the default, means time.Now. Tests set it to move time by hand.
+	Clock func() time.Time
+}
+
+// Cache is an in-process cache.Client and cache.Hashes, safe for concurrent
+// use. Create it with New.
+type Cache struct {
+	maxItems int
+	maxSize  int64
+	clone    bool
+	codec    cache.Codec
+	clock    func() time.Time
+
+	mu    sync.Mutex
+	items map[string]*entry
+	lru   entry // sentinel of the recency ring: lru.next is the most recent
+	heap  expiryHeap
+	used  int64
+}
+
+var (
+	_ cache.Client = (*Cache)(nil)
+	_ cache.Hashes = (*Cache)(nil)
+)
+
+// New returns an empty Cache configured by cfg.
+func New(cfg Config) (*Cache, error) {
+	if cfg.MaxItems < 0 {
+		return nil, fmt.Errorf("%w: MaxItems is %d, want 0 (unlimited) or more", ErrInvalidConfig, cfg.MaxItems)
+	}
+	if cfg.MaxMemorySize < 0 {
+		return nil, fmt.Errorf("%w: MaxMemorySize is %d, want 0 (unlimited) or more bytes", ErrInvalidConfig, cfg.MaxMemorySize)
+	}
+	c := &Cache{
+		maxItems: cfg.MaxItems,
+		maxSize:  cfg.MaxMemorySize,
+		clone:    cfg.CloneValues,
+		codec:    cfg.Codec,
+		clock:    cfg.Clock,
+		items:    make(map[string]*entry),
+	}
+	if c.codec == nil {
+		c.codec = cache.JSONCodec{}
+	}
+	if c.clock == nil {
+		c.clock = time.Now
+	}
+	c.lru.next, c.lru.prev = &c.lru, &c.lru
+	return c, nil
+}
+
+// Len returns the number of live keys.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sweep(c.now())
+	return len(c.items)
+}
+
+// begin checks what every operation checks first: the context and the key.
+func begin(ctx context.Context, op, key string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memorycache: %s: %w", op, err)
+	}
+	if key == "" {
+		return fmt.Errorf("memorycache: %s: %w", op, cache.ErrEmptyKey)
+	}
+	return nil
+}
+
+// beginKeys is begin for operations on several keys.
+func beginKeys(ctx context.Context, op string, keys []string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memorycache: %s: %w", op, err)
+	}
+	for i, k := range keys {
+		if k == "" {
+			return fmt.Errorf("memorycache: %s: key %d of %d: %w", op, i, len(keys), cache.ErrEmptyKey)
+		}
+	}
+	return nil
+}
+
+// now returns the clock in Unix nanoseconds.
+func (c *Cache) now() int64 { return c.clock().UnixNano() }
+
+// deadline turns exp into an absolute expiry (0 = never), exp not expired.
+func deadline(exp cache.Expiration, now int64) int64 {
+	if exp.IsNone() {
+		return 0
+	}
+	return now + int64(exp.TTL())
+}
+
+// remaining turns an absolute expiry into what GetExpiration returns.
+func remaining(at, now int64) cache.Expiration {
+	if at == 0 {
+		return cache.Expiration{}
+	}
+	return cache.ExpiresIn(time.Duration(at - now))
+}
+
+// tooLarge reports an entry of size bytes that could never fit.
+func (c *Cache) tooLarge(op, key string, size int64) error {
+	if c.maxSize > 0 && size > c.maxSize {
+		return fmt.Errorf("memorycache: %s %q: %w (%d bytes, bound %d)", op, key, ErrTooLarge, size, c.maxSize)
+	}
+	return nil
+}
+
+func wrongType(op, key string, e *entry) error {
+	return fmt.Errorf("memorycache: %s %q: %w (it holds a %s)", op, key, ErrWrongType, e.kind)
+}
