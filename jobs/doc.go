@@ -1,0 +1,35 @@
+// Package jobs is the Asynq side of fanin: task types, the producer, the
+// worker runtime and the sweeper.
+//
+// A Producer submits a job: Submit for a known list of events, or Open,
+// Job.Add (as many calls as needed) and Job.Seal for a stream. Events travel
+// as Asynq tasks of type TypeEvents, several per task (ProducerConfig.
+// ChunkSize), enqueued with Asynq's public client API so asynqmon and the
+// Inspector see them.
+//
+// A Mux is the worker runtime, an asynq.Handler: register typed handlers
+// with Handle (JSON in, JSON out) or raw ones with HandleRaw, and serve it
+// for TypeEvents:
+//
+//	mux, _ := jobs.NewMux(redisClient, store, jobs.MuxConfig{})
+//	_ = jobs.Handle(mux, "zombies.sighting", func(ctx context.Context, s Sighting) (Analysis, error) {
+//		return analyse(jobs.JobID(ctx), jobs.EventID(ctx), s)
+//	})
+//	srv := asynq.NewServerFromRedisClient(redisClient, asynq.Config{})
+//	_ = srv.Run(mux)
+//
+// # Delivery
+//
+// Asynq delivers a task at least once: a task whose lease expires runs
+// again, possibly while the first run is still going. fanin makes the
+// recorded outcome exactly once: an event's first output wins, a retried
+// chunk skips the events that have an output, and the job's completion is
+// detected by exactly one atomic script call, which enqueues the job's
+// collect task (TypeCollect, task ID "collect:<job ID>"). A handler's side
+// effects outside fanin (an e-mail, a payment) may still happen twice and
+// must be idempotent on their own, for example keyed by JobID and EventID.
+//
+// A worker that crashes after completing a job but before enqueuing its
+// collect task loses nothing: the coordinator's Sweeper finds the job on
+// its next sweep.
+package jobs

@@ -1,0 +1,121 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/fanin-dev/fanin/internal/redistest"
+	"github.com/fanin-dev/fanin/jobs"
+	"github.com/fanin-dev/fanin/workoutput"
+)
+
+// exampleTB is a minimal testing.TB for the harness: examples have no
+// *testing.T.
+type exampleTB struct {
+	testing.TB // only the methods below are called
+	cleanups   []func()
+}
+
+func (tb *exampleTB) Helper()                           {}
+func (tb *exampleTB) Cleanup(f func())                  { tb.cleanups = append(tb.cleanups, f) }
+func (tb *exampleTB) Fatalf(format string, args ...any) { log.Fatalf(format, args...) }
+func (tb *exampleTB) cleanup() {
+	for i := len(tb.cleanups) - 1; i >= 0; i-- {
+		tb.cleanups[i]()
+	}
+}
+
+type sighting struct {
+	Place string `json:"place"`
+	Count int    `json:"count"`
+}
+
+type analysis struct {
+	Herd bool `json:"herd"`
+}
+
+// Submit a job of zombie sightings, process it with a worker pool, and read
+// the outputs once the job is complete.
+func Example() {
+	tb := &exampleTB{}
+	defer tb.cleanup()
+	// A dedicated server: Asynq's own keys cannot carry a test prefix.
+	client := redistest.StartServer(tb, redistest.ServerOptions{}).Client(tb)
+	ctx := context.Background()
+
+	store, err := workoutput.New(client, workoutput.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The worker side.
+	mux, err := jobs.NewMux(client, store, jobs.MuxConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = jobs.Handle(mux, "zombies.sighting", func(ctx context.Context, s sighting) (analysis, error) {
+		return analysis{Herd: s.Count >= 10}, nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := asynq.NewServerFromRedisClient(client, asynq.Config{
+		TaskCheckInterval: 50 * time.Millisecond,
+		LogLevel:          asynq.FatalLevel,
+	})
+	if err := srv.Start(mux); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Shutdown()
+
+	// The producer side.
+	p, err := jobs.NewProducer(client, store, jobs.ProducerConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	var events []jobs.Event
+	for id, s := range map[string]sighting{"mall": {"mall", 40}, "farm": {"farm", 2}, "bridge": {"bridge", 12}} {
+		e, err := jobs.JSONEvent(id, s)
+		if err != nil {
+			log.Fatal(err)
+		}
+		events = append(events, e)
+	}
+	jobID, err := p.Submit(ctx, workoutput.Spec{Kind: "zombies.sighting"}, events)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	for {
+		st, err := store.Status(ctx, jobID)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if st.State == workoutput.StateComplete {
+			fmt.Printf("%s: %d done, %d failed\n", st.State, st.Done, st.Failed)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, place := range []string{"bridge", "farm", "mall"} {
+		item, err := store.Output(ctx, jobID, place)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var a analysis
+		if err := item.Decode(&a); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s herd=%v\n", place, a.Herd)
+	}
+	// Output:
+	// complete: 3 done, 0 failed
+	// bridge herd=true
+	// farm herd=false
+	// mall herd=true
+}

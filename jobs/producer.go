@@ -1,0 +1,358 @@
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fanin-dev/fanin/workoutput"
+)
+
+// Task types fanin enqueues.
+const (
+	// TypeEvents is the Asynq task type of a chunk of events; a Mux
+	// handles it.
+	TypeEvents = "fanin:events"
+	// TypeCollect is the Asynq task type that hands a complete job to the
+	// coordinator; its payload is the job ID and its task ID is
+	// "collect:<job ID>", so a job has at most one collect task at a time.
+	TypeCollect = "fanin:collect"
+)
+
+// Defaults of ProducerConfig.
+const (
+	// DefaultQueue is Asynq's default queue, served by an asynq.Server
+	// without Config.Queues.
+	DefaultQueue = "default"
+	// DefaultChunkSize is the number of events per task, chosen by
+	// BenchmarkChunkSize (docs/bench-jobs.md).
+	DefaultChunkSize = 500
+	// DefaultMaxChunkBytes caps the payload of one task; a chunk ends
+	// early when the next event would exceed it.
+	DefaultMaxChunkBytes = 4 << 20
+	// DefaultConcurrency is the number of goroutines enqueuing chunks
+	// inside one Submit or Add call.
+	DefaultConcurrency = 8
+	// DefaultMaxRetry is how often a failing event is retried when the
+	// Spec says nothing.
+	DefaultMaxRetry = 3
+	// DefaultTimeout is how long one chunk task may run (Asynq's default).
+	DefaultTimeout = 30 * time.Minute
+)
+
+// ProducerConfig configures a Producer. Every zero field takes the default
+// documented on it; a ProducerConfig is never modified.
+type ProducerConfig struct {
+	// Queue is the Asynq queue of event chunks. Default DefaultQueue.
+	Queue string
+	// CollectQueue is the Asynq queue of collect tasks. Default Queue.
+	CollectQueue string
+	// ChunkSize is the maximum number of events per task. Default
+	// DefaultChunkSize (500).
+	ChunkSize int
+	// MaxChunkBytes caps the payload bytes of one task. Default
+	// DefaultMaxChunkBytes (4 MiB).
+	MaxChunkBytes int
+	// Concurrency is the number of goroutines that enqueue the chunks of
+	// one call. Default DefaultConcurrency (8).
+	Concurrency int
+	// MaxRetry applies to jobs whose Spec.MaxRetry is 0. Default
+	// DefaultMaxRetry (3).
+	MaxRetry int
+	// Timeout is the Asynq timeout of one chunk task. Default
+	// DefaultTimeout (30 min).
+	Timeout time.Duration
+}
+
+func (c ProducerConfig) withDefaults() (ProducerConfig, error) {
+	if c.ChunkSize < 0 || c.MaxChunkBytes < 0 || c.Concurrency < 0 || c.MaxRetry < 0 || c.Timeout < 0 {
+		return c, fmt.Errorf("%w: ProducerConfig has a negative ChunkSize, MaxChunkBytes, Concurrency, MaxRetry or Timeout (want >= 0, 0 means the default)", ErrInvalid)
+	}
+	if strings.TrimSpace(c.Queue) == "" {
+		c.Queue = DefaultQueue
+	}
+	if strings.TrimSpace(c.CollectQueue) == "" {
+		c.CollectQueue = c.Queue
+	}
+	c.ChunkSize = cmp.Or(c.ChunkSize, DefaultChunkSize)
+	c.MaxChunkBytes = cmp.Or(c.MaxChunkBytes, DefaultMaxChunkBytes)
+	c.Concurrency = cmp.Or(c.Concurrency, DefaultConcurrency)
+	c.MaxRetry = cmp.Or(c.MaxRetry, DefaultMaxRetry)
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
+	return c, nil
+}
+
+// Event is one unit of work of a job.
+type Event struct {
+	// ID identifies the event within its job. Empty means generate one
+	// (see workoutput.GeneratedID); given IDs must be unique within the
+	// job and may not start with "#".
+	ID string
+	// Payload is the event's input, handed to the handler as is (JSON for
+	// typed handlers).
+	Payload []byte
+}
+
+// JSONEvent returns an Event whose payload is v encoded as JSON.
+func JSONEvent(id string, v any) (Event, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return Event{}, fmt.Errorf("%w: encode event %q: %v", ErrInvalid, id, err)
+	}
+	return Event{ID: id, Payload: b}, nil
+}
+
+// handoff enqueues collect tasks: the hand-off of a complete job to the
+// coordinator.
+type handoff struct {
+	client *asynq.Client
+	queue  string
+}
+
+// collect enqueues the collect task of jobID. A collect task already queued
+// for the job (task ID conflict) counts as success.
+func (h handoff) collect(ctx context.Context, jobID string) error {
+	_, err := h.client.EnqueueContext(ctx, asynq.NewTask(TypeCollect, []byte(jobID)),
+		asynq.Queue(h.queue), asynq.TaskID("collect:"+jobID), asynq.MaxRetry(DefaultMaxRetry))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("jobs: enqueue collect task of job %s: %w", jobID, err)
+	}
+	return nil
+}
+
+// Producer submits jobs: it registers their events with the store and
+// enqueues them as Asynq tasks, several events per task, through Asynq's
+// public client API. It is safe for concurrent use.
+type Producer struct {
+	store   *workoutput.Store
+	client  *asynq.Client
+	handoff handoff
+	cfg     ProducerConfig
+}
+
+// NewProducer returns a Producer that enqueues through client (which it does
+// not close) and records jobs in store.
+func NewProducer(client redis.UniversalClient, store *workoutput.Store, cfg ProducerConfig) (*Producer, error) {
+	if client == nil || store == nil {
+		return nil, fmt.Errorf("%w: NewProducer needs a redis client and a store, got client %v, store %v", ErrInvalid, client != nil, store != nil)
+	}
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	ac := asynq.NewClientFromRedisClient(client)
+	return &Producer{store: store, client: ac, handoff: handoff{ac, c.CollectQueue}, cfg: c}, nil
+}
+
+// Submit creates a sealed job of events and enqueues them, and returns the
+// job ID. The job completes when every event has an output or a failure; a
+// job of 0 events completes at once. Bad input (an oversize event, a
+// duplicate or malformed event ID, too many events, an invalid Spec) is
+// rejected before anything is written.
+//
+// If enqueuing fails part way, Submit cancels the job and returns the error.
+func (p *Producer) Submit(ctx context.Context, spec workoutput.Spec, events []Event) (string, error) {
+	if spec.ID == "" {
+		spec.ID = workoutput.NewJobID()
+	}
+	given, generated, err := p.split(events)
+	if err != nil {
+		return "", err
+	}
+	spec = p.fill(spec)
+	ids := make([]string, len(given))
+	for i, e := range given {
+		ids[i] = e.ID
+	}
+	job, err := p.store.Open(ctx, spec, workoutput.Batch{IDs: ids, Generated: len(generated)}, true)
+	if err != nil {
+		return "", err
+	}
+	if job.Completed {
+		return job.ID, p.handoff.collect(ctx, job.ID)
+	}
+	if err := p.enqueue(ctx, job.ID, spec.Kind, spec.MaxRetry, given, generated, 0); err != nil {
+		_ = p.store.Cancel(context.WithoutCancel(ctx), job.ID)
+		return "", err
+	}
+	return job.ID, nil
+}
+
+// Open creates an unsealed job for a producer that does not know its events
+// up front: add them with Job.Add in as many calls as needed, then Job.Seal.
+func (p *Producer) Open(ctx context.Context, spec workoutput.Spec) (*Job, error) {
+	spec = p.fill(spec)
+	job, err := p.store.Open(ctx, spec, workoutput.Batch{}, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Job{p: p, id: job.ID, kind: spec.Kind, maxRetry: spec.MaxRetry}, nil
+}
+
+// Resume returns a handle on an existing unsealed job, to add events from
+// another process.
+func (p *Producer) Resume(ctx context.Context, jobID string) (*Job, error) {
+	st, err := p.store.Status(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	return &Job{p: p, id: jobID, kind: st.Kind, maxRetry: st.MaxRetry}, nil
+}
+
+// fill applies the producer's defaults to spec.
+func (p *Producer) fill(spec workoutput.Spec) workoutput.Spec {
+	spec.ChunkSize = p.cfg.ChunkSize
+	if spec.MaxRetry == 0 {
+		spec.MaxRetry = p.cfg.MaxRetry
+	}
+	return spec
+}
+
+// split checks event sizes and separates events with a given ID from those
+// whose ID is generated. It copies nothing when all events are of one sort.
+func (p *Producer) split(events []Event) (given, generated []Event, err error) {
+	n := 0
+	for _, e := range events {
+		if err := p.store.CheckEvent(e.ID, e.Payload); err != nil {
+			return nil, nil, err
+		}
+		if e.ID != "" {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return nil, events, nil
+	case len(events):
+		return events, nil, nil
+	}
+	given = make([]Event, 0, n)
+	generated = make([]Event, 0, len(events)-n)
+	for _, e := range events {
+		if e.ID != "" {
+			given = append(given, e)
+		} else {
+			generated = append(generated, e)
+		}
+	}
+	return given, generated, nil
+}
+
+// span is a run of events that travels as one task.
+type span struct {
+	events    []Event
+	generated bool
+	first     int64
+}
+
+// plan cuts events into spans of at most ChunkSize events and MaxChunkBytes
+// payload bytes.
+func (p *Producer) plan(spans []span, events []Event, generated bool, first int64) []span {
+	start, bytes := 0, 0
+	for i, e := range events {
+		size := len(e.Payload) + len(e.ID) + 8
+		if i > start && (i-start == p.cfg.ChunkSize || bytes+size > p.cfg.MaxChunkBytes) {
+			spans = append(spans, span{events[start:i], generated, first + int64(start)})
+			start, bytes = i, 0
+		}
+		bytes += size
+	}
+	if start < len(events) {
+		spans = append(spans, span{events[start:], generated, first + int64(start)})
+	}
+	return spans
+}
+
+// enqueue sends given and generated events as chunk tasks, Concurrency
+// chunks at a time, and returns the first error.
+func (p *Producer) enqueue(ctx context.Context, jobID, kind string, maxRetry int, given, generated []Event, first int64) error {
+	spans := p.plan(nil, given, false, 0)
+	spans = p.plan(spans, generated, true, first)
+	uid, err := uuid.Parse(jobID)
+	if err != nil {
+		return fmt.Errorf("%w: job ID %q: %v", ErrInvalid, jobID, err)
+	}
+	opts := []asynq.Option{asynq.Queue(p.cfg.Queue), asynq.MaxRetry(maxRetry), asynq.Timeout(p.cfg.Timeout)}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan span)
+	var wg sync.WaitGroup
+	for range min(p.cfg.Concurrency, len(spans)) {
+		wg.Go(func() {
+			var buf []byte
+			for s := range work {
+				buf = encodeChunk(buf[:0], uid, kind, s.generated, s.first, s.events)
+				if _, err := p.client.EnqueueContext(ctx, asynq.NewTask(TypeEvents, buf), opts...); err != nil {
+					cancel(fmt.Errorf("jobs: enqueue chunk of %d events of job %s: %w", len(s.events), jobID, err))
+				}
+			}
+		})
+	}
+send:
+	for _, s := range spans {
+		select {
+		case work <- s:
+		case <-ctx.Done():
+			break send
+		}
+	}
+	close(work)
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// Job is a handle on an unsealed job, for adding events in several calls.
+type Job struct {
+	p        *Producer
+	id       string
+	kind     string
+	maxRetry int
+}
+
+// ID returns the job ID.
+func (j *Job) ID() string { return j.id }
+
+// Add registers events with the job and enqueues them. The registration is
+// all or nothing: a duplicate event ID (across calls too), a sealed job or
+// too many events rejects the whole call. Events may be processed before
+// the job is sealed. If enqueuing fails part way, the events stay
+// registered but some never run: cancel the job.
+func (j *Job) Add(ctx context.Context, events ...Event) error {
+	given, generated, err := j.p.split(events)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(given))
+	for i, e := range given {
+		ids[i] = e.ID
+	}
+	first, err := j.p.store.Add(ctx, j.id, workoutput.Batch{IDs: ids, Generated: len(generated)})
+	if err != nil {
+		return err
+	}
+	return j.p.enqueue(ctx, j.id, j.kind, j.maxRetry, given, generated, first)
+}
+
+// Seal fixes the job's events: no Add succeeds afterwards, and the job
+// completes when all events added so far have an output or a failure (at
+// once if they already do, or if there are none). Call it after every Add
+// has returned. Sealing twice does nothing.
+func (j *Job) Seal(ctx context.Context) error {
+	completed, err := j.p.store.Seal(ctx, j.id)
+	if err != nil {
+		return err
+	}
+	if completed {
+		return j.p.handoff.collect(ctx, j.id)
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package jobs
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/fanin-dev/fanin/workoutput"
+)
+
+// TestSweeperRecoversLostHandOff simulates a worker that crashed between
+// completing a job and enqueuing its collect task: the sweep enqueues it.
+func TestSweeperRecoversLostHandOff(t *testing.T) {
+	t.Parallel()
+	modes(t, func(t *testing.T, env testEnv) {
+		ctx := context.Background()
+		job, err := env.store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{Generated: 2}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		overdue, err := env.store.Open(ctx, workoutput.Spec{Kind: "k", Deadline: time.Millisecond}, workoutput.Batch{Generated: 1}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The "crashed worker": writes the last outputs, never enqueues.
+		res, err := env.store.Write(ctx, job.ID, []workoutput.Output{{EventID: "#0", Value: []byte("1")}, {EventID: "#1", Value: []byte("2")}}, nil)
+		if err != nil || !res.Completed {
+			t.Fatalf("Write = %+v, %v", res, err)
+		}
+		if ids := collectTasks(t, env.client); len(ids) != 0 {
+			t.Fatalf("collect tasks before sweep = %v", ids)
+		}
+		sw, err := NewSweeper(env.client, env.store, collectQueue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // a second sweep finds the task queued: still one task
+			got, err := sw.Sweep(ctx, time.Now().Add(time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Complete, []string{job.ID}) || !slices.Equal(got.Overdue, []string{overdue.ID}) {
+				t.Fatalf("Sweep = %+v, want complete %s, overdue %s", got, job.ID, overdue.ID)
+			}
+			if ids := collectTasks(t, env.client); !slices.Equal(ids, []string{job.ID}) {
+				t.Fatalf("collect tasks after sweep = %v, want [%s]", ids, job.ID)
+			}
+		}
+	})
+}
+
+// TestCancelledJobIsSkipped cancels a job before any worker runs: its
+// events are never handled and it never completes.
+func TestCancelledJobIsSkipped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := newEnv(t, false, workoutput.Config{})
+	p := newProducer(t, env.client, env.store, ProducerConfig{ChunkSize: 2})
+	id, err := p.Submit(ctx, workoutput.Spec{Kind: "echo"}, []Event{{Payload: []byte("1")}, {Payload: []byte("2")}, {Payload: []byte("3")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.store.Cancel(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	mux, err := NewMux(env.client, env.store, MuxConfig{CollectQueue: collectQueue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := HandleRaw(mux, "echo", func(_ context.Context, b []byte) ([]byte, error) { calls.Add(1); return b, nil }); err != nil {
+		t.Fatal(err)
+	}
+	startPool(t, env.client, 2, mux)
+	insp := asynq.NewInspectorFromRedisClient(env.client)
+	for i := 0; ; i++ {
+		q, err := insp.GetQueueInfo(testQueue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Size == 0 {
+			break
+		}
+		if i == 1200 {
+			t.Fatalf("queue never drained: %+v", q)
+		}
+		waitABit()
+	}
+	st, err := env.store.Status(ctx, id)
+	if err != nil || st.State != workoutput.StateCancelled || st.Done != 0 || calls.Load() != 0 {
+		t.Fatalf("status = %+v, %v, %d handler calls; want cancelled, nothing done", st, err, calls.Load())
+	}
+	if ids := collectTasks(t, env.client); len(ids) != 0 {
+		t.Fatalf("collect tasks = %v, want none", ids)
+	}
+}

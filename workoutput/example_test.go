@@ -1,0 +1,83 @@
+package workoutput_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"testing"
+
+	"github.com/fanin-dev/fanin/internal/redistest"
+	"github.com/fanin-dev/fanin/workoutput"
+)
+
+// exampleRedis borrows the test harness's Redis for an example: examples
+// have no *testing.T, so a minimal testing.TB collects the cleanups.
+func exampleRedis() (*redistest.Redis, func()) {
+	tb := &exampleTB{}
+	return redistest.New(tb), tb.cleanup
+}
+
+type exampleTB struct {
+	testing.TB // only the methods below are called
+	cleanups   []func()
+}
+
+func (tb *exampleTB) Helper()                           {}
+func (tb *exampleTB) Cleanup(f func())                  { tb.cleanups = append(tb.cleanups, f) }
+func (tb *exampleTB) Fatalf(format string, args ...any) { log.Fatalf(format, args...) }
+func (tb *exampleTB) cleanup() {
+	for i := len(tb.cleanups) - 1; i >= 0; i-- {
+		tb.cleanups[i]()
+	}
+}
+
+// A job of three events: outputs are written (one twice, as a redelivered
+// event would), the job is sealed, and the last write completes it.
+func Example() {
+	r, done := exampleRedis()
+	defer done()
+	ctx := context.Background()
+	store, err := workoutput.New(r.Client, workoutput.Config{Namespace: r.Prefix})
+	if err != nil {
+		log.Fatal(err)
+	}
+	job, err := store.Open(ctx, workoutput.Spec{Kind: "zombies.sighting"}, workoutput.Batch{IDs: []string{"s1", "s2", "s3"}}, false)
+	if err != nil {
+		log.Fatal(err)
+	}
+	write := func(id, out string) {
+		res, err := store.Write(ctx, job.ID, []workoutput.Output{{EventID: id, Value: []byte(out)}}, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("write %s: completed=%v\n", id, res.Completed)
+	}
+	write("s1", `"herd north"`)
+	write("s1", `"herd north"`) // redelivered: changes nothing
+	write("s2", `"herd east"`)
+	completed, err := store.Seal(ctx, job.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("seal: completed =", completed)
+	for id, err := range store.Missing(ctx, job.ID) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("waiting for", id)
+	}
+	write("s3", `"no zombies"`)
+	st, err := store.Status(ctx, job.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s: %d of %d done\n", st.State, st.Done, st.Total)
+	// Output:
+	// write s1: completed=false
+	// write s1: completed=false
+	// write s2: completed=false
+	// seal: completed = false
+	// waiting for s3
+	// write s3: completed=true
+	// complete: 3 of 3 done
+}

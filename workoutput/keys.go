@@ -1,0 +1,49 @@
+package workoutput
+
+import "github.com/fanin-dev/fanin/locks"
+
+// Every Redis key name workoutput uses is built in this file.
+//
+// The keys of one job share the hash tag {<jobID>}, so on a Redis Cluster
+// they live in one slot and a Lua script can touch them together. The job
+// index is global and lives in its own slot; no script touches it together
+// with a job's keys.
+//
+// The coordinator locks the resource "job:{<jobID>}" with a locks.Provider
+// whose KeyPrefix is the namespace, so the lock key, its token counter and
+// the fence key (locks.FenceKey) carry the job's hash tag too: the commit
+// script checks the fencing token in the job's own slot.
+
+// jobKeys are the Redis keys of one job.
+type jobKeys struct {
+	meta     string // hash: kind, name, state, sealed, total, n, seq, times, ...
+	outputs  string // hash: event ID -> encoded output
+	failures string // hash: event ID -> encoded Failure
+	events   string // set: caller-given event IDs (generated IDs are implied by seq)
+	result   string // string: the committed result of the coordinator
+	fence    string // string: the highest fencing token accepted (locks.FenceKey)
+}
+
+// keysOf returns the keys of job id under namespace ns.
+func keysOf(ns, id string) jobKeys {
+	base := ns + "job:{" + id + "}:"
+	return jobKeys{
+		meta:     base + "meta",
+		outputs:  base + "outputs",
+		failures: base + "failures",
+		events:   base + "events",
+		result:   base + "result",
+		fence:    locks.FenceKey(ns, lockResource(id)),
+	}
+}
+
+// lockResource is the locks resource of job id: it holds the job's hash tag,
+// so every key locks derives from it lives in the job's slot.
+func lockResource(id string) string { return "job:{" + id + "}" }
+
+// indexKey is the sorted set of known jobs, scored by deadline (Unix ms).
+func indexKey(ns string) string { return ns + "jobs" }
+
+// notifyChannel is the pub/sub channel on which a job's completion is
+// announced (message: the job ID), so an idle coordinator starts at once.
+func notifyChannel(ns string) string { return ns + "completed" }

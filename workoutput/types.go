@@ -1,0 +1,236 @@
+package workoutput
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// State is the state of a job. See the package documentation for the state
+// machine.
+type State string
+
+// The states of a job.
+const (
+	// StateOpen: events are being added or processed.
+	StateOpen State = "open"
+	// StateComplete: sealed, and every event has an output or a failure;
+	// waiting for the coordinator.
+	StateComplete State = "complete"
+	// StateCollecting: the coordinator is gathering the outputs.
+	StateCollecting State = "collecting"
+	// StateDone: collected, every event succeeded.
+	StateDone State = "done"
+	// StatePartial: collected with some failed events (policy Continue).
+	StatePartial State = "partial"
+	// StateFailed: the job failed (failed events under policy Fail, or the
+	// deadline passed).
+	StateFailed State = "failed"
+	// StateCancelled: cancelled by a user; workers skip its events.
+	StateCancelled State = "cancelled"
+)
+
+// Terminal reports whether s is a final state (done, partial, failed,
+// cancelled).
+func (s State) Terminal() bool {
+	switch s {
+	case StateDone, StatePartial, StateFailed, StateCancelled:
+		return true
+	}
+	return false
+}
+
+// FailurePolicy says what the coordinator does with a job that has failed
+// events.
+type FailurePolicy string
+
+// The failure policies.
+const (
+	// PolicyFail fails the whole job when any event failed (the default).
+	PolicyFail FailurePolicy = "fail"
+	// PolicyContinue reduces the outputs there are and finishes the job
+	// as partial.
+	PolicyContinue FailurePolicy = "continue"
+)
+
+// Spec describes a job to open.
+type Spec struct {
+	// ID is the job ID, a UUID in its canonical 36-character form. Empty
+	// means generate one.
+	ID string
+	// Kind names the handler of the job's events. Required.
+	Kind string
+	// Name is a free label for humans. Optional.
+	Name string
+	// Deadline is how long the job may take from its creation. Default
+	// Config.DefaultDeadline.
+	Deadline time.Duration
+	// Retention is how long the job's data is kept once finished. Default
+	// Config.DefaultRetention; NoRetention deletes every key of the job as
+	// soon as its result is committed.
+	Retention time.Duration
+	// ChunkSize records how many events travel per task. Informational.
+	ChunkSize int
+	// MaxRetry is how often a failing event is retried; recorded in meta,
+	// applied by the producer to the job's tasks. 0 means the producer's
+	// default (jobs.ProducerConfig.MaxRetry).
+	MaxRetry int
+	// FailurePolicy is applied by the coordinator. Default PolicyFail.
+	FailurePolicy FailurePolicy
+}
+
+// NoRetention is the Spec.Retention of a job whose keys are all deleted as
+// soon as the coordinator has committed it (its result is then only in the
+// coordinator's sinks). Status.Retention reports it as 0.
+const NoRetention time.Duration = -1
+
+// Batch is a set of events to register with a job.
+type Batch struct {
+	// IDs are caller-given event IDs, unique within the job.
+	IDs []string
+	// Generated is the number of events whose IDs the store generates
+	// (GeneratedID of consecutive sequence numbers).
+	Generated int
+}
+
+// Len is the number of events of b.
+func (b Batch) Len() int { return len(b.IDs) + b.Generated }
+
+// Job is the result of opening a job.
+type Job struct {
+	// ID is the job ID.
+	ID string
+	// Created is the creation time.
+	Created time.Time
+	// Deadline is the time by which the job should be complete.
+	Deadline time.Time
+	// Completed reports that the job was created complete (sealed with 0
+	// events): the caller hands it to the coordinator.
+	Completed bool
+}
+
+// Output is the output of one event.
+type Output struct {
+	// EventID identifies the event.
+	EventID string
+	// Value is the encoded output (JSON for typed handlers).
+	Value []byte
+}
+
+// Failure records why an event failed for good.
+type Failure struct {
+	// EventID identifies the event.
+	EventID string `json:"-"`
+	// Reason is the error text.
+	Reason string `json:"reason"`
+	// Attempts is how often the event was tried.
+	Attempts int `json:"attempts"`
+	// Time is when the failure was recorded.
+	Time time.Time `json:"at"`
+}
+
+// WriteResult is the outcome of Store.Write.
+type WriteResult struct {
+	// Completed reports that this write completed the job: exactly one
+	// write (or seal) of a job reports it; the caller then hands the job to
+	// the coordinator.
+	Completed bool
+	// Skipped reports that the job is neither open nor complete (cancelled
+	// or already collected) and nothing was written.
+	Skipped bool
+}
+
+// Status is a snapshot of a job.
+type Status struct {
+	// ID is the job ID.
+	ID string
+	// Kind and Name are those of the Spec.
+	Kind, Name string
+	// State is the job's state.
+	State State
+	// Sealed reports whether the job is sealed (its total is final).
+	Sealed bool
+	// Total is the number of events added so far (final once sealed).
+	Total int64
+	// Done is the number of events with an output.
+	Done int64
+	// Failed is the number of events recorded as failed.
+	Failed int64
+	// Pending is Total - Done - Failed.
+	Pending int64
+	// Created, Deadline and Completed (zero until complete) are times of
+	// the job.
+	Created, Deadline, Completed time.Time
+	// Retention is how long the job's data is kept once finished.
+	Retention time.Duration
+	// ChunkSize, MaxRetry and FailurePolicy are those of the Spec.
+	ChunkSize, MaxRetry int
+	// FailurePolicy is applied by the coordinator.
+	FailurePolicy FailurePolicy
+	// Token is the fencing token of the coordinator's last claim (0 before
+	// any).
+	Token int64
+	// Finished is when the coordinator committed the job (zero before).
+	Finished time.Time
+	// Error says why a failed job failed (failed events under policy fail,
+	// or a reducer error), as recorded by the coordinator.
+	Error string
+}
+
+// SweepResult lists the jobs a sweep found.
+type SweepResult struct {
+	// Complete are jobs complete but not yet collected: the coordinator
+	// should collect them (their collect task may have been lost).
+	Complete []string
+	// Overdue are open jobs past their deadline.
+	Overdue []string
+	// Collecting are jobs a coordinator has claimed and not committed: the
+	// coordinator takes over those whose lock has expired (its holder
+	// crashed).
+	Collecting []string
+	// Removed is how many index entries were dropped (jobs expired or in a
+	// terminal state).
+	Removed int
+}
+
+// generatedPrefix starts every generated event ID; caller-given IDs may not
+// start with it.
+const generatedPrefix = "#"
+
+// maxEventIDLen caps the length of a caller-given event ID.
+const maxEventIDLen = 512
+
+// GeneratedID returns the event ID generated for sequence number seq: "#"
+// followed by seq in base 36, short to keep Redis memory low.
+func GeneratedID(seq int64) string {
+	return generatedPrefix + strconv.FormatInt(seq, 36)
+}
+
+// NewJobID returns a new random job ID.
+func NewJobID() string { return uuid.NewString() }
+
+// ValidateJobID returns an error wrapping ErrInvalid unless id is a UUID in
+// canonical form.
+func ValidateJobID(id string) error {
+	u, err := uuid.Parse(id)
+	if err != nil || u.String() != id {
+		return fmt.Errorf("%w: job ID %q is not a UUID (want the canonical lower-case 36-character form, like %q)",
+			ErrInvalid, id, "8f14e45f-ceea-467f-a0e6-5f1b5c8e6a3d")
+	}
+	return nil
+}
+
+// validateEventID checks a caller-given event ID.
+func validateEventID(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: event ID is empty (want a non-empty ID, or leave IDs out to have them generated)", ErrInvalid)
+	case len(id) > maxEventIDLen:
+		return fmt.Errorf("%w: event ID %.20q... is %d bytes (want at most %d)", ErrInvalid, id, len(id), maxEventIDLen)
+	case id[0] == generatedPrefix[0]:
+		return fmt.Errorf("%w: event ID %q starts with %q, which is reserved for generated IDs", ErrInvalid, id, generatedPrefix)
+	}
+	return nil
+}
