@@ -1,0 +1,263 @@
+package locks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Provider hands out distributed locks with fencing tokens. It is safe for
+// concurrent use; create one per process and Close it when done.
+type Provider struct {
+	s     settings
+	b     backend
+	disp  *dispatcher
+	id    string
+	redis bool
+}
+
+// New returns a Provider configured by cfg, or an error wrapping ErrInvalid
+// that names what is wrong with cfg.
+func New(cfg Config) (*Provider, error) {
+	s, err := cfg.settings()
+	if err != nil {
+		return nil, err
+	}
+	id, err := randomID()
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{s: s, id: id}
+	if cfg.Redis != nil {
+		p.redis = true
+		p.b = newRedisBackend(cfg.Redis, s, id)
+		p.disp = newDispatcher(cfg.Redis, s.keys.releasedChannel(), id)
+	} else {
+		p.b = &cacheBackend{c: cfg.Cache, tokenTTL: s.tokenTTL}
+		p.disp = newDispatcher(nil, "", id)
+	}
+	return p, nil
+}
+
+// randomID returns 16 random bytes in hex: a Provider id or a lock owner.
+func randomID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("locks: random id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// Close stops the Provider's pub/sub subscription. Locks already held stay
+// usable (renew, release); new Acquire and TryAcquire calls return
+// ErrClosed. Calling Close again does nothing.
+func (p *Provider) Close() error {
+	return p.disp.close()
+}
+
+// TryAcquire makes exactly one attempt to acquire resource. It returns an
+// error wrapping ErrNotObtained when someone else holds it. opts.Timeout is
+// ignored.
+func (p *Provider) TryAcquire(ctx context.Context, resource string, opts *AcquireOptions) (*Lock, error) {
+	ttl, _, err := p.s.resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.check(resource); err != nil {
+		return nil, err
+	}
+	l, _, err := p.attempt(ctx, resource, ttl, false)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		return nil, fmt.Errorf("%w: resource %q is held by another owner", ErrNotObtained, resource)
+	}
+	return l, nil
+}
+
+// Acquire waits until it holds resource, ctx ends (it returns ctx's error,
+// wrapped), or the acquire timeout passes (an error wrapping ErrNotObtained
+// that names the resource). With nil opts it uses Config.DefaultTTL and
+// Config.AcquireTimeout; a Timeout of 0 makes exactly one attempt.
+//
+// While it waits it is woken by the release of the lock, and otherwise
+// retries after the holder's remaining TTL clamped to [MinPoll, MaxPoll].
+func (p *Provider) Acquire(ctx context.Context, resource string, opts *AcquireOptions) (*Lock, error) {
+	ttl, timeout, err := p.s.resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.check(resource); err != nil {
+		return nil, err
+	}
+	if timeout == 0 {
+		return p.TryAcquire(ctx, resource, &AcquireOptions{TTL: ttl})
+	}
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	return p.acquireUntil(ctx, resource, ttl, deadline, timeout)
+}
+
+// acquireUntil is Acquire with an absolute deadline (zero: none).
+func (p *Provider) acquireUntil(ctx context.Context, resource string, ttl time.Duration, deadline time.Time, timeout time.Duration) (*Lock, error) {
+	// First attempt before registering as a waiter: a free lock costs one
+	// round trip and no bookkeeping. On failure the loop below registers,
+	// then attempts again, so a release in between is not missed.
+	if l, _, err := p.attempt(ctx, resource, ttl, false); l != nil || err != nil {
+		return l, err
+	}
+	w, err := p.disp.add(resource)
+	if err != nil {
+		return nil, err
+	}
+	used := false
+	defer func() { p.disp.remove(w, used) }()
+
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		// Waiters registered before the subscription was confirmed retry at
+		// once after subscribing: a release between their attempt and the
+		// subscription would otherwise be missed.
+		subscribed := p.disp.subscribed()
+		l, remain, err := p.attempt(ctx, resource, ttl, true)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			used = true
+			return l, nil
+		}
+		if !subscribed {
+			if err := p.disp.subscribe(ctx); err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return nil, fmt.Errorf("locks: acquire %q: %w", resource, ctxErr)
+				}
+				// Without the subscription, waiting falls back to polling.
+			} else if p.redis {
+				continue
+			}
+		}
+		wait := min(max(remain, MinPoll), MaxPoll)
+		if remain < 0 { // no TTL, or unknown
+			wait = MaxPoll
+		}
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return nil, fmt.Errorf("%w: resource %q still held after waiting %v", ErrNotObtained, resource, timeout)
+			}
+			wait = min(wait, left)
+		}
+		if timer == nil {
+			timer = time.NewTimer(wait)
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("locks: acquire %q: %w", resource, ctx.Err())
+		case <-w.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// attempt makes one acquisition attempt. It returns the lock, or nil and the
+// holder's remaining TTL (negative when unknown). waiting says the caller
+// waits for a release after a failure, so the release must be published.
+func (p *Provider) attempt(ctx context.Context, resource string, ttl time.Duration, waiting bool) (*Lock, time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, fmt.Errorf("locks: acquire %q: %w", resource, err)
+	}
+	owner, err := randomID()
+	if err != nil {
+		return nil, 0, err
+	}
+	start := time.Now()
+	rk := p.s.keys.of(resource)
+	a, err := p.b.acquire(ctx, rk, owner, ttl, waiting)
+	if err != nil {
+		return nil, 0, fmt.Errorf("locks: acquire %q: %w", resource, err)
+	}
+	if !a.ok {
+		return nil, a.remain, nil
+	}
+	return newLock(p, rk, owner, a.value, a.token, ttl, start), 0, nil
+}
+
+// check validates a resource and refuses calls after Close.
+func (p *Provider) check(resource string) error {
+	if err := checkResource(resource); err != nil {
+		return err
+	}
+	if p.disp.isClosed() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// IsLocked reports whether someone holds resource.
+func (p *Provider) IsLocked(ctx context.Context, resource string) (bool, error) {
+	if err := checkResource(resource); err != nil {
+		return false, err
+	}
+	ok, err := p.b.exists(ctx, p.s.keys.lock(resource))
+	if err != nil {
+		return false, fmt.Errorf("locks: is locked %q: %w", resource, err)
+	}
+	return ok, nil
+}
+
+// AcquireAll acquires every resource of resources, all or nothing. It takes
+// them in sorted order (duplicates removed), so two callers asking for
+// overlapping sets cannot deadlock; the timeout of opts bounds the whole
+// call. When one cannot be obtained, the ones already taken are released and
+// the error is that of the failed resource.
+func (p *Provider) AcquireAll(ctx context.Context, resources []string, opts *AcquireOptions) (*Group, error) {
+	if len(resources) == 0 {
+		return nil, fmt.Errorf("%w: AcquireAll needs at least one resource", ErrInvalid)
+	}
+	ttl, timeout, err := p.s.resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	sorted := slices.Clone(resources)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	for _, r := range sorted {
+		if err := p.check(r); err != nil {
+			return nil, err
+		}
+	}
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	g := &Group{}
+	for _, r := range sorted {
+		var l *Lock
+		switch {
+		case timeout == 0:
+			l, err = p.TryAcquire(ctx, r, &AcquireOptions{TTL: ttl})
+		default:
+			l, err = p.acquireUntil(ctx, r, ttl, deadline, timeout)
+		}
+		if err != nil {
+			_ = g.Release(context.WithoutCancel(ctx))
+			return nil, err
+		}
+		g.locks = append(g.locks, l)
+	}
+	return g, nil
+}
