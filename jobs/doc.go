@@ -1,5 +1,5 @@
 // Package jobs is the Asynq side of fanin: task types, the producer, the
-// worker runtime and the sweeper.
+// worker runtime, the sweeper and the coordinator.
 //
 // A Producer submits a job: Submit for a known list of events, or Open,
 // Job.Add (as many calls as needed) and Job.Seal for a stream. Events travel
@@ -32,4 +32,29 @@
 // A worker that crashes after completing a job but before enqueuing its
 // collect task loses nothing: the coordinator's Sweeper finds the job on
 // its next sweep.
+//
+// # Coordinator
+//
+// A Coordinator turns a job's outputs into one result, committed exactly
+// once however many coordinators run. Register a Reducer per kind (a
+// one-method interface, ReducerFunc, or the built-ins JSONLines, Count and
+// Fold) and run the daemon:
+//
+//	c, _ := jobs.NewCoordinator(redisClient, store, jobs.CoordinatorConfig{})
+//	_ = c.Handle("zombies.sighting", jobs.Fold(newTally, addSighting, nil))
+//	_ = c.Run(ctx)
+//
+// Per job it takes the job's lock (locks, renewed by a watchdog) and its
+// fencing token, claims the job (complete → collecting; writes stop),
+// streams the outputs into the reducer page by page (Input.Outputs,
+// Outputs[T]), and commits the result with one Lua call that checks the
+// token, moves the job to done, partial or failed and applies its retention.
+// A coordinator that lost its lock is rejected (locks.ErrFenced). A job past
+// its deadline is collected with what it has; its failure policy makes it
+// partial or failed. Replay reduces a collected job again while its outputs
+// are retained.
+//
+// The worker that completes a job announces it on a pub/sub channel, so an
+// idle coordinator starts at once; the collect task (TypeCollect) and the
+// coordinator's sweep are the durable fallbacks.
 package jobs

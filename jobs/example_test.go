@@ -119,3 +119,63 @@ func Example() {
 	// farm herd=false
 	// mall herd=true
 }
+
+// Collect a complete job with a typed fold: the coordinator locks the job,
+// streams its outputs into the reducer and commits the result once.
+func ExampleCoordinator() {
+	tb := &exampleTB{}
+	defer tb.cleanup()
+	client := redistest.StartServer(tb, redistest.ServerOptions{}).Client(tb)
+	ctx := context.Background()
+	store, err := workoutput.New(client, workoutput.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// A job of three sightings whose outputs the workers have written.
+	job, err := store.Open(ctx, workoutput.Spec{Kind: "zombies.sighting"}, workoutput.Batch{IDs: []string{"mall", "farm", "bridge"}}, true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = store.Write(ctx, job.ID, []workoutput.Output{
+		{EventID: "mall", Value: []byte(`{"herd":true}`)},
+		{EventID: "farm", Value: []byte(`{"herd":false}`)},
+		{EventID: "bridge", Value: []byte(`{"herd":true}`)},
+	}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	c, err := jobs.NewCoordinator(client, store, jobs.CoordinatorConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	herds := jobs.Fold(
+		func(jobs.JobInfo) int { return 0 },
+		func(n int, _ string, a analysis) (int, error) {
+			if a.Herd {
+				n++
+			}
+			return n, nil
+		},
+		func(n int) ([]byte, error) { return fmt.Appendf(nil, "%d herds", n), nil },
+	)
+	if err := c.Handle("zombies.sighting", herds); err != nil {
+		log.Fatal(err)
+	}
+	// Run(ctx) is the daemon; Collect handles one job.
+	out, err := c.Collect(ctx, job.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s: %s\n", out.State, out.Result)
+	res, err := store.Result(ctx, job.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("stored: %s\n", res)
+	// Output:
+	// done: 2 herds
+	// stored: 2 herds
+}

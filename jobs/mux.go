@@ -23,7 +23,7 @@ type RawHandler func(ctx context.Context, payload []byte) ([]byte, error)
 // on it; a MuxConfig is never modified.
 type MuxConfig struct {
 	// CollectQueue is the Asynq queue of collect tasks. Default
-	// DefaultQueue.
+	// DefaultCollectQueue.
 	CollectQueue string
 	// OnComplete, when set, is called once per job, right after the write
 	// that completed it and the enqueue of its collect task (err is that
@@ -63,11 +63,11 @@ func NewMux(client redis.UniversalClient, store *workoutput.Store, cfg MuxConfig
 		return nil, fmt.Errorf("%w: NewMux needs a redis client and a store, got client %v, store %v", ErrInvalid, client != nil, store != nil)
 	}
 	if strings.TrimSpace(cfg.CollectQueue) == "" {
-		cfg.CollectQueue = DefaultQueue
+		cfg.CollectQueue = DefaultCollectQueue
 	}
 	return &Mux{
 		store:    store,
-		handoff:  handoff{asynq.NewClientFromRedisClient(client), cfg.CollectQueue},
+		handoff:  handoff{asynq.NewClientFromRedisClient(client), cfg.CollectQueue, store},
 		cfg:      cfg,
 		handlers: map[string]RawHandler{},
 	}, nil

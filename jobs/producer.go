@@ -31,8 +31,12 @@ const (
 // Defaults of ProducerConfig.
 const (
 	// DefaultQueue is Asynq's default queue, served by an asynq.Server
-	// without Config.Queues.
+	// without Config.Queues: the default queue of event chunks.
 	DefaultQueue = "default"
+	// DefaultCollectQueue is the default queue of collect tasks, served by
+	// the coordinator only: a worker pool serving it would take collect
+	// tasks it cannot handle.
+	DefaultCollectQueue = "fanin-collect"
 	// DefaultChunkSize is the number of events per task, chosen by
 	// BenchmarkChunkSize (docs/bench-jobs.md).
 	DefaultChunkSize = 500
@@ -54,7 +58,8 @@ const (
 type ProducerConfig struct {
 	// Queue is the Asynq queue of event chunks. Default DefaultQueue.
 	Queue string
-	// CollectQueue is the Asynq queue of collect tasks. Default Queue.
+	// CollectQueue is the Asynq queue of collect tasks. Default
+	// DefaultCollectQueue.
 	CollectQueue string
 	// ChunkSize is the maximum number of events per task. Default
 	// DefaultChunkSize (500).
@@ -81,7 +86,7 @@ func (c ProducerConfig) withDefaults() (ProducerConfig, error) {
 		c.Queue = DefaultQueue
 	}
 	if strings.TrimSpace(c.CollectQueue) == "" {
-		c.CollectQueue = c.Queue
+		c.CollectQueue = DefaultCollectQueue
 	}
 	c.ChunkSize = cmp.Or(c.ChunkSize, DefaultChunkSize)
 	c.MaxChunkBytes = cmp.Or(c.MaxChunkBytes, DefaultMaxChunkBytes)
@@ -116,11 +121,19 @@ func JSONEvent(id string, v any) (Event, error) {
 type handoff struct {
 	client *asynq.Client
 	queue  string
+	// notify, when set, announces the completion first (pub/sub), so an
+	// idle coordinator starts at once instead of waiting for Asynq to
+	// poll the collect queue.
+	notify *workoutput.Store
 }
 
-// collect enqueues the collect task of jobID. A collect task already queued
-// for the job (task ID conflict) counts as success.
+// collect announces the completion of jobID (best effort) and enqueues its
+// collect task, the durable hand-off. A collect task already queued for the
+// job (task ID conflict) counts as success.
 func (h handoff) collect(ctx context.Context, jobID string) error {
+	if h.notify != nil {
+		_ = h.notify.Notify(ctx, jobID) // lost announcements are covered by the task
+	}
 	_, err := h.client.EnqueueContext(ctx, asynq.NewTask(TypeCollect, []byte(jobID)),
 		asynq.Queue(h.queue), asynq.TaskID("collect:"+jobID), asynq.MaxRetry(DefaultMaxRetry))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
@@ -150,7 +163,7 @@ func NewProducer(client redis.UniversalClient, store *workoutput.Store, cfg Prod
 		return nil, err
 	}
 	ac := asynq.NewClientFromRedisClient(client)
-	return &Producer{store: store, client: ac, handoff: handoff{ac, c.CollectQueue}, cfg: c}, nil
+	return &Producer{store: store, client: ac, handoff: handoff{ac, c.CollectQueue, store}, cfg: c}, nil
 }
 
 // Submit creates a sealed job of events and enqueues them, and returns the

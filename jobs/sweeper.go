@@ -22,15 +22,15 @@ type Sweeper struct {
 }
 
 // NewSweeper returns a Sweeper that enqueues collect tasks on collectQueue
-// (DefaultQueue when empty) through client, which it does not close.
+// (DefaultCollectQueue when empty) through client, which it does not close.
 func NewSweeper(client redis.UniversalClient, store *workoutput.Store, collectQueue string) (*Sweeper, error) {
 	if client == nil || store == nil {
 		return nil, fmt.Errorf("%w: NewSweeper needs a redis client and a store, got client %v, store %v", ErrInvalid, client != nil, store != nil)
 	}
 	if strings.TrimSpace(collectQueue) == "" {
-		collectQueue = DefaultQueue
+		collectQueue = DefaultCollectQueue
 	}
-	return &Sweeper{store: store, handoff: handoff{asynq.NewClientFromRedisClient(client), collectQueue}}, nil
+	return &Sweeper{store: store, handoff: handoff{asynq.NewClientFromRedisClient(client), collectQueue, nil}}, nil
 }
 
 // Sweep walks the job index once at now: it enqueues a collect task for

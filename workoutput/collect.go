@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -99,8 +102,8 @@ type Commit struct {
 // one that claimed the job, is rejected with an error wrapping
 // locks.ErrFenced), writes the result, moves the job from collecting to its
 // final state and applies the retention to every key of the job (meta,
-// outputs, failures, events, result, fence). It returns the number of
-// outputs the job has.
+// outputs, failures, events, result, fence, the lock's token counter). It
+// returns the number of outputs the job has.
 //
 // Other errors: ErrJobNotFound, ErrState (the job is not collecting),
 // ErrInvalid (a bad Commit).
@@ -124,7 +127,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) (int64, error) {
 		has, result = "1", c.Result
 	}
 	n, err := s.scripts.commit.Run(ctx, s.client,
-		[]string{k.meta, k.outputs, k.failures, k.events, k.result, k.fence},
+		[]string{k.meta, k.outputs, k.failures, k.events, k.result, k.fence, k.token},
 		c.Token, string(c.State), has, result, c.Error, c.Retention.Milliseconds()).Int64()
 	if err != nil {
 		return 0, s.scriptErr(c.JobID, err)
@@ -149,17 +152,30 @@ func (s *Store) Result(ctx context.Context, jobID string) ([]byte, error) {
 	return b, nil
 }
 
-// Gather streams the outputs of a job the caller has claimed. size is the
-// number of outputs (Status.Done): a hash of at most Config.SmallHash fields
-// is read with one HGETALL, which is faster and blocks Redis for well under
-// a millisecond; a larger one is scanned page by page (HSCAN, Config.
-// ScanPage fields a page) through the cache layer, so neither Redis nor the
-// caller ever holds the whole hash, and the next page is fetched while the
-// caller handles the current one.
+// Gather streams the outputs of a job the caller has claimed, in no
+// particular order, never holding the whole hash (in Redis or here). size
+// is the number of outputs (Status.Done). Three read paths, chosen by
+// measurement (docs/bench-coordinator.md):
+//
+//   - at most Config.SmallHash outputs: one HGETALL, faster than pages and
+//     blocking Redis for well under a millisecond;
+//   - a job whose event IDs are all generated ("#0", "#1", ...): HMGET of
+//     Config.ScanPage IDs at a time, two requests in flight while the
+//     caller handles the previous page. HMGET costs Redis about what one
+//     HVALS of the whole hash costs, in slices of half a millisecond; HSCAN
+//     costs twice that, as it copies every field and value;
+//   - otherwise (caller-given IDs) HSCAN pages of Config.ScanPage fields
+//     through the cache layer, the next page fetched while the caller
+//     handles the current one. (Listing the IDs with SSCAN to HMGET them
+//     costs Redis more than HSCAN.)
 //
 // A claimed job's outputs no longer change, so HSCAN yields each output
-// once (Redis may repeat a field of a hash that is resized during the scan;
-// only writes resize it). An error ends the sequence as its last pair.
+// once (Redis repeats a field only when the hash is resized during the
+// scan, which only writes do). On the HMGET path, an output written under
+// an event ID the job never registered (possible only through Store.Write)
+// is still yielded: Gather counts what the HMGETs found and, when that falls
+// short of size, scans the hash for the outputs of unregistered IDs. An
+// error ends the sequence as its last pair.
 func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[Output, error] {
 	return func(yield func(Output, error) bool) {
 		if err := ValidateJobID(jobID); err != nil {
@@ -180,67 +196,158 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 			}
 			return
 		}
-		for page, err := range s.pages(ctx, jobID) {
-			if err != nil {
-				yield(Output{}, err)
+		m, err := s.client.HMGet(ctx, k.meta, "n", "seq").Result()
+		if err != nil {
+			yield(Output{}, unavailable("outputs of job "+jobID, err))
+			return
+		}
+		n, _ := m[0].(string)
+		seqText, _ := m[1].(string)
+		seq, _ := strconv.ParseInt(seqText, 10, 64)
+		passes := []fetcher{s.fetchScan(jobID, func(string) bool { return true })}
+		workers := []int{1}
+		if n == seqText && seq > 0 {
+			// All generated: HMGET them, then look for unregistered IDs
+			// only if some outputs were not found.
+			passes = []fetcher{s.fetchGenerated(jobID, seq), s.fetchScan(jobID, func(id string) bool { return !isGenerated(id, seq) })}
+			workers = []int{2, 1}
+		}
+		var found int64
+		for i, fetch := range passes {
+			if i > 0 && found >= size {
 				return
 			}
-			for _, o := range page {
-				if !yield(o, nil) {
+			for page, err := range prefetch(ctx, workers[i], fetch) {
+				if err != nil {
+					yield(Output{}, err)
 					return
+				}
+				for _, o := range page {
+					found++
+					if !yield(o, nil) {
+						return
+					}
 				}
 			}
 		}
 	}
 }
 
-// pages reads the outputs of a job page by page in a goroutine, one page
-// ahead of the consumer.
-func (s *Store) pages(ctx context.Context, jobID string) iter.Seq2[[]Output, error] {
+// isGenerated reports whether id is the generated ID of a sequence number
+// below seq.
+func isGenerated(id string, seq int64) bool {
+	rest, ok := strings.CutPrefix(id, generatedPrefix)
+	if !ok {
+		return false
+	}
+	n, err := strconv.ParseInt(rest, 36, 64)
+	return err == nil && n >= 0 && n < seq && GeneratedID(n) == id
+}
+
+// fetcher fetches pages of outputs and hands each to emit, which returns
+// false when the consumer is gone.
+type fetcher func(ctx context.Context, emit func([]Output) bool) error
+
+// fetchGenerated reads the outputs of generated events #0 .. #(seq-1) with
+// HMGET of ScanPage IDs; the goroutines calling it share the pages.
+func (s *Store) fetchGenerated(jobID string, seq int64) fetcher {
+	key := keysOf(s.cfg.Namespace, jobID).outputs
+	page := int64(s.cfg.ScanPage)
+	var next atomic.Int64
+	return func(ctx context.Context, emit func([]Output) bool) error {
+		ids := make([]string, 0, page)
+		for {
+			first := next.Add(page) - page
+			if first >= seq {
+				return nil
+			}
+			ids = ids[:0]
+			for i := first; i < min(first+page, seq); i++ {
+				ids = append(ids, GeneratedID(i))
+			}
+			vals, err := s.client.HMGet(ctx, key, ids...).Result()
+			if err != nil {
+				return unavailable("outputs of job "+jobID, err)
+			}
+			outs := make([]Output, 0, len(vals))
+			for i, v := range vals {
+				if str, ok := v.(string); ok {
+					outs = append(outs, Output{EventID: ids[i], Value: []byte(str)})
+				}
+			}
+			if len(outs) > 0 && !emit(outs) {
+				return nil
+			}
+		}
+	}
+}
+
+// fetchScan reads the outputs hash with HSCAN pages through the cache layer
+// and keeps the outputs whose event ID passes keep.
+func (s *Store) fetchScan(jobID string, keep func(eventID string) bool) fetcher {
+	return func(ctx context.Context, emit func([]Output) bool) error {
+		size := s.cfg.ScanPage
+		buf := make([]Output, 0, size)
+		for f, err := range s.Outputs(ctx, jobID) {
+			if err != nil {
+				return err
+			}
+			if !keep(f.Field) {
+				continue
+			}
+			raw, err := f.Item.Raw(nil)
+			if err != nil {
+				return fmt.Errorf("workoutput: output of event %q in job %s: %w", f.Field, jobID, err)
+			}
+			buf = append(buf, Output{EventID: f.Field, Value: raw})
+			if len(buf) == size {
+				if !emit(buf) {
+					return nil
+				}
+				buf = make([]Output, 0, size)
+			}
+		}
+		if len(buf) > 0 {
+			emit(buf)
+		}
+		return nil
+	}
+}
+
+// prefetch runs fetch in workers goroutines and yields the pages they emit,
+// at most workers pages ahead of the consumer. The goroutines end before
+// the sequence does, also when the consumer stops early.
+func prefetch(ctx context.Context, workers int, fetch fetcher) iter.Seq2[[]Output, error] {
 	type page struct {
 		outs []Output
 		err  error
 	}
 	return func(yield func([]Output, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
-		ch := make(chan page, 1)
-		go func() {
-			defer close(ch)
-			size := s.cfg.ScanPage
-			buf := make([]Output, 0, size)
-			send := func(p page) bool {
-				select {
-				case ch <- p:
-					return true
-				case <-ctx.Done():
-					return false
-				}
+		ch := make(chan page, workers)
+		var wg sync.WaitGroup
+		emit := func(outs []Output) bool {
+			select {
+			case ch <- page{outs: outs}:
+				return true
+			case <-ctx.Done():
+				return false
 			}
-			for f, err := range s.Outputs(ctx, jobID) {
-				if err != nil {
-					send(page{err: err})
-					return
-				}
-				raw, err := f.Item.Raw(nil)
-				if err != nil {
-					send(page{err: fmt.Errorf("workoutput: output of event %q in job %s: %w", f.Field, jobID, err)})
-					return
-				}
-				buf = append(buf, Output{EventID: f.Field, Value: raw})
-				if len(buf) == size {
-					if !send(page{outs: buf}) {
-						return
+		}
+		for range workers {
+			wg.Go(func() {
+				if err := fetch(ctx, emit); err != nil {
+					select {
+					case ch <- page{err: err}:
+					case <-ctx.Done():
 					}
-					buf = make([]Output, 0, size)
 				}
-			}
-			if len(buf) > 0 {
-				send(page{outs: buf})
-			}
-		}()
+			})
+		}
+		go func() { wg.Wait(); close(ch) }()
 		defer func() {
 			cancel()
-			for range ch { // let the reader end before returning
+			for range ch { // let the workers end before returning
 			}
 		}()
 		for p := range ch {

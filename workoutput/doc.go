@@ -18,8 +18,12 @@
 //	<ns>job:{<id>}:outputs   hash  event ID -> output
 //	<ns>job:{<id>}:failures  hash  event ID -> failure (reason, attempts, time)
 //	<ns>job:{<id>}:events    set   caller-given event IDs
-//	<ns>job:{<id>}:result    (written by the coordinator)
+//	<ns>job:{<id>}:result    string the committed result
+//	<ns>fence:job:{<id>}     string highest fencing token accepted (locks)
+//	<ns>lock:job:{<id>}      string the coordinator's lock (locks)
+//	<ns>lock:job:{<id>}:token string the lock's token counter (locks)
 //	<ns>jobs                 zset  job ID scored by deadline: the sweeper's index
+//	<ns>completed            pub/sub channel announcing completed jobs
 //
 // Generated event IDs are "#" and a base-36 sequence number; they are
 // implied by meta.seq and never stored in the events set.
@@ -30,13 +34,18 @@
 // # States
 //
 //	open ──(sealed and outputs+failures = total)──> complete ──> collecting ──> done | partial | failed
+//	open ──(past its deadline)──> collecting
 //	open | complete ──Cancel──> cancelled
 //
 // Only the script call that moves a job from open to complete reports it
 // (WriteResult.Completed or Seal's result), so the hand-off to the
 // coordinator happens exactly once however often events are delivered.
-// The coordinator drives complete → collecting → done/partial/failed with
-// Transition.
+// The coordinator drives the rest under the job's lock (LockResource):
+// Claim moves a job to collecting under the lock's fencing token (from
+// complete; from open past its deadline; from collecting when the previous
+// coordinator lost its lock; from done, partial or failed for a replay),
+// Gather streams its outputs, and Commit writes the result, the final
+// state and the retention TTLs in one script that rejects a stale token.
 //
 // # Reads
 //

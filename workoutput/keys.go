@@ -22,6 +22,7 @@ type jobKeys struct {
 	events   string // set: caller-given event IDs (generated IDs are implied by seq)
 	result   string // string: the committed result of the coordinator
 	fence    string // string: the highest fencing token accepted (locks.FenceKey)
+	token    string // string: the lock's fencing-token counter (see lockTokenKey)
 }
 
 // keysOf returns the keys of job id under namespace ns.
@@ -34,12 +35,20 @@ func keysOf(ns, id string) jobKeys {
 		events:   base + "events",
 		result:   base + "result",
 		fence:    locks.FenceKey(ns, lockResource(id)),
+		token:    lockTokenKey(ns, id),
 	}
 }
 
 // lockResource is the locks resource of job id: it holds the job's hash tag,
 // so every key locks derives from it lives in the job's slot.
 func lockResource(id string) string { return "job:{" + id + "}" }
+
+// lockTokenKey is the fencing-token counter locks keeps for the job's lock
+// resource under key prefix ns ("<prefix>lock:<resource>:token", locks'
+// documented layout; TestLockKeysShareTheJobSlot checks it). Commit gives
+// it the job's retention, so it lives exactly as long as the job's fence
+// and a job deleted at once leaves no key behind.
+func lockTokenKey(ns, id string) string { return ns + "lock:" + lockResource(id) + ":token" }
 
 // indexKey is the sorted set of known jobs, scored by deadline (Unix ms).
 func indexKey(ns string) string { return ns + "jobs" }

@@ -10,6 +10,7 @@
 -- KEYS[4] events set
 -- KEYS[5] result string
 -- KEYS[6] fence key (locks.FenceKey of the job's lock resource)
+-- KEYS[7] the lock's fencing-token counter (it lives as long as the fence)
 -- ARGV[1] fencing token of the caller's lock
 -- ARGV[2] final state: done, partial or failed
 -- ARGV[3] "1" when ARGV[4] is a result to store, "0" for none
