@@ -70,11 +70,12 @@ func BenchmarkSet(b *testing.B) {
 }
 
 // BenchmarkIncrement adds 1 without expiration: INCRBY, and
-// Cache.Increment (MULTI, INCRBY, PERSIST, EXEC: atomically, as the
-// specification wants any TTL removed). Two more bare go-redis variants tell
-// the cost of those semantics from the cost of the wrapper:
-// impl=go-redis-lua runs incr.lua (what IncrementFloat uses) through
-// redis.Script, and impl=go-redis-tx does the same MULTI/EXEC by hand.
+// Cache.Increment (the incr.lua script: INCRBY then PERSIST, atomically, as
+// the specification wants any TTL removed). Two more bare go-redis variants
+// tell the cost of those semantics from the cost of the wrapper:
+// impl=go-redis-lua runs the same script through redis.Script, and
+// impl=go-redis-tx does the same atomic work with MULTI, INCRBY, PERSIST,
+// EXEC.
 func BenchmarkIncrement(b *testing.B) {
 	r, c, ctx := benchSetup(b)
 	key := r.Key("n")

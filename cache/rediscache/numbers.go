@@ -13,10 +13,9 @@ import (
 
 // Increment adds amount to the integer at key (a missing key counts as 0)
 // with INCRBY and returns the new value, then sets the key's TTL to exp (no
-// expiration: PERSIST), atomically in one MULTI/EXEC round trip. A stored
-// value that is not an integer is an error wrapping cache.ErrNotNumber and
-// stays unchanged (its TTL is still set as exp says). An expired exp removes
-// the key and returns 0.
+// expiration: PERSIST), all in one Lua script. A stored value that is not an
+// integer is an error wrapping cache.ErrNotNumber, and nothing changes. An
+// expired exp removes the key and returns 0.
 func (c *Cache) Increment(ctx context.Context, key string, amount int64, exp cache.Expiration) (int64, error) {
 	if err := begin(ctx, "increment", key); err != nil {
 		return 0, err
@@ -24,24 +23,11 @@ func (c *Cache) Increment(ctx context.Context, key string, amount int64, exp cac
 	if exp.IsExpired() {
 		return 0, c.unlink(ctx, "increment", key)
 	}
-	// MULTI/EXEC rather than a script: equally atomic and one round trip,
-	// and it spares Redis the script call, which costs more than INCRBY
-	// itself (docs/BENCHMARKS.md).
-	k := c.key(key)
-	var incr *redis.IntCmd
-	_, err := c.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		incr = p.IncrBy(ctx, k, amount)
-		if exp.IsNone() {
-			p.Persist(ctx, k)
-		} else {
-			p.PExpire(ctx, k, exp.TTL())
-		}
-		return nil
-	})
+	n, err := c.scripts.incr.Run(ctx, c.client, []string{c.key(key)}, amount, "i", millis(exp)).Int64()
 	if err != nil {
 		return 0, fail(ctx, "increment", key, err)
 	}
-	return incr.Val(), nil
+	return n, nil
 }
 
 // IncrementFloat adds amount to the number at key (a missing key counts as
