@@ -141,11 +141,10 @@ func BenchmarkSubmit(b *testing.B) {
 	})
 }
 
-// runFanin submits n events to one worker process and waits until every
-// output is written.
-func runFanin(b *testing.B, n, chunkSize int, given bool) result {
-	b.StopTimer()
-	ctx := context.Background()
+// benchWorkerPool starts a fresh server and one worker process (benchWorkers
+// Asynq workers) whose handler of kind "bench" returns benchOutput.
+func benchWorkerPool(b *testing.B) (redis.UniversalClient, *workoutput.Store) {
+	b.Helper()
 	client := freshRedis(b)
 	store := newStore(b, client, workoutput.Config{})
 	mux, err := NewMux(client, store, MuxConfig{CollectQueue: collectQueue})
@@ -155,9 +154,18 @@ func runFanin(b *testing.B, n, chunkSize int, given bool) result {
 	if err := HandleRaw(mux, "bench", func(context.Context, []byte) ([]byte, error) { return benchOutput, nil }); err != nil {
 		b.Fatal(err)
 	}
+	startPool(b, client, benchWorkers, mux)
+	return client, store
+}
+
+// runFanin submits n events to one worker process and waits until every
+// output is written.
+func runFanin(b *testing.B, n, chunkSize int, given bool) result {
+	b.StopTimer()
+	ctx := context.Background()
+	client, store := benchWorkerPool(b)
 	p := newProducer(b, client, store, ProducerConfig{ChunkSize: chunkSize})
 	events := benchEventsOf(n, given)
-	startPool(b, client, benchWorkers, mux)
 	return measure(b, client, n, func() {
 		id, err := p.Submit(ctx, workoutput.Spec{Kind: "bench"}, events)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -13,22 +12,6 @@ import (
 	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
 )
-
-// exampleTB is a minimal testing.TB for the harness: examples have no
-// *testing.T.
-type exampleTB struct {
-	testing.TB // only the methods below are called
-	cleanups   []func()
-}
-
-func (tb *exampleTB) Helper()                           {}
-func (tb *exampleTB) Cleanup(f func())                  { tb.cleanups = append(tb.cleanups, f) }
-func (tb *exampleTB) Fatalf(format string, args ...any) { log.Fatalf(format, args...) }
-func (tb *exampleTB) cleanup() {
-	for i := len(tb.cleanups) - 1; i >= 0; i-- {
-		tb.cleanups[i]()
-	}
-}
 
 type sighting struct {
 	Place string `json:"place"`
@@ -42,8 +25,8 @@ type analysis struct {
 // Submit a job of zombie sightings, process it with a worker pool, and read
 // the outputs once the job is complete.
 func Example() {
-	tb := &exampleTB{}
-	defer tb.cleanup()
+	tb := &redistest.ExampleTB{}
+	defer tb.Close()
 	// A dedicated server: Asynq's own keys cannot carry a test prefix.
 	client := redistest.StartServer(tb, redistest.ServerOptions{}).Client(tb)
 	ctx := context.Background()
@@ -123,8 +106,8 @@ func Example() {
 // Collect a complete job with a typed fold: the coordinator locks the job,
 // streams its outputs into the reducer and commits the result once.
 func ExampleCoordinator() {
-	tb := &exampleTB{}
-	defer tb.cleanup()
+	tb := &redistest.ExampleTB{}
+	defer tb.Close()
 	client := redistest.StartServer(tb, redistest.ServerOptions{}).Client(tb)
 	ctx := context.Background()
 	store, err := workoutput.New(client, workoutput.Config{})

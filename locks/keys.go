@@ -63,6 +63,19 @@ func FenceKey(keyPrefix, resource string) string {
 	return keyspace{prefix: keyPrefix}.fence(resource)
 }
 
+// LockKey returns the key that holds resource's lock under keyPrefix (the
+// KeyPrefix of the Provider's Config).
+func LockKey(keyPrefix, resource string) string {
+	return keyspace{prefix: keyPrefix}.lock(resource)
+}
+
+// TokenKey returns the key of resource's fencing-token counter under
+// keyPrefix. A sink that retains or deletes a resource's keys together
+// (as workoutput does with a job's) gives it the same lifetime.
+func TokenKey(keyPrefix, resource string) string {
+	return keyspace{prefix: keyPrefix}.token(resource)
+}
+
 // ResourceKeys returns every key a Provider and a Fence may write for
 // resource under keyPrefix: the lock, its waiting marker, its token counter
 // and its fence key (Throttling's keys aside). They all carry

@@ -4,37 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"testing"
 
 	"github.com/fanin-dev/fanin/internal/redistest"
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
-// exampleRedis borrows the test harness's Redis for an example: examples
-// have no *testing.T, so a minimal testing.TB collects the cleanups.
-func exampleRedis() (*redistest.Redis, func()) {
-	tb := &exampleTB{}
-	return redistest.New(tb), tb.cleanup
-}
-
-type exampleTB struct {
-	testing.TB // only the methods below are called
-	cleanups   []func()
-}
-
-func (tb *exampleTB) Helper()                           {}
-func (tb *exampleTB) Cleanup(f func())                  { tb.cleanups = append(tb.cleanups, f) }
-func (tb *exampleTB) Fatalf(format string, args ...any) { log.Fatalf(format, args...) }
-func (tb *exampleTB) cleanup() {
-	for i := len(tb.cleanups) - 1; i >= 0; i-- {
-		tb.cleanups[i]()
-	}
-}
-
 // A job of three events: outputs are written (one twice, as a redelivered
 // event would), the job is sealed, and the last write completes it.
 func Example() {
-	r, done := exampleRedis()
+	r, done := redistest.ForExample()
 	defer done()
 	ctx := context.Background()
 	store, err := workoutput.New(r.Client, workoutput.Config{Namespace: r.Prefix})

@@ -44,11 +44,10 @@ func keysOf(ns, id string) jobKeys {
 func lockResource(id string) string { return "job:{" + id + "}" }
 
 // lockTokenKey is the fencing-token counter locks keeps for the job's lock
-// resource under key prefix ns ("<prefix>lock:<resource>:token", locks'
-// documented layout; TestLockKeysShareTheJobSlot checks it). Commit gives
-// it the job's retention, so it lives exactly as long as the job's fence
-// and a job deleted at once leaves no key behind.
-func lockTokenKey(ns, id string) string { return ns + "lock:" + lockResource(id) + ":token" }
+// resource under key prefix ns. Commit gives it the job's retention, so it
+// lives exactly as long as the job's fence and a job deleted at once leaves
+// no key behind.
+func lockTokenKey(ns, id string) string { return locks.TokenKey(ns, lockResource(id)) }
 
 // indexKey is the sorted set of known jobs, scored by deadline (Unix ms).
 func indexKey(ns string) string { return ns + "jobs" }

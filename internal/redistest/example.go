@@ -9,22 +9,36 @@ import (
 // example, which has no *testing.T, and a function that releases it. Call
 // the function before the example returns.
 func ForExample() (*Redis, func()) {
-	tb := &exampleTB{}
-	return New(tb), tb.cleanup
+	tb := &ExampleTB{}
+	return New(tb), tb.Close
 }
 
-// exampleTB is the part of testing.TB that New and its cleanups use.
-type exampleTB struct {
+// ExampleTB is the part of testing.TB the harness uses, for runnable
+// examples that start their own servers:
+//
+//	tb := &redistest.ExampleTB{}
+//	defer tb.Close()
+//	client := redistest.StartServer(tb, redistest.ServerOptions{}).Client(tb)
+//
+// Fatalf ends the program; Close runs the cleanups.
+type ExampleTB struct {
 	testing.TB // not set: only the methods below are called
 	cleanups   []func()
 }
 
-func (tb *exampleTB) Helper()                           {}
-func (tb *exampleTB) Cleanup(f func())                  { tb.cleanups = append(tb.cleanups, f) }
-func (tb *exampleTB) Fatalf(format string, args ...any) { log.Fatalf("redistest: "+format, args...) }
+// Helper does nothing.
+func (tb *ExampleTB) Helper() {}
 
-func (tb *exampleTB) cleanup() {
+// Cleanup registers f to run at Close.
+func (tb *ExampleTB) Cleanup(f func()) { tb.cleanups = append(tb.cleanups, f) }
+
+// Fatalf logs the message and exits.
+func (tb *ExampleTB) Fatalf(format string, args ...any) { log.Fatalf("redistest: "+format, args...) }
+
+// Close runs the registered cleanups, last first.
+func (tb *ExampleTB) Close() {
 	for i := len(tb.cleanups) - 1; i >= 0; i-- {
 		tb.cleanups[i]()
 	}
+	tb.cleanups = nil
 }

@@ -1,0 +1,302 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fanin-dev/fanin/internal/redistest"
+	"github.com/fanin-dev/fanin/workoutput"
+)
+
+// Coordinator benchmarks (docs/bench-coordinator.md), each side by side
+// with its baseline in the same run:
+//
+//	go test -run '^$' -bench 'Gather|Finalize' -benchtime 1x ./jobs/
+
+const (
+	benchGatherN     = 1_000_000 // outputs of the gather benchmark
+	benchFinalizeN   = 1_000     // events per job of the finalize benchmark
+	benchFinalizeJob = 20        // jobs measured with pushed completions
+	benchPolledJobs  = 5         // jobs measured with collect tasks only
+)
+
+// pingProbe measures the longest PING round trip on its own connection
+// while it runs: how long Redis stalled.
+type pingProbe struct {
+	stop chan struct{}
+	done chan struct{}
+	max  atomic.Int64
+}
+
+func startPingProbe(b *testing.B, opts *redis.Options) *pingProbe {
+	b.Helper()
+	o := *opts
+	o.PoolSize = 1
+	c := redis.NewClient(&o)
+	p := &pingProbe{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		defer c.Close()
+		for {
+			select {
+			case <-p.stop:
+				return
+			default:
+			}
+			start := time.Now()
+			if err := c.Ping(context.Background()).Err(); err != nil {
+				return
+			}
+			if d := int64(time.Since(start)); d > p.max.Load() {
+				p.max.Store(d)
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	return p
+}
+
+// end stops the probe and returns the longest PING.
+func (p *pingProbe) end() time.Duration {
+	close(p.stop)
+	<-p.done
+	return time.Duration(p.max.Load())
+}
+
+// fillJob creates a complete job of n events (with caller-given IDs when
+// given) with 100-byte outputs, 5000 outputs per write.
+func fillJob(b *testing.B, store *workoutput.Store, n int, given bool) string {
+	b.Helper()
+	ctx := context.Background()
+	id := func(i int) string { return workoutput.GeneratedID(int64(i)) }
+	batch := workoutput.Batch{Generated: n}
+	if given {
+		id = func(i int) string { return "sighting-" + strconv.Itoa(i) }
+		batch = workoutput.Batch{IDs: make([]string, n)}
+		for i := range n {
+			batch.IDs[i] = id(i)
+		}
+	}
+	job, err := store.Open(ctx, workoutput.Spec{Kind: "bench"}, batch, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const chunk = 5000
+	outs := make([]workoutput.Output, 0, chunk)
+	for i := range n {
+		outs = append(outs, workoutput.Output{EventID: id(i), Value: benchOutput})
+		if len(outs) == chunk || i == n-1 {
+			if _, err := store.Write(ctx, job.ID, outs, nil); err != nil {
+				b.Fatal(err)
+			}
+			outs = outs[:0]
+		}
+	}
+	if st, err := store.Status(ctx, job.ID); err != nil || st.State != workoutput.StateComplete || st.Done != int64(n) {
+		b.Fatalf("job not complete: %+v, %v", st, err)
+	}
+	return job.ID
+}
+
+// BenchmarkGather reduces a job of 1,000,000 100-byte outputs with Count in
+// a child coordinator process (its peak RSS is VmHWM), with a PING probe
+// measuring Redis stalls; the baseline is one HVALS of the same hash, with
+// the same probe, in the same run. Generated event IDs take the HMGET path
+// of workoutput.Store.Gather, caller-given IDs the HSCAN path.
+func BenchmarkGather(b *testing.B) {
+	for _, given := range []bool{false, true} {
+		ids := map[bool]string{false: "generated", true: "given"}[given]
+		srv := redistest.StartServer(b, redistest.ServerOptions{})
+		client := srv.Client(b)
+		store := newStore(b, client, workoutput.Config{})
+		id := fillJob(b, store, benchGatherN, given)
+		key := "fanin:job:{" + id + "}:outputs"
+		ctx := context.Background()
+
+		b.Run("baseline-hvals/n=1M/ids="+ids, func(b *testing.B) {
+			for range b.N {
+				probe := startPingProbe(b, srv.Options())
+				start := time.Now()
+				vals, err := client.HVals(ctx, key).Result()
+				el := time.Since(start)
+				stall := probe.end()
+				if err != nil || len(vals) != benchGatherN {
+					b.Fatalf("HVALS = %d values, %v", len(vals), err)
+				}
+				b.ReportMetric(float64(el.Milliseconds()), "gather-ms")
+				b.ReportMetric(float64(stall.Microseconds())/1000, "max-PING-ms")
+			}
+		})
+		b.Run("coordinator/n=1M/ids="+ids, func(b *testing.B) {
+			for range b.N {
+				probe := startPingProbe(b, srv.Options())
+				// Replay collects the complete job the first time and
+				// reduces the retained outputs again the next times.
+				gather, rss, res := runGatherChild(b, srv.URL(), id)
+				stall := probe.end()
+				if res != `{"outputs":1000000,"failed":0,"missing":0}` {
+					b.Fatalf("result %s", res)
+				}
+				b.ReportMetric(float64(gather.Milliseconds()), "gather-ms")
+				b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MiB")
+				b.ReportMetric(float64(stall.Microseconds())/1000, "max-PING-ms")
+			}
+		})
+	}
+}
+
+// runGatherChild runs Replay of jobID with Count in a child
+// process and returns the reduce time, the child's peak RSS in bytes, and
+// the result.
+func runGatherChild(b *testing.B, url, jobID string) (time.Duration, int64, string) {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=gather", helperURLEnv+"="+url, helperJobEnv+"="+jobID)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Fatalf("gather child: %v: %s", err, out)
+	}
+	var ms, kb int64
+	var res string
+	if _, err := fmt.Sscanf(string(out), "gathered %d %d %s", &ms, &kb, &res); err != nil {
+		b.Fatalf("gather child said %q: %v", out, err)
+	}
+	return time.Duration(ms) * time.Millisecond, kb << 10, res
+}
+
+// runGatherHelper is the child of BenchmarkGather.
+func runGatherHelper(client redis.UniversalClient) error {
+	ctx := context.Background()
+	store, err := workoutput.New(client, workoutput.Config{})
+	if err != nil {
+		return err
+	}
+	c, err := NewCoordinator(client, store, CoordinatorConfig{})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Handle("bench", Count()); err != nil {
+		return err
+	}
+	start := time.Now()
+	out, err := c.Replay(ctx, os.Getenv(helperJobEnv))
+	if err != nil {
+		return err
+	}
+	el := time.Since(start)
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return err
+	}
+	var hwm int64
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			hwm, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+		}
+	}
+	fmt.Printf("gathered %d %d %s\n", el.Milliseconds(), hwm, out.Result)
+	return nil
+}
+
+// BenchmarkFinalize measures the finalize latency of 1,000-event jobs
+// processed by a worker pool, from the write that completes a job to its
+// commit (meta.completed to meta.finished, both Redis TIME in ms), with an
+// idle coordinator: pushed (completion announced by pub/sub) against the
+// collect task alone, polled by Asynq's default TaskCheckInterval (1 s).
+func BenchmarkFinalize(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		jobs   int
+		notify bool
+	}{{"pushed", benchFinalizeJob, true}, {"baseline-collect-task-only", benchPolledJobs, false}} {
+		b.Run(fmt.Sprintf("%s/events=%d", tc.name, benchFinalizeN), func(b *testing.B) {
+			for range b.N {
+				lat := runFinalize(b, tc.jobs, !tc.notify)
+				slices.Sort(lat)
+				q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+				b.ReportMetric(q(0.5), "p50-ms")
+				b.ReportMetric(q(0.9), "p90-ms")
+				b.ReportMetric(q(1), "max-ms")
+			}
+		})
+	}
+}
+
+func runFinalize(b *testing.B, jobs int, disableNotify bool) []time.Duration {
+	b.Helper()
+	ctx := context.Background()
+	client, store := benchWorkerPool(b)
+	c, err := NewCoordinator(client, store, CoordinatorConfig{Queue: collectQueue, DisableNotify: disableNotify})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Handle("bench", Count()); err != nil {
+		b.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = c.Run(rctx) })
+	defer func() { cancel(); wg.Wait() }()
+	p := newProducer(b, client, store, ProducerConfig{})
+	events := benchEventsOf(benchFinalizeN, false)
+	time.Sleep(1500 * time.Millisecond) // let the coordinator go idle
+	var lat []time.Duration
+	for range jobs {
+		id, err := p.Submit(ctx, workoutput.Spec{Kind: "bench"}, events)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var st workoutput.Status
+		waitFor(b, func() (bool, error) {
+			st, err = store.Status(ctx, id)
+			return err == nil && st.State == workoutput.StateDone, err
+		})
+		lat = append(lat, st.Finished.Sub(st.Completed))
+	}
+	return lat
+}
+
+// BenchmarkGatherSmall compares, for small jobs, one HGETALL (the path
+// Gather takes up to workoutput.Config.SmallHash outputs) with the paged
+// HMGET path, to place SmallHash.
+func BenchmarkGatherSmall(b *testing.B) {
+	srv := redistest.StartServer(b, redistest.ServerOptions{})
+	client := srv.Client(b)
+	ctx := context.Background()
+	for _, n := range []int{128, 512, 2048} {
+		for _, path := range []struct {
+			name  string
+			small int
+		}{{"hgetall", n}, {"hmget-pages", -1}} {
+			store := newStore(b, client, workoutput.Config{SmallHash: path.small, ScanPage: 256})
+			id := fillJob(b, store, n, false)
+			b.Run(fmt.Sprintf("n=%d/%s", n, path.name), func(b *testing.B) {
+				for range b.N {
+					got := 0
+					for _, err := range store.Gather(ctx, id, int64(n)) {
+						if err != nil {
+							b.Fatal(err)
+						}
+						got++
+					}
+					if got != n {
+						b.Fatalf("gathered %d, want %d", got, n)
+					}
+				}
+			})
+		}
+	}
+}

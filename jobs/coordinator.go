@@ -1,0 +1,420 @@
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fanin-dev/fanin/locks"
+	"github.com/fanin-dev/fanin/workoutput"
+)
+
+// Defaults of CoordinatorConfig.
+const (
+	// DefaultCoordinatorConcurrency is how many jobs one coordinator
+	// collects at once.
+	DefaultCoordinatorConcurrency = 4
+	// DefaultLockTTL is the TTL of a job's lock; the watchdog renews it
+	// every third of it while the coordinator works.
+	DefaultLockTTL = 30 * time.Second
+	// DefaultTokenTTL is how long a job's fencing-token counter lives after
+	// its last acquisition (locks.Config.TokenTTL).
+	DefaultTokenTTL = 30 * 24 * time.Hour
+	// DefaultSweepInterval is the period of the coordinator's sweep.
+	DefaultSweepInterval = 5 * time.Second
+	// DefaultReduceAttempts is how often a failing reducer is tried before
+	// the job fails.
+	DefaultReduceAttempts = 3
+	// DefaultRetryBackoff is the pause before the second attempt of a
+	// reducer; it doubles for each further attempt.
+	DefaultRetryBackoff = 200 * time.Millisecond
+	// DefaultMaxResultSize caps a committed result (16 MiB).
+	DefaultMaxResultSize = 16 << 20
+	// DefaultTaskCheckInterval is the TaskCheckInterval of the
+	// coordinator's Asynq server (Asynq's own default). Completions
+	// announced by pub/sub do not wait for it.
+	DefaultTaskCheckInterval = time.Second
+)
+
+// CoordinatorConfig configures a Coordinator. Every zero field takes the
+// default documented on it; a CoordinatorConfig is never modified.
+type CoordinatorConfig struct {
+	// Queue is the Asynq queue of collect tasks, the CollectQueue of the
+	// producers and workers. Default DefaultCollectQueue.
+	Queue string
+	// Concurrency is how many jobs are collected at once. Default
+	// DefaultCoordinatorConcurrency (4).
+	Concurrency int
+	// LockTTL is the TTL of a job's lock, renewed by the watchdog every
+	// third of it. A coordinator that stops (crash, pause) loses the job to
+	// another after at most LockTTL plus one SweepInterval. Default
+	// DefaultLockTTL (30 s).
+	LockTTL time.Duration
+	// TokenTTL is how long a job's fencing-token counter lives after its
+	// last acquisition, until the commit gives it the job's retention (it
+	// then expires with the job's fence). It must exceed the lifetime of a
+	// job that is never committed (deadline + retention + workoutput.
+	// Config.SafetyMargin): a counter that expired while the job's fence
+	// lives restarts low, and the next coordinator is fenced out (it fails
+	// closed, with locks.ErrFenced). Default DefaultTokenTTL (30 days).
+	TokenTTL time.Duration
+	// SweepInterval is the period of the sweep Run does: it re-enqueues
+	// lost collect tasks, collects jobs past their deadline and takes over
+	// jobs whose coordinator died. Default DefaultSweepInterval (5 s).
+	SweepInterval time.Duration
+	// ReduceAttempts is how often a failing reducer is tried before the job
+	// is committed as failed (its outputs are kept for a replay). Default
+	// DefaultReduceAttempts (3).
+	ReduceAttempts int
+	// RetryBackoff is the pause before the second attempt of a reducer,
+	// doubled for each further one. Default DefaultRetryBackoff (200 ms).
+	RetryBackoff time.Duration
+	// MaxResultSize caps a result in bytes: it is committed to Redis in one
+	// script call. A larger result fails the job with ErrResultTooLarge.
+	// Default DefaultMaxResultSize (16 MiB).
+	MaxResultSize int
+	// FailedRetention is how long a job whose reducer failed is kept when
+	// its own retention is 0 (workoutput.NoRetention), so that Replay can
+	// recover it. Default workoutput.DefaultRetention (24 h).
+	FailedRetention time.Duration
+	// TaskCheckInterval is the TaskCheckInterval of Run's Asynq server, the
+	// delay of the collect-task path when the server is idle. Default
+	// DefaultTaskCheckInterval (1 s).
+	TaskCheckInterval time.Duration
+	// DisableNotify makes Run ignore the completion announcements
+	// (workoutput.Store.Notify); jobs are then collected only through
+	// collect tasks and sweeps.
+	DisableNotify bool
+	// Sinks receive each committed result (done and partial jobs), after
+	// the commit: a sink error never undoes or repeats the commit.
+	Sinks []Sink
+	// OnSinkError, when set, is called when a sink fails in a collection
+	// started by the daemon (Run, Sweep, ProcessTask). Collect and Replay
+	// return the error instead (wrapping ErrSink).
+	OnSinkError func(ctx context.Context, jobID string, err error)
+	// Logger receives the coordinator's logs. Default: none (discarded).
+	Logger *slog.Logger
+}
+
+func (c CoordinatorConfig) withDefaults() (CoordinatorConfig, error) {
+	for _, f := range []struct {
+		name string
+		v    time.Duration
+	}{{"LockTTL", c.LockTTL}, {"TokenTTL", c.TokenTTL}, {"SweepInterval", c.SweepInterval}, {"RetryBackoff", c.RetryBackoff}, {"FailedRetention", c.FailedRetention}, {"TaskCheckInterval", c.TaskCheckInterval}} {
+		if f.v < 0 {
+			return c, fmt.Errorf("%w: CoordinatorConfig.%s is %v (want >= 0, 0 means the default)", ErrInvalid, f.name, f.v)
+		}
+	}
+	if c.Concurrency < 0 || c.ReduceAttempts < 0 || c.MaxResultSize < 0 {
+		return c, fmt.Errorf("%w: CoordinatorConfig has a negative Concurrency, ReduceAttempts or MaxResultSize (want >= 0, 0 means the default)", ErrInvalid)
+	}
+	if c.LockTTL > 0 && c.LockTTL < 10*time.Millisecond {
+		return c, fmt.Errorf("%w: CoordinatorConfig.LockTTL is %v (want at least 10ms)", ErrInvalid, c.LockTTL)
+	}
+	for i, s := range c.Sinks {
+		if s == nil {
+			return c, fmt.Errorf("%w: CoordinatorConfig.Sinks[%d] is nil", ErrInvalid, i)
+		}
+	}
+	if strings.TrimSpace(c.Queue) == "" {
+		c.Queue = DefaultCollectQueue
+	}
+	c.Concurrency = cmp.Or(c.Concurrency, DefaultCoordinatorConcurrency)
+	c.LockTTL = cmp.Or(c.LockTTL, DefaultLockTTL)
+	c.TokenTTL = cmp.Or(c.TokenTTL, DefaultTokenTTL)
+	c.SweepInterval = cmp.Or(c.SweepInterval, DefaultSweepInterval)
+	c.ReduceAttempts = cmp.Or(c.ReduceAttempts, DefaultReduceAttempts)
+	c.RetryBackoff = cmp.Or(c.RetryBackoff, DefaultRetryBackoff)
+	c.MaxResultSize = cmp.Or(c.MaxResultSize, DefaultMaxResultSize)
+	c.FailedRetention = cmp.Or(c.FailedRetention, workoutput.DefaultRetention)
+	c.TaskCheckInterval = cmp.Or(c.TaskCheckInterval, DefaultTaskCheckInterval)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// Outcome is what a collection committed.
+type Outcome struct {
+	// JobID is the job.
+	JobID string
+	// State is the committed state: done, partial or failed.
+	State workoutput.State
+	// Token is the fencing token the job was committed with.
+	Token int64
+	// Result is the committed result (nil for a failed job).
+	Result []byte
+	// Error says why a failed job failed.
+	Error string
+	// Outputs, Failed and Missing count the job's events by outcome.
+	Outputs, Failed, Missing int64
+	// Replay reports a replay.
+	Replay bool
+	// Attempts is how often the reducer ran (0 when it did not).
+	Attempts int
+}
+
+// Coordinator turns the outputs of a job into one result, exactly once,
+// however many coordinators run: per job it takes the job's lock (kept
+// alive by a watchdog) with a fencing token, claims the job, streams its
+// outputs into the Reducer registered for its kind, and commits the result
+// with one script call that checks the token, moves the job to its final
+// state and applies the job's retention. A coordinator that lost its lock
+// cannot commit (locks.ErrFenced).
+//
+// Collect and Replay work on one job; Run is the daemon: it consumes the
+// collect queue, listens for completion announcements, and sweeps. A
+// Coordinator is safe for concurrent use.
+type Coordinator struct {
+	client  redis.UniversalClient
+	store   *workoutput.Store
+	locks   *locks.Provider
+	sweeper *Sweeper
+	cfg     CoordinatorConfig
+	log     *slog.Logger
+
+	mu       sync.RWMutex
+	reducers map[string]Reducer
+	inflight map[string]struct{}
+}
+
+// NewCoordinator returns a Coordinator on client (which it does not close)
+// and store. Close it when done.
+func NewCoordinator(client redis.UniversalClient, store *workoutput.Store, cfg CoordinatorConfig) (*Coordinator, error) {
+	if client == nil || store == nil {
+		return nil, fmt.Errorf("%w: NewCoordinator needs a redis client and a store, got client %v, store %v", ErrInvalid, client != nil, store != nil)
+	}
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	lp, err := locks.New(locks.Config{Redis: client, KeyPrefix: store.Config().Namespace, DefaultTTL: c.LockTTL, TokenTTL: c.TokenTTL})
+	if err != nil {
+		return nil, fmt.Errorf("%w: locks: %w", ErrInvalid, err)
+	}
+	sw, err := NewSweeper(client, store, c.Queue)
+	if err != nil {
+		_ = lp.Close()
+		return nil, err
+	}
+	return &Coordinator{
+		client: client, store: store, locks: lp, sweeper: sw, cfg: c, log: c.Logger,
+		reducers: map[string]Reducer{}, inflight: map[string]struct{}{},
+	}, nil
+}
+
+// Close releases the coordinator's resources (its lock provider). It does
+// not close the Redis client.
+func (c *Coordinator) Close() error { return c.locks.Close() }
+
+// Handle registers r as the reducer of jobs of kind. It returns an error
+// wrapping ErrInvalid when kind is empty, r is nil or kind already has a
+// reducer.
+func (c *Coordinator) Handle(kind string, r Reducer) error {
+	if r == nil || strings.TrimSpace(kind) == "" {
+		return fmt.Errorf("%w: Handle needs a non-empty kind and a reducer (kind %q)", ErrInvalid, kind)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, dup := c.reducers[kind]; dup {
+		return fmt.Errorf("%w: kind %q already has a reducer (want one reducer per kind)", ErrInvalid, kind)
+	}
+	c.reducers[kind] = r
+	return nil
+}
+
+func (c *Coordinator) reducer(kind string) Reducer {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.reducers[kind]
+}
+
+// Collect collects one job: a complete job, an open job past its deadline
+// (its missing events are reported to the reducer, and its failure policy
+// decides between partial and failed), or a job whose previous coordinator
+// lost its lock. It returns what it committed.
+//
+// Errors: ErrBusy (another coordinator holds the job's lock),
+// workoutput.ErrState (nothing to collect: the job is open before its
+// deadline, cancelled, or already collected), workoutput.ErrJobNotFound,
+// ErrNoReducer, locks.ErrFenced or locks.ErrLost (another coordinator took
+// the job over; its result stands), ErrSink (committed, but a sink failed:
+// the Outcome is valid). A reducer that keeps failing is not an error of
+// Collect: the job is committed as failed (Outcome.State, Outcome.Error).
+func (c *Coordinator) Collect(ctx context.Context, jobID string) (Outcome, error) {
+	return c.collect(ctx, jobID, workoutput.ClaimCollect)
+}
+
+// Replay reduces a collected job (done, partial or failed) again, under a
+// new fencing token, and commits the new result, for example after fixing
+// a reducer. It needs the job's outputs to be retained: otherwise it returns
+// an error wrapping workoutput.ErrNotRetained. It also collects a job
+// Collect would.
+func (c *Coordinator) Replay(ctx context.Context, jobID string) (Outcome, error) {
+	return c.collect(ctx, jobID, workoutput.ClaimReplay)
+}
+
+func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput.ClaimMode) (Outcome, error) {
+	replay := mode == workoutput.ClaimReplay
+	out := Outcome{JobID: jobID, Replay: replay}
+	st, err := c.store.Status(ctx, jobID)
+	if err != nil {
+		if replay && errors.Is(err, workoutput.ErrJobNotFound) {
+			return out, fmt.Errorf("%w: %w", workoutput.ErrNotRetained, err)
+		}
+		return out, err
+	}
+	if err := collectable(st, replay); err != nil {
+		return out, err
+	}
+	r := c.reducer(st.Kind)
+	if r == nil {
+		return out, fmt.Errorf("%w: job %s is of kind %q (register one with Coordinator.Handle)", ErrNoReducer, jobID, st.Kind)
+	}
+	lock, err := c.locks.TryAcquire(ctx, workoutput.LockResource(jobID), nil)
+	if errors.Is(err, locks.ErrNotObtained) {
+		return out, fmt.Errorf("%w: job %s", ErrBusy, jobID)
+	}
+	if err != nil {
+		return out, fmt.Errorf("jobs: lock job %s: %w", jobID, err)
+	}
+	defer func() { _ = lock.Release(context.WithoutCancel(ctx)) }()
+	w := lock.Watch(ctx)
+	out.Token = lock.Token()
+	if _, err := c.store.Claim(ctx, jobID, out.Token, mode); err != nil {
+		return out, err
+	}
+	// Claimed: the job's outputs and failures no longer change.
+	if st, err = c.store.Status(ctx, jobID); err != nil {
+		return out, err
+	}
+	info := JobInfo{
+		ID: jobID, Kind: st.Kind, Name: st.Name, Total: st.Total, Outputs: st.Done, Failed: st.Failed,
+		Missing: st.Pending, Created: st.Created, Deadline: st.Deadline, Completed: st.Completed,
+		Policy: st.FailurePolicy, Token: out.Token, Replay: replay,
+	}
+	out.Outputs, out.Failed, out.Missing = info.Outputs, info.Failed, info.Missing
+	commit := workoutput.Commit{JobID: jobID, Token: out.Token, Retention: st.Retention}
+	switch {
+	case info.Partial() && info.Policy != workoutput.PolicyContinue:
+		commit.State = workoutput.StateFailed
+		commit.Error = fmt.Sprintf("%d events failed and %d are missing (failure policy %q)", info.Failed, info.Missing, info.Policy)
+	default:
+		res, attempts, err := c.reduce(w.Context(), r, info)
+		out.Attempts = attempts
+		if err != nil && w.Context().Err() != nil {
+			// The lock is lost or ctx ended: whoever holds the job now
+			// commits it.
+			return out, fmt.Errorf("jobs: job %s: reduce interrupted: %w (%w)", jobID, context.Cause(w.Context()), err)
+		}
+		switch {
+		case err != nil:
+			commit.State = workoutput.StateFailed
+			commit.Error = fmt.Sprintf("reducer failed after %d attempts: %v", attempts, err)
+			if commit.Retention == 0 {
+				commit.Retention = c.cfg.FailedRetention
+			}
+		case info.Partial():
+			commit.State, commit.Result = workoutput.StatePartial, res
+		default:
+			commit.State, commit.Result = workoutput.StateDone, res
+		}
+	}
+	// The commit runs whatever the watchdog says: the fence, not the
+	// local view of the lock, decides whether this token may still commit.
+	if _, err := c.store.Commit(ctx, commit); err != nil {
+		return out, err
+	}
+	out.State, out.Result, out.Error = commit.State, commit.Result, commit.Error
+	c.log.InfoContext(ctx, "fanin: job committed", "job", jobID, "state", out.State, "token", out.Token,
+		"outputs", out.Outputs, "failed", out.Failed, "missing", out.Missing, "replay", replay)
+	return out, c.sink(ctx, out)
+}
+
+// collectable checks, before taking the lock, that a job has something to
+// collect; Claim checks again, atomically.
+func collectable(st workoutput.Status, replay bool) error {
+	switch st.State {
+	case workoutput.StateComplete, workoutput.StateCollecting:
+		return nil
+	case workoutput.StateOpen:
+		if time.Now().After(st.Deadline) {
+			return nil
+		}
+		return fmt.Errorf("%w: job %s is open until its deadline %s", workoutput.ErrState, st.ID, st.Deadline.Format(time.RFC3339))
+	case workoutput.StateDone, workoutput.StatePartial, workoutput.StateFailed:
+		if replay {
+			return nil
+		}
+		return fmt.Errorf("%w: job %s is already collected (%s; use Replay to reduce it again)", workoutput.ErrState, st.ID, st.State)
+	}
+	return fmt.Errorf("%w: job %s is %s", workoutput.ErrState, st.ID, st.State)
+}
+
+// reduce runs r up to ReduceAttempts times, with backoff, and returns the
+// result and the number of attempts.
+func (c *Coordinator) reduce(ctx context.Context, r Reducer, info JobInfo) ([]byte, int, error) {
+	backoff := c.cfg.RetryBackoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		info.Attempt = attempt
+		in := &Input{
+			ctx: ctx, store: c.store, jobID: info.ID, outputs: info.Outputs, failed: info.Failed,
+			missing: info.Missing, maxResultSize: c.cfg.MaxResultSize,
+		}
+		var res []byte
+		res, err = runReducer(ctx, r, info, in)
+		if err == nil && len(res) > c.cfg.MaxResultSize {
+			err = fmt.Errorf("%w: result of job %s is %d bytes (want at most %d, CoordinatorConfig.MaxResultSize)", ErrResultTooLarge, info.ID, len(res), c.cfg.MaxResultSize)
+		}
+		if err == nil {
+			return res, attempt, nil
+		}
+		if attempt >= c.cfg.ReduceAttempts || errors.Is(err, ErrResultTooLarge) || ctx.Err() != nil {
+			return nil, attempt, err
+		}
+		c.log.WarnContext(ctx, "fanin: reducer failed, retrying", "job", info.ID, "attempt", attempt, "err", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, attempt, err
+		case <-t.C:
+		}
+		backoff *= 2
+	}
+}
+
+// runReducer calls r, turning a panic into an error.
+func runReducer(ctx context.Context, r Reducer, info JobInfo, in *Input) (res []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("jobs: reducer of job %s panicked: %v", info.ID, p)
+		}
+	}()
+	return r.Reduce(ctx, info, in)
+}
+
+// sink writes a committed outcome to every sink.
+func (c *Coordinator) sink(ctx context.Context, out Outcome) error {
+	if out.Result == nil {
+		return nil
+	}
+	var errs []error
+	for _, s := range c.cfg.Sinks {
+		if err := s.Write(ctx, out); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: job %s (committed with token %d): %w", ErrSink, out.JobID, out.Token, errors.Join(errs...))
+}

@@ -1,0 +1,298 @@
+package workoutput_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fanin-dev/fanin/locks"
+	"github.com/fanin-dev/fanin/workoutput"
+)
+
+// jobKeyNames returns every key a collected job may have, per the layout
+// documented in keys.go (the lock's keys come from locks).
+func jobKeyNames(ns, id string) []string {
+	base := ns + "job:{" + id + "}:"
+	res := workoutput.LockResource(id)
+	return []string{base + "meta", base + "outputs", base + "failures", base + "events", base + "result",
+		locks.FenceKey(ns, res), locks.TokenKey(ns, res), locks.LockKey(ns, res)}
+}
+
+// existing returns the keys of names that exist.
+func existing(t *testing.T, c redis.UniversalClient, names []string) []string {
+	t.Helper()
+	var out []string
+	for _, k := range names {
+		n, err := c.Exists(context.Background(), k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// completeJob opens a job of n generated events and writes all outputs.
+func completeJob(t *testing.T, e env, spec workoutput.Spec, n int) string {
+	t.Helper()
+	return completeJobOf(t, e, spec, n, false, nil)
+}
+
+// completeJobOf opens a job of n events, with caller-given IDs when given,
+// and writes all outputs, plus outputs under the unregistered IDs stray.
+func completeJobOf(t *testing.T, e env, spec workoutput.Spec, n int, given bool, stray []string) string {
+	t.Helper()
+	ctx := context.Background()
+	o := make([]workoutput.Output, n)
+	b := workoutput.Batch{Generated: n}
+	for i := range o {
+		o[i] = workoutput.Output{EventID: workoutput.GeneratedID(int64(i)), Value: fmt.Appendf(nil, "%d", i)}
+		if given {
+			o[i].EventID = fmt.Sprint("e", i)
+			b.IDs = append(b.IDs, o[i].EventID)
+		}
+	}
+	if given {
+		b.Generated = 0
+	}
+	job, err := e.store.Open(ctx, spec, b, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range stray {
+		o = append(o, workoutput.Output{EventID: id, Value: []byte("stray")})
+	}
+	res, err := e.store.Write(ctx, job.ID, o, nil)
+	if err != nil || !res.Completed {
+		t.Fatalf("Write = %+v, %v; want the job completed", res, err)
+	}
+	return job.ID
+}
+
+// TestClaimGatherCommit walks one job through the coordinator's steps with
+// a real lock: Gather yields every output once on every read path (and
+// stops cleanly when the caller stops early), a stale token cannot commit,
+// and the commit applies the retention to every key.
+func TestClaimGatherCommit(t *testing.T) {
+	t.Parallel()
+	modes(t, func(t *testing.T, cluster bool) {
+		for _, tc := range []struct {
+			name  string
+			n     int
+			given bool
+			stray []string
+		}{
+			{"hgetall", 10, false, nil},
+			{"generated", 2500, false, nil},
+			{"given", 2500, true, nil},
+			{"generated+unregistered", 700, false, []string{"stray", "#zz", "#01"}},
+			{"given+unregistered", 700, true, []string{"stray", "#0"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				e := newEnv(t, cluster, workoutput.Config{SmallHash: 100, ScanPage: 300})
+				id := completeJobOf(t, e, workoutput.Spec{Kind: "k", Retention: time.Minute}, tc.n, tc.given, tc.stray)
+				n := tc.n + len(tc.stray)
+				lp, err := locks.New(locks.Config{Redis: e.r.Client, KeyPrefix: e.r.Prefix})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer lp.Close()
+				stale, err := lp.TryAcquire(ctx, workoutput.LockResource(id), &locks.AcquireOptions{TTL: 50 * time.Millisecond})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if from, err := e.store.Claim(ctx, id, stale.Token(), workoutput.ClaimCollect); err != nil || from != workoutput.StateComplete {
+					t.Fatalf("Claim = %s, %v; want from complete", from, err)
+				}
+				time.Sleep(100 * time.Millisecond) // the stale holder's lock expires
+				l, err := lp.TryAcquire(ctx, workoutput.LockResource(id), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if from, err := e.store.Claim(ctx, id, l.Token(), workoutput.ClaimCollect); err != nil || from != workoutput.StateCollecting {
+					t.Fatalf("takeover Claim = %s, %v; want from collecting", from, err)
+				}
+				// Writes to a claimed job are ignored: the outputs are frozen.
+				if res, err := e.store.Write(ctx, id, []workoutput.Output{{EventID: "late", Value: []byte("1")}}, nil); err != nil || !res.Skipped {
+					t.Fatalf("Write to a claimed job = %+v, %v; want skipped", res, err)
+				}
+				seen := map[string]int{}
+				for o, err := range e.store.Gather(ctx, id, int64(n)) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					seen[o.EventID]++
+				}
+				for _, err := range e.store.Gather(ctx, id, int64(n)) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					break // the prefetching goroutines must end, not block
+				}
+				if len(seen) != n {
+					t.Fatalf("Gather yielded %d distinct outputs, want %d", len(seen), n)
+				}
+				for id, c := range seen {
+					if c != 1 {
+						t.Fatalf("Gather yielded %s %d times", id, c)
+					}
+				}
+				_, err = e.store.Commit(ctx, workoutput.Commit{JobID: id, Token: stale.Token(), State: workoutput.StateDone, Result: []byte("stale"), Retention: time.Minute})
+				if !errors.Is(err, locks.ErrFenced) {
+					t.Fatalf("stale Commit = %v; want locks.ErrFenced", err)
+				}
+				got, err := e.store.Commit(ctx, workoutput.Commit{JobID: id, Token: l.Token(), State: workoutput.StateDone, Result: []byte("ok"), Retention: time.Minute})
+				if err != nil || got != int64(n) {
+					t.Fatalf("Commit = %d, %v; want %d outputs", got, err, n)
+				}
+				if err := l.Release(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if r, err := e.store.Result(ctx, id); err != nil || string(r) != "ok" {
+					t.Fatalf("Result = %q, %v", r, err)
+				}
+				st, err := e.store.Status(ctx, id)
+				if err != nil || st.State != workoutput.StateDone || st.Token != l.Token() || st.Finished.IsZero() {
+					t.Fatalf("Status = %+v, %v; want done with token %d", st, err, l.Token())
+				}
+				// Every key of the job, the fence and the token counter
+				// included, expires with the retention.
+				names := jobKeyNames(e.r.Prefix, id)
+				keys := existing(t, e.r.Client, names)
+				// (no failures: no failures key; no events key unless given IDs)
+				want := []string{names[0], names[1], names[4], names[5], names[6]}
+				if tc.given {
+					want = []string{names[0], names[1], names[3], names[4], names[5], names[6]}
+				}
+				if !slices.Equal(keys, want) {
+					t.Fatalf("keys after commit = %v, want %v", keys, want)
+				}
+				for _, k := range keys {
+					ttl, err := e.r.Client.PTTL(ctx, k).Result()
+					if err != nil || ttl <= 50*time.Second || ttl > time.Minute {
+						t.Fatalf("PTTL(%s) = %v, %v; want the 1m retention", k, ttl, err)
+					}
+				}
+				if _, err := e.store.Claim(ctx, id, l.Token()+10, workoutput.ClaimCollect); !errors.Is(err, workoutput.ErrState) {
+					t.Fatalf("Claim of a done job = %v; want ErrState", err)
+				}
+			})
+		}
+	})
+}
+
+// TestLockKeysShareTheJobSlot checks that the lock, its token counter and
+// the fence of a job live in the job's slot.
+func TestLockKeysShareTheJobSlot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, true, workoutput.Config{})
+	id := completeJob(t, e, workoutput.Spec{Kind: "k"}, 1)
+	lp, err := locks.New(locks.Config{Redis: e.r.Client, KeyPrefix: e.r.Prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lp.Close()
+	l, err := lp.TryAcquire(ctx, workoutput.LockResource(id), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Claim(ctx, id, l.Token(), workoutput.ClaimCollect); err != nil {
+		t.Fatal(err)
+	}
+	names := jobKeyNames(e.r.Prefix, id)
+	keys := existing(t, e.r.Client, names)
+	// meta, outputs, fence, token counter, lock (no failures, events, result yet)
+	if want := []string{names[0], names[1], names[5], names[6], names[7]}; !slices.Equal(keys, want) {
+		t.Fatalf("keys = %v, want %v (did the locks key layout change?)", keys, want)
+	}
+	cc := e.r.Client.(*redis.ClusterClient)
+	slots := map[int64]bool{}
+	for _, k := range keys {
+		s, err := cc.ClusterKeySlot(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		slots[s] = true
+	}
+	if len(slots) != 1 {
+		t.Fatalf("job and lock keys span %d slots, want 1", len(slots))
+	}
+}
+
+// TestCommitNoRetentionDeletesEverything commits a job whose retention is
+// NoRetention: no key of the job is left, and a replay is refused.
+func TestCommitNoRetentionDeletesEverything(t *testing.T) {
+	t.Parallel()
+	modes(t, func(t *testing.T, cluster bool) {
+		ctx := context.Background()
+		e := newEnv(t, cluster, workoutput.Config{})
+		id := completeJob(t, e, workoutput.Spec{Kind: "k", Retention: workoutput.NoRetention}, 3)
+		if _, err := e.store.Claim(ctx, id, 1, workoutput.ClaimCollect); err != nil {
+			t.Fatal(err)
+		}
+		st, err := e.store.Status(ctx, id)
+		if err != nil || st.Retention != 0 {
+			t.Fatalf("Status = %+v, %v; want retention 0", st, err)
+		}
+		if _, err := e.store.Commit(ctx, workoutput.Commit{JobID: id, Token: 1, State: workoutput.StateDone, Result: []byte("r")}); err != nil {
+			t.Fatal(err)
+		}
+		if keys := existing(t, e.r.Client, jobKeyNames(e.r.Prefix, id)); len(keys) != 0 {
+			t.Fatalf("keys left after a commit with no retention: %v", keys)
+		}
+		if _, err := e.store.Claim(ctx, id, 2, workoutput.ClaimReplay); !errors.Is(err, workoutput.ErrJobNotFound) {
+			t.Fatalf("replay Claim = %v; want ErrJobNotFound", err)
+		}
+	})
+}
+
+// TestClaimRules covers the states Claim accepts and refuses.
+func TestClaimRules(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, false, workoutput.Config{})
+	open, err := e.store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{Generated: 1}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Claim(ctx, open.ID, 1, workoutput.ClaimCollect); !errors.Is(err, workoutput.ErrState) {
+		t.Fatalf("Claim of an open job before its deadline = %v; want ErrState", err)
+	}
+	overdue, err := e.store.Open(ctx, workoutput.Spec{Kind: "k", Deadline: time.Millisecond}, workoutput.Batch{Generated: 2}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if from, err := e.store.Claim(ctx, overdue.ID, 1, workoutput.ClaimCollect); err != nil || from != workoutput.StateOpen {
+		t.Fatalf("Claim of an overdue job = %s, %v; want from open", from, err)
+	}
+	if _, err := e.store.Claim(ctx, overdue.ID, 1, "bogus"); !errors.Is(err, workoutput.ErrInvalid) {
+		t.Fatalf("Claim with a bad mode = %v; want ErrInvalid", err)
+	}
+	if _, err := e.store.Commit(ctx, workoutput.Commit{JobID: overdue.ID, Token: 1, State: workoutput.StateCollecting}); !errors.Is(err, workoutput.ErrInvalid) {
+		t.Fatalf("Commit to collecting = %v; want ErrInvalid", err)
+	}
+	// A replay needs the outputs: deleting them makes it NOTRETAINED.
+	id := completeJob(t, e, workoutput.Spec{Kind: "k"}, 2)
+	if _, err := e.store.Claim(ctx, id, 1, workoutput.ClaimCollect); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Commit(ctx, workoutput.Commit{JobID: id, Token: 1, State: workoutput.StateDone, Result: []byte("r"), Retention: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.r.Client.Del(ctx, e.r.Prefix+"job:{"+id+"}:outputs").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Claim(ctx, id, 2, workoutput.ClaimReplay); !errors.Is(err, workoutput.ErrNotRetained) {
+		t.Fatalf("replay Claim without outputs = %v; want ErrNotRetained", err)
+	}
+}
