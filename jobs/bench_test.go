@@ -16,7 +16,7 @@ import (
 )
 
 // Benchmarks, run side by side with their Asynq baselines in one
-// invocation (see docs/bench-jobs.md):
+// invocation (see docs/BENCHMARKS.md):
 //
 //	go test -run '^$' -bench . -benchtime 1x ./jobs/
 //

@@ -19,7 +19,7 @@ import (
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
-// Coordinator benchmarks (docs/bench-coordinator.md), each side by side
+// Coordinator benchmarks (docs/BENCHMARKS.md), each side by side
 // with its baseline in the same run:
 //
 //	go test -run '^$' -bench 'Gather|Finalize' -benchtime 1x ./jobs/

@@ -38,7 +38,7 @@ const (
 	// tasks it cannot handle.
 	DefaultCollectQueue = "fanin-collect"
 	// DefaultChunkSize is the number of events per task, chosen by
-	// BenchmarkChunkSize (docs/bench-jobs.md).
+	// BenchmarkChunkSize (docs/BENCHMARKS.md).
 	DefaultChunkSize = 500
 	// DefaultMaxChunkBytes caps the payload of one task; a chunk ends
 	// early when the next event would exceed it.

@@ -155,7 +155,7 @@ func (s *Store) Result(ctx context.Context, jobID string) ([]byte, error) {
 // Gather streams the outputs of a job the caller has claimed, in no
 // particular order, never holding the whole hash (in Redis or here). size
 // is the number of outputs (Status.Done). Three read paths, chosen by
-// measurement (docs/bench-coordinator.md):
+// measurement (docs/BENCHMARKS.md):
 //
 //   - at most Config.SmallHash outputs: one HGETALL, faster than pages and
 //     blocking Redis for well under a millisecond;

@@ -29,7 +29,7 @@ const (
 	// DefaultScanPage is the page size of scans (HSCAN, SSCAN, ZRANGE).
 	DefaultScanPage = 1000
 	// DefaultSmallHash is the largest outputs hash Gather reads with one
-	// HGETALL instead of HSCAN pages (see docs/bench-coordinator.md).
+	// HGETALL instead of HSCAN pages (see docs/BENCHMARKS.md).
 	DefaultSmallHash = 512
 )
 

@@ -11,7 +11,7 @@ import (
 
 // BenchmarkGet reads one short value through the Hybrid (an L1 hit) and
 // through its L2, a rediscache on the same Redis (a round trip), in the same
-// run; see docs/bench-hybrid.md.
+// run; see docs/BENCHMARKS.md.
 //
 //	go test -run '^$' -bench . -benchmem -count 10 ./cache/hybridcache/ > bench.txt
 //	benchstat -col /impl bench.txt

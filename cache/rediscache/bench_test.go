@@ -12,7 +12,7 @@ import (
 
 // The benchmarks compare each operation through the Cache (impl=fanin) with
 // the bare go-redis call (impl=go-redis), on the same Redis in the same run;
-// see docs/bench-cache.md. benchstat -col /impl puts them side by side:
+// see docs/BENCHMARKS.md. benchstat -col /impl puts them side by side:
 //
 //	go test -run '^$' -bench . -benchmem -count 10 ./cache/rediscache/ > bench.txt
 //	benchstat -col /impl bench.txt
