@@ -1,6 +1,10 @@
 package workoutput
 
-import "github.com/fanin-dev/fanin/locks"
+import (
+	"strings"
+
+	"github.com/fanin-dev/fanin/locks"
+)
 
 // Every Redis key name workoutput uses is built in this file.
 //
@@ -55,3 +59,33 @@ func indexKey(ns string) string { return ns + "jobs" }
 // notifyChannel is the pub/sub channel on which a job's completion is
 // announced (message: the job ID), so an idle coordinator starts at once.
 func notifyChannel(ns string) string { return ns + "completed" }
+
+// metaPattern is the SCAN pattern matching the meta hash of every job in
+// namespace ns (the namespace taken literally).
+func metaPattern(ns string) string { return globEscape(ns) + "job:{*}:meta" }
+
+// jobIDOfMeta returns the job ID of a meta key of namespace ns, or "" when
+// key is not one.
+func jobIDOfMeta(ns, key string) string {
+	id, ok := strings.CutPrefix(key, ns+"job:{")
+	if !ok {
+		return ""
+	}
+	id, ok = strings.CutSuffix(id, "}:meta")
+	if !ok {
+		return ""
+	}
+	return id
+}
+
+// globEscape escapes the characters SCAN's MATCH treats specially.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,320 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"iter"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/fanin-dev/fanin/cache"
+	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/progress"
+	"github.com/fanin-dev/fanin/workoutput"
+)
+
+func (a *app) statusCmd() *cobra.Command {
+	var (
+		watch    bool
+		interval time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "status JOB",
+		Short: "Show a job's state and counts; --watch follows it live",
+		Long: `status shows JOB's state, its events done, failed and pending, and its times.
+--watch follows the job until it ends with a live progress bar (done, failed,
+pending, rate, ETA); with --json it prints one status line per poll instead.
+With --watch, the exit code is that of the final state: 0 done, 3 partial,
+failed or cancelled.`,
+		Args: cobra.ExactArgs(1),
+		RunE: a.withJob(func(ctx context.Context, id string, client redis.UniversalClient, store *workoutput.Store) error {
+			if !watch {
+				st, err := store.Status(ctx, id)
+				if err != nil {
+					return statusErr(err)
+				}
+				return a.printStatus(st)
+			}
+			style, out := progress.Bar, a.stderr
+			if a.json {
+				style, out = progress.JSONLines, a.stdout
+			}
+			st, err := progress.Follow(ctx, store, id, progress.Options{Out: out, Style: style, Interval: interval})
+			if err != nil {
+				return statusErr(err)
+			}
+			if !a.json {
+				if err := a.printStatus(st); err != nil {
+					return err
+				}
+			}
+			if st.State != workoutput.StateDone {
+				return exitcode.With(exitcode.JobFailed, fmt.Errorf("job %s ended %s", id, st.State))
+			}
+			return nil
+		}),
+	}
+	cmd.Flags().BoolVar(&watch, "watch", false, "follow the job until it ends, with a live progress bar")
+	cmd.Flags().DurationVar(&interval, "interval", progress.DefaultInterval, "with --watch, time between two polls")
+	return cmd
+}
+
+// printStatus prints st as text or JSON.
+func (a *app) printStatus(st workoutput.Status) error {
+	if a.json {
+		return json.NewEncoder(a.stdout).Encode(progress.NewJSON(st))
+	}
+	return writeStatus(a.stdout, st)
+}
+
+// writeStatus writes st for people.
+func writeStatus(w io.Writer, st workoutput.Status) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	sealed := "sealed"
+	if !st.Sealed {
+		sealed = "open for more events"
+	}
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintf(tw, "job\t%s\n", st.ID)
+	fmt.Fprintf(tw, "kind\t%s\n", st.Kind)
+	if st.Name != "" {
+		fmt.Fprintf(tw, "name\t%s\n", st.Name)
+	}
+	fmt.Fprintf(tw, "state\t%s (%s)\n", st.State, sealed)
+	fmt.Fprintf(tw, "events\t%d: %d done, %d failed, %d pending\n", st.Total, st.Done, st.Failed, st.Pending)
+	fmt.Fprintf(tw, "created\t%s\n", ts(st.Created))
+	fmt.Fprintf(tw, "deadline\t%s\n", ts(st.Deadline))
+	fmt.Fprintf(tw, "completed\t%s\n", ts(st.Completed))
+	fmt.Fprintf(tw, "finished\t%s\n", ts(st.Finished))
+	fmt.Fprintf(tw, "policy\t%s, %d retries, retention %v\n", st.FailurePolicy, st.MaxRetry, st.Retention)
+	if st.Error != "" {
+		fmt.Fprintf(tw, "error\t%s\n", st.Error)
+	}
+	return tw.Flush()
+}
+
+func (a *app) listCmd() *cobra.Command {
+	var state string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the jobs in Redis, newest first",
+		Long: `list shows every job whose data is still in Redis (finished jobs stay for their
+retention), newest first. --state keeps the jobs in the given states
+(comma-separated: open, complete, collecting, done, partial, failed,
+cancelled).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			want := map[workoutput.State]bool{}
+			for s := range strings.SplitSeq(state, ",") {
+				s = strings.TrimSpace(s)
+				if s == "" {
+					continue
+				}
+				if !validState(workoutput.State(s)) {
+					return usage("--state %q (want open, complete, collecting, done, partial, failed or cancelled)", s)
+				}
+				want[workoutput.State(s)] = true
+			}
+			ctx := cmd.Context()
+			client, store, _, err := a.connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			var sts []workoutput.Status
+			for id, err := range store.Jobs(ctx) {
+				if err != nil {
+					return err
+				}
+				st, err := store.Status(ctx, id)
+				if errorsIs(err, workoutput.ErrJobNotFound) {
+					continue // expired meanwhile
+				}
+				if err != nil {
+					return err
+				}
+				if len(want) == 0 || want[st.State] {
+					sts = append(sts, st)
+				}
+			}
+			slices.SortFunc(sts, func(x, y workoutput.Status) int {
+				return cmp.Or(y.Created.Compare(x.Created), strings.Compare(x.ID, y.ID))
+			})
+			if a.json {
+				out := make([]progress.JSON, len(sts))
+				for i, st := range sts {
+					out[i] = progress.NewJSON(st)
+				}
+				return json.NewEncoder(a.stdout).Encode(out)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "JOB\tSTATE\tKIND\tDONE\tFAILED\tTOTAL\tCREATED\tNAME")
+			for _, st := range sts {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", st.ID, st.State, st.Kind, st.Done, st.Failed, st.Total,
+					st.Created.UTC().Format(time.RFC3339), st.Name)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&state, "state", "", "only jobs in these states, comma-separated")
+	return cmd
+}
+
+// validState reports whether s is a job state.
+func validState(s workoutput.State) bool {
+	switch s {
+	case workoutput.StateOpen, workoutput.StateComplete, workoutput.StateCollecting, workoutput.StateDone,
+		workoutput.StatePartial, workoutput.StateFailed, workoutput.StateCancelled:
+		return true
+	}
+	return false
+}
+
+func (a *app) inspectCmd() *cobra.Command {
+	var (
+		missing, failed, outputs bool
+		limit                    int
+	)
+	cmd := &cobra.Command{
+		Use:   "inspect JOB",
+		Short: "Show a job with its missing events, failures or outputs",
+		Long: `inspect shows JOB's status and, on request, the IDs of its events that have
+neither output nor failure (--missing: what a stuck job waits for), its failed
+events with their reasons (--failed) and its outputs (--outputs), each list cut
+at --limit entries.`,
+		Args: cobra.ExactArgs(1),
+		PreRunE: func(*cobra.Command, []string) error {
+			if limit < 0 {
+				return usage("--limit %d (want >= 0; 0 means no limit)", limit)
+			}
+			return nil
+		},
+		RunE: a.withJob(func(ctx context.Context, id string, _ redis.UniversalClient, store *workoutput.Store) error {
+			st, err := store.Status(ctx, id)
+			if err != nil {
+				return statusErr(err)
+			}
+			rep := inspection{Status: progress.NewJSON(st)}
+			var cut [3]bool
+			if missing {
+				if rep.Missing, cut[0], err = upTo(store.Missing(ctx, id), limit, func(id string) string { return id }); err != nil {
+					return err
+				}
+				slices.Sort(rep.Missing)
+			}
+			if failed {
+				rep.Failed, cut[1], err = upTo(store.Failures(ctx, id), limit, func(f workoutput.Failure) failureJSON {
+					return failureJSON{ID: f.EventID, Reason: f.Reason, Attempts: f.Attempts, At: f.Time.UTC()}
+				})
+				if err != nil {
+					return err
+				}
+				slices.SortFunc(rep.Failed, func(x, y failureJSON) int { return strings.Compare(x.ID, y.ID) })
+			}
+			if outputs {
+				rep.Outputs, cut[2], err = upTo(store.Outputs(ctx, id), limit, func(o cache.HashField) outputJSON {
+					raw, err := o.Item.Raw(cache.JSONCodec{})
+					v := json.RawMessage(raw)
+					if err != nil || !json.Valid(v) {
+						v, _ = json.Marshal(string(raw))
+					}
+					return outputJSON{ID: o.Field, Output: v}
+				})
+				if err != nil {
+					return err
+				}
+				slices.SortFunc(rep.Outputs, func(x, y outputJSON) int { return strings.Compare(x.ID, y.ID) })
+			}
+			rep.Truncated = cut[0] || cut[1] || cut[2]
+			if a.json {
+				return json.NewEncoder(a.stdout).Encode(rep)
+			}
+			return rep.write(a.stdout, st)
+		}),
+	}
+	fs := cmd.Flags()
+	fs.BoolVar(&missing, "missing", false, "list the events with neither output nor failure")
+	fs.BoolVar(&failed, "failed", false, "list the failed events and why")
+	fs.BoolVar(&outputs, "outputs", false, "list the outputs")
+	fs.IntVar(&limit, "limit", 100, "at most this many entries per list; 0 for all")
+	return cmd
+}
+
+// upTo reads at most limit items of seq (all when limit is 0), converted
+// by conv, and reports whether there were more. The list is never nil.
+func upTo[T, U any](seq iter.Seq2[T, error], limit int, conv func(T) U) ([]U, bool, error) {
+	out := []U{}
+	for v, err := range seq {
+		if err != nil {
+			return nil, false, err
+		}
+		if limit > 0 && len(out) == limit {
+			return out, true, nil
+		}
+		out = append(out, conv(v))
+	}
+	return out, false, nil
+}
+
+// inspection is inspect's report.
+type inspection struct {
+	Status    progress.JSON `json:"status"`
+	Missing   []string      `json:"missing,omitempty"`
+	Failed    []failureJSON `json:"failed,omitempty"`
+	Outputs   []outputJSON  `json:"outputs,omitempty"`
+	Truncated bool          `json:"truncated,omitempty"`
+}
+
+type failureJSON struct {
+	ID       string    `json:"id"`
+	Reason   string    `json:"reason"`
+	Attempts int       `json:"attempts"`
+	At       time.Time `json:"at"`
+}
+
+type outputJSON struct {
+	ID     string          `json:"id"`
+	Output json.RawMessage `json:"output"`
+}
+
+// write prints the report for people.
+func (r inspection) write(w io.Writer, st workoutput.Status) error {
+	if err := writeStatus(w, st); err != nil {
+		return err
+	}
+	if r.Missing != nil {
+		fmt.Fprintf(w, "\nmissing events (%d shown):\n", len(r.Missing))
+		for _, id := range r.Missing {
+			fmt.Fprintf(w, "  %s\n", id)
+		}
+	}
+	if r.Failed != nil {
+		fmt.Fprintf(w, "\nfailed events (%d shown):\n", len(r.Failed))
+		for _, f := range r.Failed {
+			fmt.Fprintf(w, "  %s after %d attempts at %s: %s\n", f.ID, f.Attempts, f.At.Format(time.RFC3339), f.Reason)
+		}
+	}
+	if r.Outputs != nil {
+		fmt.Fprintf(w, "\noutputs (%d shown):\n", len(r.Outputs))
+		for _, o := range r.Outputs {
+			fmt.Fprintf(w, "  %s: %s\n", o.ID, o.Output)
+		}
+	}
+	if r.Truncated {
+		fmt.Fprintln(w, "\n(lists cut at --limit)")
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fanin-dev/fanin/internal/eventfile"
+	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/jobs"
+	"github.com/fanin-dev/fanin/workoutput"
+)
+
+func (a *app) submitCmd() *cobra.Command {
+	var (
+		kind, events, name, idField, queue, retention, policy string
+		deadline                                              time.Duration
+		chunk, maxRetry                                       int
+		f                                                     follow
+	)
+	cmd := &cobra.Command{
+		Use:   "submit --kind KIND --events FILE",
+		Short: "Submit a job of events read from JSON lines; print its ID",
+		Long: `submit reads the events of a job from FILE (JSON lines, one event per line;
+"-" reads stdin), submits the job and prints its ID. Each line is the event's
+payload; the line's top-level string field named by --id-field ("id") is its
+event ID (a line without it gets a generated ID). A malformed line is an
+error naming its line number, and nothing is submitted.
+
+With --wait, submit follows the job to its end like collect --wait: the job ID
+goes to stderr, the result to stdout (or --out).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if strings.TrimSpace(kind) == "" || events == "" {
+				return usage("submit needs --kind and --events (see coordinator submit --help)")
+			}
+			spec := workoutput.Spec{Kind: kind, Name: name, Deadline: deadline, MaxRetry: maxRetry, FailurePolicy: workoutput.FailurePolicy(policy)}
+			switch retention {
+			case "", "0":
+			case "none":
+				spec.Retention = workoutput.NoRetention
+			default:
+				d, err := time.ParseDuration(retention)
+				if err != nil || d <= 0 {
+					return usage("--retention %q (want a positive duration like 24h, or none)", retention)
+				}
+				spec.Retention = d
+			}
+			if spec.FailurePolicy != workoutput.PolicyFail && spec.FailurePolicy != workoutput.PolicyContinue {
+				return usage("--policy %q (want %s or %s)", policy, workoutput.PolicyFail, workoutput.PolicyContinue)
+			}
+			if deadline < 0 || chunk < 0 || maxRetry < 0 {
+				return usage("--deadline, --chunk and --max-retry must not be negative")
+			}
+			r, err := eventfile.Open(events)
+			if err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
+			defer r.Close()
+			src := events
+			if events == "-" {
+				src = "stdin"
+			}
+			evs, err := eventfile.Read(r, src, idField)
+			if err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
+			ctx := cmd.Context()
+			client, store, _, err := a.connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			p, err := jobs.NewProducer(client, store, jobs.ProducerConfig{Queue: queue, CollectQueue: a.common.CollectQueue, ChunkSize: chunk})
+			if err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
+			id, err := p.Submit(ctx, spec, evs)
+			if err != nil {
+				return submitErr(err)
+			}
+			a.log.Debug("job submitted", "job", id, "events", len(evs), "kind", kind)
+			if !f.wait {
+				if a.json {
+					return json.NewEncoder(a.stdout).Encode(map[string]any{"job": id, "events": len(evs)})
+				}
+				_, err = fmt.Fprintln(a.stdout, id)
+				return err
+			}
+			fmt.Fprintf(a.stderr, "submitted job %s (%d events)\n", id, len(evs))
+			return a.collect(ctx, store, id, f)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&kind, "kind", "", "kind of the job: names the handler of its events and the reducer of its outputs (required)")
+	fs.StringVar(&events, "events", "", `JSON lines file of the events, "-" for stdin (required)`)
+	fs.StringVar(&name, "name", "", "a label for people")
+	fs.StringVar(&idField, "id-field", "id", "top-level field of each line holding the event ID; empty generates every ID")
+	fs.DurationVar(&deadline, "deadline", 0, "how long the job may take; past it the coordinator collects what there is (default 1h)")
+	fs.StringVar(&retention, "retention", "", "how long the job's data and result are kept once finished, or none (default 24h)")
+	fs.IntVar(&chunk, "chunk", 0, fmt.Sprintf("events per Asynq task (default %d)", jobs.DefaultChunkSize))
+	fs.IntVar(&maxRetry, "max-retry", 0, fmt.Sprintf("retries of a failing event (default %d)", jobs.DefaultMaxRetry))
+	fs.StringVar(&policy, "policy", string(workoutput.PolicyFail), "what failed events do to the job: fail, or continue (the result covers the rest; the job ends partial)")
+	fs.StringVar(&queue, "queue", jobs.DefaultQueue, "Asynq queue of the job's events (workers serve it with --queues)")
+	f.addFlags(fs)
+	return cmd
+}
+
+// submitErr gives a submit error its exit code.
+func submitErr(err error) error {
+	for _, bad := range []error{workoutput.ErrInvalid, workoutput.ErrTooLarge, workoutput.ErrDuplicateEvent, workoutput.ErrJobExists, jobs.ErrInvalid} {
+		if errorsIs(err, bad) {
+			return exitcode.With(exitcode.Usage, err)
+		}
+	}
+	return err
+}

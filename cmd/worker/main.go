@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/fanin-dev/fanin/examples/zombies/zombiejob"
+	"github.com/fanin-dev/fanin/internal/execproc"
+	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/settings"
+	"github.com/fanin-dev/fanin/internal/telemetry"
+	"github.com/fanin-dev/fanin/jobs"
+)
+
+// Environment variables of the worker (besides the common ones).
+const (
+	envConcurrency = "FANIN_CONCURRENCY"
+	envQueues      = "FANIN_QUEUES"
+	envExec        = "FANIN_EXEC"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// options are the worker's flags.
+type options struct {
+	common          settings.Common
+	concurrency     int
+	queues          string
+	exec            []string
+	execProcs       int
+	shutdownTimeout time.Duration
+	retryDelay      time.Duration
+	metricsAddr     string
+}
+
+const longHelp = `worker runs a fanin worker pool.
+
+It serves the Asynq queues that carry the events of fanin jobs (--queues),
+runs the handler of each event's kind and records the output in Redis. Built
+in: the zombies example's handler, kind "zombies.sighting". --exec adds a
+handler written in any language, as a long-lived co-process:
+
+  --exec 'my.kind=python3 handler.py'
+
+The command (run with sh -c) reads one JSON line per event on stdin,
+  {"job":"<job ID>","event":"<event ID>","kind":"<kind>","payload":<event JSON>}
+and answers each with one JSON line on stdout:
+  {"output":<any JSON>}   or   {"error":"why","permanent":false}
+A permanent error fails the event at once; another is retried. A co-process
+that exits or answers garbage is restarted and its event retried. Its stderr
+goes to the log.
+
+SIGTERM or SIGINT stops the worker gracefully: the events in flight finish
+(up to --shutdown-timeout) or go back to their queue; nothing is lost.
+
+Asynq's own tools (asynqmon, the asynq CLI) see the queues: the tasks of
+type fanin:events are chunks of events.
+
+Environment variables (a flag given on the command line wins):
+  FANIN_REDIS_URL, REDIS_URL     --redis
+  FANIN_REDIS_CA_FILE            --redis-ca-file
+  FANIN_REDIS_SENTINEL_MASTER    --sentinel-master
+  FANIN_NAMESPACE                --namespace
+  FANIN_COLLECT_QUEUE            --collect-queue
+  FANIN_CONCURRENCY              --concurrency
+  FANIN_QUEUES                   --queues
+  FANIN_EXEC                     --exec (several separated by newlines)
+  FANIN_METRICS_ADDR             --metrics-addr
+  FANIN_LOG_FORMAT, FANIN_LOG_LEVEL
+
+Exit codes:
+  0  stopped by SIGTERM or SIGINT after a graceful shutdown
+  1  any other error
+  2  usage error (bad flag, malformed Redis URL, unreadable CA file)
+  4  Redis unreachable at start`
+
+// run runs the worker with args and returns its exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o options
+	cmd := &cobra.Command{
+		Use:           "worker",
+		Short:         "Run a fanin worker pool",
+		Long:          longHelp,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := settings.FromEnv(cmd.Flags(), workerEnv()); err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
+			return serve(cmd.Context(), &o, stderr)
+		},
+	}
+	cmd.SetArgs(args)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitcode.With(exitcode.Usage, fmt.Errorf("%w (see worker --help)", err))
+	})
+	fs := cmd.Flags()
+	o.common.AddFlags(fs)
+	fs.IntVar(&o.concurrency, "concurrency", runtime.NumCPU(), "events processed at once: the number of Asynq workers (env "+envConcurrency+")")
+	fs.StringVar(&o.queues, "queues", jobs.DefaultQueue, "Asynq queues to serve, comma-separated, each optionally with a priority: high=6,default=3 (env "+envQueues+")")
+	fs.StringArrayVar(&o.exec, "exec", nil, "KIND=COMMAND: handle events of KIND with COMMAND, a co-process speaking JSON lines (repeatable; env "+envExec+")")
+	fs.IntVar(&o.execProcs, "exec-procs", 1, "co-processes per --exec kind")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long events in flight may finish before they go back to the queue")
+	fs.DurationVar(&o.retryDelay, "retry-delay", 0, "delay before the first retry of a failed or lost chunk, doubled for each further retry up to 10m (default Asynq's: 15s plus up to 30s per retry, plus retries^4 s)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address, like :9090 (env "+settings.EnvMetricsAddr+"; default off)")
+
+	err := cmd.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "worker: %v\n", err)
+		if errors.Is(err, errUsage) {
+			return exitcode.Usage
+		}
+	}
+	return exitcode.Of(err)
+}
+
+// errUsage marks a bad flag value found after parsing.
+var errUsage = errors.New("usage")
+
+func usage(format string, args ...any) error {
+	return exitcode.With(exitcode.Usage, fmt.Errorf(format, args...))
+}
+
+// workerEnv maps the worker's flags to environment variables.
+func workerEnv() map[string][]string {
+	env := settings.CommonEnv()
+	env["concurrency"] = []string{envConcurrency}
+	env["queues"] = []string{envQueues}
+	return env
+}
+
+// parseQueues parses "a,b=3" into Asynq's queue priorities.
+func parseQueues(s string) (map[string]int, error) {
+	queues := map[string]int{}
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, prio, hasPrio := strings.Cut(part, "=")
+		p := 1
+		if hasPrio {
+			n, err := strconv.Atoi(prio)
+			if err != nil || n < 1 {
+				return nil, usage("--queues: priority %q of queue %q (want an integer >= 1)", prio, name)
+			}
+			p = n
+		}
+		queues[strings.TrimSpace(name)] = p
+	}
+	if len(queues) == 0 {
+		return nil, usage("--queues is empty (want at least one queue, like default)")
+	}
+	return queues, nil
+}
+
+// maxRetryDelay caps the delays of --retry-delay.
+const maxRetryDelay = 10 * time.Minute
+
+// retryDelay returns the Asynq retry delay of --retry-delay base: base
+// doubled per retry, capped at maxRetryDelay; nil (Asynq's default) when
+// base is 0.
+func retryDelay(base time.Duration) asynq.RetryDelayFunc {
+	if base == 0 {
+		return nil
+	}
+	return func(n int, _ error, _ *asynq.Task) time.Duration {
+		d := base
+		for range min(n, 30) {
+			if d *= 2; d >= maxRetryDelay {
+				return maxRetryDelay
+			}
+		}
+		return d
+	}
+}
+
+// serve runs the worker pool until ctx ends or a signal arrives.
+func serve(ctx context.Context, o *options, stderr io.Writer) error {
+	log, err := o.common.Logger(stderr)
+	if err != nil {
+		return exitcode.With(exitcode.Usage, err)
+	}
+	queues, err := parseQueues(o.queues)
+	if err != nil {
+		return err
+	}
+	if _, ok := queues[o.common.CollectQueue]; ok {
+		return usage("--queues includes the collect queue %q: workers must not serve it (the coordinator does)", o.common.CollectQueue)
+	}
+	if o.concurrency < 1 || o.execProcs < 1 || o.shutdownTimeout < 0 || o.retryDelay < 0 {
+		return usage("--concurrency and --exec-procs must be >= 1, --shutdown-timeout and --retry-delay >= 0 (got %d, %d, %v, %v)", o.concurrency, o.execProcs, o.shutdownTimeout, o.retryDelay)
+	}
+	execs := o.exec
+	if len(execs) == 0 {
+		if v := os.Getenv(envExec); v != "" {
+			execs = strings.Split(strings.TrimSpace(v), "\n")
+		}
+	}
+
+	redis.SetLogger(telemetry.RedisLogger{L: log})
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	client, target, err := o.common.Connect(ctx, "fanin-worker")
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	store, err := o.common.Store(client)
+	if err != nil {
+		return exitcode.With(exitcode.Usage, err)
+	}
+	reg := telemetry.NewRegistry()
+	completed := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "fanin_jobs_completed_total", Help: "Jobs this worker completed (the last event's output) and handed to the coordinator.",
+	})
+	reg.MustRegister(completed)
+	mux, err := jobs.NewMux(client, store, jobs.MuxConfig{
+		CollectQueue: o.common.CollectQueue,
+		OnComplete: func(ctx context.Context, jobID string, err error) {
+			completed.Inc()
+			log.Info("job complete, handed to the coordinator", "job", jobID, "err", err)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := zombiejob.RegisterHandler(mux); err != nil {
+		return err
+	}
+	for _, spec := range execs {
+		kind, command, ok := strings.Cut(spec, "=")
+		if !ok || strings.TrimSpace(kind) == "" || strings.TrimSpace(command) == "" {
+			return usage("--exec %q (want KIND=COMMAND)", spec)
+		}
+		h, err := execproc.NewHandler(execproc.Config{Kind: kind, Command: command, Procs: o.execProcs, Logger: log})
+		if err != nil {
+			return exitcode.With(exitcode.Usage, err)
+		}
+		defer h.Close()
+		if err := jobs.HandleRaw(mux, kind, h.Handle); err != nil {
+			return exitcode.With(exitcode.Usage, fmt.Errorf("--exec %s: %w", kind, err))
+		}
+	}
+
+	names := make([]string, 0, len(queues))
+	for q := range queues {
+		names = append(names, q)
+	}
+	reg.MustRegister(telemetry.QueueCollector(asynq.NewInspectorFromRedisClient(client), names...))
+	tm := telemetry.NewTaskMetrics(reg)
+	if o.metricsAddr != "" {
+		ms, err := telemetry.Listen(o.metricsAddr, reg, func(ctx context.Context) error { return client.Ping(ctx).Err() })
+		if err != nil {
+			return exitcode.With(exitcode.Usage, err)
+		}
+		go func() { _ = ms.Serve(ctx) }()
+		log.Info("serving /metrics and /healthz", "addr", ms.Addr())
+	}
+
+	srv := asynq.NewServerFromRedisClient(client, asynq.Config{
+		Concurrency:     o.concurrency,
+		Queues:          queues,
+		ShutdownTimeout: o.shutdownTimeout,
+		RetryDelayFunc:  retryDelay(o.retryDelay),
+		Logger:          telemetry.AsynqLogger{L: log},
+		LogLevel:        asynq.WarnLevel,
+	})
+	sm := asynq.NewServeMux()
+	sm.Use(tm.Middleware)
+	sm.Handle(jobs.TypeEvents, mux)
+	if err := srv.Start(sm); err != nil {
+		return fmt.Errorf("start the worker pool: %w", err)
+	}
+	log.Info("worker started", "redis", target.Redacted, "mode", target.Mode, "queues", o.queues,
+		"concurrency", o.concurrency, "kinds", strings.Join(mux.Kinds(), ","), "pid", os.Getpid())
+	<-ctx.Done()
+	log.Info("shutting down: events in flight finish or go back to their queue", "timeout", o.shutdownTimeout)
+	srv.Shutdown()
+	log.Info("worker stopped")
+	return nil
+}

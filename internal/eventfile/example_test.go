@@ -1,0 +1,15 @@
+package eventfile_test
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/fanin-dev/fanin/internal/eventfile"
+)
+
+func ExampleRead() {
+	in := "{\"id\":\"s1\",\"count\":3}\n{\"id\":\"s2\",\"count\":\n"
+	_, err := eventfile.Read(strings.NewReader(in), "sightings.jsonl", "id")
+	fmt.Println(err)
+	// Output: eventfile: malformed events: sightings.jsonl line 2: not valid JSON (unexpected end of JSON input); want one JSON value per line
+}

@@ -1,0 +1,48 @@
+package execproc_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestMain doubles as the co-process of the tests: with EXECPROC_HELPER
+// set, the test binary answers requests instead of running tests.
+func TestMain(m *testing.M) {
+	switch os.Getenv("EXECPROC_HELPER") {
+	case "":
+		os.Exit(m.Run())
+	case "reduce":
+		n := 0
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			n++
+		}
+		fmt.Printf("%s:%d", os.Getenv("FANIN_JOB_ID"), n)
+		os.Exit(0)
+	}
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		var req struct {
+			Event   string          `json:"event"`
+			Payload json.RawMessage `json:"payload"`
+		}
+		_ = json.Unmarshal(sc.Bytes(), &req)
+		switch p := string(req.Payload); {
+		case p == `"crash"`:
+			os.Exit(3)
+		case p == `"garbage"`:
+			fmt.Println("this is not JSON")
+		case p == `"bad"`:
+			fmt.Println(`{"error":"bad payload","permanent":true}`)
+		case p == `"flaky"`:
+			fmt.Println(`{"error":"try again"}`)
+		default:
+			fmt.Fprintln(os.Stderr, "handling", req.Event)
+			fmt.Printf("{\"output\":{\"echo\":%s,\"pid\":%d}}\n", strings.TrimSpace(p), os.Getpid())
+		}
+	}
+}

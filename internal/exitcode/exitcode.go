@@ -1,0 +1,67 @@
+package exitcode
+
+import (
+	"errors"
+	"net"
+
+	"github.com/fanin-dev/fanin/cache"
+	"github.com/fanin-dev/fanin/internal/redisurl"
+	"github.com/fanin-dev/fanin/internal/telemetry"
+)
+
+// The exit codes.
+const (
+	// OK is success.
+	OK = 0
+	// Failure is any error without a more precise code.
+	Failure = 1
+	// Usage is a bad flag, argument or input file.
+	Usage = 2
+	// JobFailed is a job that failed, ended partial or was cancelled.
+	JobFailed = 3
+	// Unreachable is a Redis that does not answer.
+	Unreachable = 4
+	// NotReady is a job without a result yet, or a timeout that passed.
+	NotReady = 5
+)
+
+// Error is an error that carries its exit code.
+type Error struct {
+	// Code is the exit code.
+	Code int
+	// Err is the error.
+	Err error
+}
+
+// Error returns the error's text.
+func (e *Error) Error() string { return e.Err.Error() }
+
+// Unwrap returns the error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// With returns err carrying code (nil when err is nil).
+func With(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: code, Err: err}
+}
+
+// Of returns the exit code for err: the code it carries, Unreachable for an
+// unreachable or unavailable Redis, Usage for invalid settings, Failure
+// otherwise; OK for nil.
+func Of(err error) int {
+	var e *Error
+	var ne net.Error
+	switch {
+	case err == nil:
+		return OK
+	case errors.As(err, &e):
+		return e.Code
+	case errors.Is(err, redisurl.ErrUnreachable), errors.Is(err, cache.ErrUnavailable), errors.As(err, &ne):
+		return Unreachable
+	case errors.Is(err, redisurl.ErrInvalid), errors.Is(err, telemetry.ErrInvalid):
+		return Usage
+	}
+	return Failure
+}

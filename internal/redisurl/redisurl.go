@@ -1,0 +1,437 @@
+package redisurl
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrInvalid is returned for a URL or an option that cannot be used.
+var ErrInvalid = errors.New("redisurl: invalid Redis URL")
+
+// ErrUnreachable is returned by Ping when Redis does not answer (refused,
+// timed out, TLS or authentication failure).
+var ErrUnreachable = errors.New("redisurl: Redis unreachable")
+
+// redacted replaces a secret in URLs and errors.
+const redacted = "xxxxx"
+
+// Options completes a URL with what a URL cannot say well.
+type Options struct {
+	// CAFile is a PEM file of CA certificates to trust for rediss URLs
+	// (instead of the system's roots), for servers with a private CA.
+	// Default: the system's roots.
+	CAFile string
+	// SentinelMaster, when set, reads the URL's addresses as Sentinels
+	// and connects to the master they name so. Default: none (the URL's
+	// scheme decides).
+	SentinelMaster string
+	// ClientName is sent with CLIENT SETNAME on each connection. Default:
+	// none.
+	ClientName string
+}
+
+// Mode says what kind of deployment a URL names.
+type Mode string
+
+// The modes.
+const (
+	// ModeSingle is one server (or a Unix socket).
+	ModeSingle Mode = "single"
+	// ModeCluster is a Redis Cluster.
+	ModeCluster Mode = "cluster"
+	// ModeSentinel is a master found through Sentinels.
+	ModeSentinel Mode = "sentinel"
+)
+
+// Target is a parsed URL, ready to build a client.
+type Target struct {
+	// Mode is the kind of deployment.
+	Mode Mode
+	// Addrs are the addresses of the URL (seed nodes, Sentinels, or the
+	// one server).
+	Addrs []string
+	// TLS reports a rediss URL.
+	TLS bool
+	// Redacted is the URL with its secrets replaced, for logs.
+	Redacted string
+
+	single   *redis.Options
+	cluster  *redis.ClusterOptions
+	failover *redis.FailoverOptions
+}
+
+// Parse parses raw into a Target, or returns an error wrapping ErrInvalid
+// that names what is wrong (with the URL's secrets redacted).
+func Parse(raw string, opts Options) (*Target, error) {
+	raw = strings.TrimSpace(raw)
+	secrets := secretsOf(raw)
+	t, err := parse(raw, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w %q: %s", ErrInvalid, Redact(raw), scrub(err.Error(), secrets))
+	}
+	t.Redacted = Redact(raw)
+	return t, nil
+}
+
+func parse(raw string, opts Options) (*Target, error) {
+	if raw == "" {
+		return nil, errors.New("empty (want redis://host:port, rediss://, redis+cluster://, redis+sentinel:// or unix://)")
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return nil, errors.New("no scheme (want redis://host:port, rediss://, redis+cluster://, redis+sentinel:// or unix://)")
+	}
+	scheme = strings.ToLower(scheme)
+	base, variant, _ := strings.Cut(scheme, "+")
+	if base != "redis" && base != "rediss" && base != "unix" {
+		return nil, fmt.Errorf("scheme %q (want redis, rediss, redis+cluster, rediss+cluster, redis+sentinel, rediss+sentinel or unix)", scheme)
+	}
+	if base == "unix" && variant != "" {
+		return nil, fmt.Errorf("scheme %q (unix sockets take no +%s)", scheme, variant)
+	}
+	if variant != "" && variant != "cluster" && variant != "sentinel" {
+		return nil, fmt.Errorf("scheme %q (want +cluster or +sentinel after %s)", scheme, base)
+	}
+	if opts.SentinelMaster != "" {
+		if variant == "cluster" || base == "unix" {
+			return nil, fmt.Errorf("a Sentinel master name cannot go with a %s URL", scheme)
+		}
+		variant = "sentinel"
+	}
+	if opts.CAFile != "" && base != "rediss" {
+		return nil, fmt.Errorf("a CA file is given but the URL is %s, not TLS (want rediss://)", scheme)
+	}
+	t := &Target{TLS: base == "rediss"}
+	var err error
+	switch {
+	case base == "unix":
+		t.Mode = ModeSingle
+		t.single, err = redis.ParseURL(raw)
+		if err == nil {
+			t.Addrs = []string{t.single.Addr}
+		}
+	case variant == "sentinel":
+		t.Mode = ModeSentinel
+		t.failover, err = parseSentinel(base, rest, opts.SentinelMaster)
+		if err == nil {
+			t.Addrs = t.failover.SentinelAddrs
+		}
+	default:
+		var hosts []string
+		var tail string
+		hosts, tail, err = splitHosts(rest)
+		if err != nil {
+			return nil, err
+		}
+		u, perr := url.Parse(base + "://" + hosts[0] + tail)
+		if perr != nil {
+			return nil, urlErr(perr)
+		}
+		if variant == "cluster" || len(hosts) > 1 || u.Query().Has("addr") {
+			t.Mode = ModeCluster
+			q := u.Query()
+			for _, h := range hosts[1:] {
+				q.Add("addr", h)
+			}
+			if u.Path != "" && u.Path != "/" && u.Path != "/0" {
+				return nil, fmt.Errorf("database %q: a Redis Cluster has only database 0", strings.TrimPrefix(u.Path, "/"))
+			}
+			u.Path = ""
+			u.RawQuery = q.Encode()
+			t.cluster, err = redis.ParseClusterURL(u.String())
+			if err == nil {
+				t.Addrs = t.cluster.Addrs
+			}
+		} else {
+			t.Mode = ModeSingle
+			t.single, err = redis.ParseURL(u.String())
+			if err == nil {
+				t.Addrs = []string{t.single.Addr}
+			}
+		}
+	}
+	if err != nil {
+		return nil, urlErr(err)
+	}
+	if err := t.configure(opts); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// splitHosts splits the authority of rest (after the scheme) into its
+// comma-separated hosts, keeping the user info on the first one, and returns
+// the remainder (path and query).
+func splitHosts(rest string) (hosts []string, tail string, err error) {
+	end := strings.IndexAny(rest, "/?")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority, tail := rest[:end], rest[end:]
+	userinfo := ""
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		userinfo, authority = authority[:at+1], authority[at+1:]
+	}
+	for i, h := range strings.Split(authority, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" && (i > 0 || strings.Contains(authority, ",")) {
+			return nil, "", fmt.Errorf("empty address in host list %q", authority)
+		}
+		hosts = append(hosts, h)
+	}
+	hosts[0] = userinfo + hosts[0]
+	return hosts, tail, nil
+}
+
+// parseSentinel parses the part after "redis+sentinel://":
+// [user:password@]s1:port[,s2:port]/master[/db][?options].
+func parseSentinel(base, rest, master string) (*redis.FailoverOptions, error) {
+	hosts, tail, err := splitHosts(rest)
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(base + "://" + hosts[0] + tail)
+	if err != nil {
+		return nil, urlErr(err)
+	}
+	parts := strings.FieldsFunc(u.Path, func(r rune) bool { return r == '/' })
+	db := ""
+	switch {
+	case master != "" && len(parts) <= 1:
+		if len(parts) == 1 {
+			db = parts[0]
+		}
+	case master == "" && (len(parts) == 1 || len(parts) == 2):
+		master = parts[0]
+		if len(parts) == 2 {
+			db = parts[1]
+		}
+	default:
+		return nil, fmt.Errorf("path %q (want /<master name>[/<db>] for Sentinel, or only /<db> when the master name is given apart)", u.Path)
+	}
+	q := u.Query()
+	sentinelUser, sentinelPass := q.Get("sentinel_username"), q.Get("sentinel_password")
+	q.Del("sentinel_username")
+	q.Del("sentinel_password")
+	for _, h := range hosts[1:] {
+		q.Add("addr", h)
+	}
+	q.Set("master_name", master)
+	u.RawQuery = q.Encode()
+	u.Path = "/" + db
+	if db == "" {
+		u.Path = ""
+	}
+	o, err := redis.ParseFailoverURL(u.String())
+	if err != nil {
+		return nil, err
+	}
+	// ParseFailoverURL reads the user info as the Sentinels' credentials;
+	// in fanin's URL it is the master's, and the Sentinels' come apart.
+	o.Username, o.Password = o.SentinelUsername, o.SentinelPassword
+	o.SentinelUsername, o.SentinelPassword = sentinelUser, sentinelPass
+	if master == "" {
+		return nil, errors.New("no master name (want redis+sentinel://host:26379/<master name>)")
+	}
+	return o, nil
+}
+
+// configure applies what every client of fanin needs: honoured context
+// deadlines, the client name, the CA file.
+func (t *Target) configure(opts Options) error {
+	var roots *x509.CertPool
+	if opts.CAFile != "" {
+		pem, err := os.ReadFile(opts.CAFile)
+		if err != nil {
+			return fmt.Errorf("CA file: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("CA file %s holds no PEM certificate", opts.CAFile)
+		}
+	}
+	setTLS := func(c *tls.Config) *tls.Config {
+		if c != nil && roots != nil {
+			c.RootCAs = roots
+		}
+		return c
+	}
+	switch t.Mode {
+	case ModeSingle:
+		t.single.ContextTimeoutEnabled = true
+		t.single.TLSConfig = setTLS(t.single.TLSConfig)
+		if opts.ClientName != "" {
+			t.single.ClientName = opts.ClientName
+		}
+	case ModeCluster:
+		t.cluster.ContextTimeoutEnabled = true
+		t.cluster.TLSConfig = setTLS(t.cluster.TLSConfig)
+		if opts.ClientName != "" {
+			t.cluster.ClientName = opts.ClientName
+		}
+	case ModeSentinel:
+		t.failover.ContextTimeoutEnabled = true
+		t.failover.TLSConfig = setTLS(t.failover.TLSConfig)
+		if opts.ClientName != "" {
+			t.failover.ClientName = opts.ClientName
+		}
+	}
+	return nil
+}
+
+// Client returns a new client for t; close it when done.
+func (t *Target) Client() redis.UniversalClient {
+	switch t.Mode {
+	case ModeCluster:
+		return redis.NewClusterClient(t.cluster)
+	case ModeSentinel:
+		return redis.NewFailoverClient(t.failover)
+	}
+	return redis.NewClient(t.single)
+}
+
+// NewClient parses raw and returns a client for it; see Parse.
+func NewClient(raw string, opts Options) (redis.UniversalClient, *Target, error) {
+	t, err := Parse(raw, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t.Client(), t, nil
+}
+
+// Ping checks that client answers within ctx. Its error wraps
+// ErrUnreachable, names the redacted URL and never holds a password.
+func Ping(ctx context.Context, client redis.UniversalClient, t *Target) error {
+	err := client.Ping(ctx).Err()
+	if err == nil {
+		return nil
+	}
+	what := "Redis"
+	if t != nil {
+		what = fmt.Sprintf("Redis at %s (%s)", t.Redacted, t.Mode)
+	}
+	return fmt.Errorf("%w: %s: %s", ErrUnreachable, what, scrub(err.Error(), t.secrets()))
+}
+
+// secrets returns the passwords of t's options.
+func (t *Target) secrets() []string {
+	if t == nil {
+		return nil
+	}
+	switch {
+	case t.single != nil:
+		return []string{t.single.Password}
+	case t.cluster != nil:
+		return []string{t.cluster.Password}
+	case t.failover != nil:
+		return []string{t.failover.Password, t.failover.SentinelPassword}
+	}
+	return nil
+}
+
+// urlErr drops the URL net/url puts in its errors (it holds the password).
+func urlErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Redact returns raw with its password and sentinel_password replaced by
+// "xxxxx". It works on malformed URLs too, without parsing them.
+func Redact(raw string) string {
+	out := raw
+	if _, rest, ok := strings.Cut(raw, "://"); ok {
+		end := strings.IndexAny(rest, "/?")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+			userinfo := rest[:at]
+			if user, _, hasPass := strings.Cut(userinfo, ":"); hasPass {
+				prefix := raw[:len(raw)-len(rest)]
+				out = prefix + user + ":" + redacted + rest[at:]
+			}
+		}
+	}
+	return redactParam(out, "sentinel_password")
+}
+
+// redactParam replaces the value of query parameter name in s.
+func redactParam(s, name string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, name+"=")
+		if i < 0 || (i > 0 && s[i-1] != '?' && s[i-1] != '&') {
+			if i < 0 {
+				b.WriteString(s)
+				return b.String()
+			}
+			b.WriteString(s[:i+len(name)+1])
+			s = s[i+len(name)+1:]
+			continue
+		}
+		b.WriteString(s[:i+len(name)+1])
+		s = s[i+len(name)+1:]
+		end := strings.IndexAny(s, "&#")
+		if end < 0 {
+			end = len(s)
+		}
+		b.WriteString(redacted)
+		s = s[end:]
+	}
+}
+
+// secretsOf returns the password and sentinel_password found in raw, raw
+// and unescaped, without parsing it.
+func secretsOf(raw string) []string {
+	var out []string
+	add := func(s string) {
+		if s == "" {
+			return
+		}
+		out = append(out, s)
+		if u, err := url.PathUnescape(s); err == nil && u != s {
+			out = append(out, u)
+		}
+		if u, err := url.QueryUnescape(s); err == nil && u != s {
+			out = append(out, u)
+		}
+	}
+	if _, rest, ok := strings.Cut(raw, "://"); ok {
+		end := strings.IndexAny(rest, "/?")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+			if _, pass, ok := strings.Cut(rest[:at], ":"); ok {
+				add(pass)
+			}
+		}
+	}
+	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '?' || r == '&' }) {
+		if v, ok := strings.CutPrefix(part, "sentinel_password="); ok {
+			add(v)
+		}
+	}
+	return out
+}
+
+// scrub replaces every secret in msg.
+func scrub(msg string, secrets []string) string {
+	for _, s := range secrets {
+		if len(s) > 0 {
+			msg = strings.ReplaceAll(msg, s, redacted)
+		}
+	}
+	return msg
+}

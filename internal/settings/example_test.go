@@ -1,0 +1,19 @@
+package settings_test
+
+import (
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/fanin-dev/fanin/internal/settings"
+)
+
+// The common flags, parsed from a command line.
+func ExampleCommon() {
+	var c settings.Common
+	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
+	c.AddFlags(fs)
+	_ = fs.Parse([]string{"--namespace", "demo:"})
+	fmt.Println(c.URL(), c.Namespace, c.CollectQueue)
+	// Output: redis://127.0.0.1:6379/0 demo: fanin-collect
+}

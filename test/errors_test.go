@@ -1,0 +1,197 @@
+package test
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fanin-dev/fanin/internal/redistest"
+)
+
+// closedAddr returns a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestBadInputGivesClearErrorsAndExitCodes runs the binaries with bad
+// flags, bad Redis URLs, unreadable and malformed files: each exits with
+// its documented code and an error saying what is wrong, never showing a
+// password.
+func TestBadInputGivesClearErrorsAndExitCodes(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	malformed := write("malformed.jsonl", "{\"id\":\"a\"}\n{\"id\":\"b\"}\n{\"id\": \"c\",\n")
+	badID := write("badid.jsonl", "{\"id\":\"a\"}\n\n{\"id\":42}\n")
+	unreadable := write("unreadable.jsonl", "{}\n")
+	if err := os.Chmod(unreadable, 0); err != nil {
+		t.Fatal(err)
+	}
+	good := write("good.jsonl", "{\"id\":\"a\"}\n")
+	up := env("FANIN_REDIS_URL=" + srv.URL())
+	down := env("FANIN_REDIS_URL=redis://app:hunter2@" + closedAddr(t) + "/0")
+	job := "8f14e45f-ceea-467f-a0e6-5f1b5c8e6a3d"
+
+	for _, tc := range []struct {
+		name    string
+		environ []string
+		bin     string
+		args    []string
+		code    int
+		want    string
+	}{
+		{"worker unknown flag", up, "worker", []string{"--bogus"}, 2, "unknown flag: --bogus"},
+		{"worker bad concurrency", up, "worker", []string{"--concurrency", "x"}, 2, "invalid argument"},
+		{"worker zero concurrency", up, "worker", []string{"--concurrency", "0"}, 2, "--concurrency"},
+		{"worker serves the collect queue", up, "worker", []string{"--queues", "default,fanin-collect"}, 2, "collect queue"},
+		{"worker bad exec", up, "worker", []string{"--exec", "nokind"}, 2, "KIND=COMMAND"},
+		{"worker bad log format", up, "worker", []string{"--log-format", "xml"}, 2, "log format"},
+		{"worker malformed URL", up, "worker", []string{"--redis", "redis://app:hunter2@127.0.0.1:notaport"}, 2, "invalid port"},
+		{"worker unknown scheme", up, "worker", []string{"--redis", "http://127.0.0.1:6379"}, 2, `scheme "http"`},
+		{"worker unreachable", down, "worker", nil, 4, "Redis unreachable"},
+		{"worker bad env URL", env("FANIN_REDIS_URL=nonsense"), "worker", nil, 2, "no scheme"},
+		{"coordinator unknown command", up, "coordinator", []string{"frobnicate"}, 2, "unknown command"},
+		{"coordinator missing job", up, "coordinator", []string{"status"}, 2, "accepts 1 arg"},
+		{"coordinator bad job ID", up, "coordinator", []string{"status", "not-a-uuid"}, 2, "not a UUID"},
+		{"coordinator unknown job", up, "coordinator", []string{"status", job}, 1, "job not found"},
+		{"coordinator unreachable", down, "coordinator", []string{"status", job}, 4, "Redis unreachable"},
+		{"submit without kind", up, "coordinator", []string{"submit", "--events", good}, 2, "--kind"},
+		{"submit missing file", up, "coordinator", []string{"submit", "--kind", "k", "--events", filepath.Join(dir, "none.jsonl")}, 2, "no such file"},
+		{"submit unreadable file", up, "coordinator", []string{"submit", "--kind", "k", "--events", unreadable}, 2, "permission denied"},
+		{"submit malformed line", up, "coordinator", []string{"submit", "--kind", "k", "--events", malformed}, 2, "malformed.jsonl line 3: not valid JSON"},
+		{"submit bad ID field", up, "coordinator", []string{"submit", "--kind", "k", "--events", badID}, 2, `badid.jsonl line 3: field "id" is 42`},
+		{"submit bad policy", up, "coordinator", []string{"submit", "--kind", "k", "--events", good, "--policy", "maybe"}, 2, "--policy"},
+		{"submit bad retention", up, "coordinator", []string{"submit", "--kind", "k", "--events", good, "--retention", "soon"}, 2, "--retention"},
+		{"submit unreachable", down, "coordinator", []string{"submit", "--kind", "k", "--events", good}, 4, "Redis unreachable"},
+		{"list bad state", up, "coordinator", []string{"list", "--state", "sleeping"}, 2, "--state"},
+		{"run bad reducer", up, "coordinator", []string{"run", "--reducer", "k=magic"}, 2, "unknown reducer"},
+		{"demo bad workers", up, "zombies", []string{"--workers", "0"}, 2, "--workers"},
+	} {
+		if os.Geteuid() == 0 && tc.name == "submit unreadable file" {
+			continue // root reads any file
+		}
+		r := runBin(t, tc.environ, tc.bin, tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%s: %s %v: exit %d, stderr %q; want exit %d and %q", tc.name, tc.bin, tc.args, r.code, r.stderr, tc.code, tc.want)
+		}
+		if strings.Contains(r.stderr+r.stdout, "hunter2") {
+			t.Errorf("%s: the output shows the password: %q", tc.name, r.stderr)
+		}
+	}
+	// --help explains every flag and the environment, and never shows the
+	// password of the URL in the environment.
+	help := mustRun(t, down, "worker", "--help")
+	if strings.Contains(help, "hunter2") {
+		t.Errorf("worker --help shows the password of FANIN_REDIS_URL")
+	}
+	for _, want := range []string{"--redis", "--concurrency", "--queues", "--metrics-addr", "--exec", "--log-format", "FANIN_REDIS_URL", "REDIS_URL", "Exit codes"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("worker --help lacks %q", want)
+		}
+	}
+	help = mustRun(t, up, "coordinator", "--help")
+	for _, want := range []string{"submit", "run", "status", "list", "inspect", "collect", "cancel", "replay", "--json", "Exit codes"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("coordinator --help lacks %q", want)
+		}
+	}
+}
+
+// TestJobOutcomesGiveExitCodes: a failed job, a partial job, a cancelled
+// job and a job not finished yet each give their exit code to collect.
+func TestJobOutcomesGiveExitCodes(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	e := env("FANIN_REDIS_URL=" + srv.URL())
+	dir := t.TempDir()
+	sightings := filepath.Join(dir, "s.jsonl")
+	// One valid sighting and one with a count of 0, which Analyze rejects
+	// for good.
+	body := `{"id":"ok","time":"2026-10-31T06:00:00Z","lat":40.89,"lon":-74,"count":120,"heading":185}` + "\n" +
+		`{"id":"bad","time":"2026-10-31T06:00:00Z","lat":40.89,"lon":-74,"count":0,"heading":185}` + "\n"
+	if err := os.WriteFile(sightings, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	submit := func(args ...string) string {
+		return strings.TrimSpace(mustRun(t, e, "coordinator", append([]string{"submit", "--kind", "zombies.sighting", "--events", sightings}, args...)...))
+	}
+
+	// Not finished: no worker runs yet.
+	pending := submit()
+	if r := runBin(t, e, "coordinator", "collect", pending); r.code != 5 || !strings.Contains(r.stderr, "no result yet") {
+		t.Fatalf("collect of an open job: exit %d %q, want 5", r.code, r.stderr)
+	}
+	if r := runBin(t, e, "coordinator", "collect", pending, "--wait", "--timeout", "300ms"); r.code != 5 || !strings.Contains(r.stderr, "--timeout") {
+		t.Fatalf("collect --wait past --timeout: exit %d %q, want 5", r.code, r.stderr)
+	}
+	if miss := mustRun(t, e, "coordinator", "inspect", pending, "--missing"); !strings.Contains(miss, "missing events (2 shown):\n  bad\n  ok\n") {
+		t.Fatalf("inspect --missing before any worker =\n%s", miss)
+	}
+	cancelled := submit()
+	mustRun(t, e, "coordinator", "cancel", cancelled)
+
+	failed := pending
+	partial := submit("--policy", "continue")
+	start(t, e, "worker", "--concurrency", "2")
+	start(t, e, "coordinator", "run")
+
+	// status --watch --json prints one status per poll, the last one final.
+	r := runBin(t, e, "coordinator", "status", failed, "--watch", "--json", "--interval", "20ms")
+	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); r.code != 3 || !strings.Contains(lines[len(lines)-1], `"state":"failed"`) {
+		t.Fatalf("status --watch --json of a failing job: exit %d, stdout %q", r.code, r.stdout)
+	}
+	// submit --wait follows a job of valid sightings to its result.
+	good := filepath.Join(dir, "good.jsonl")
+	if err := os.WriteFile(good, []byte(strings.SplitAfter(body, "\n")[0]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runBin(t, e, "coordinator", "submit", "--kind", "zombies.sighting", "--events", good, "--wait", "--timeout", "1m")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, `{"sightings":1,"zombies":120`) || !strings.Contains(r.stderr, "submitted job") {
+		t.Fatalf("submit --wait: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+
+	r = runBin(t, e, "coordinator", "collect", failed, "--wait", "--timeout", "1m")
+	if r.code != 3 || !strings.Contains(r.stderr, "failed") {
+		t.Fatalf("collect of a failed job: exit %d %q, want 3", r.code, r.stderr)
+	}
+	r = runBin(t, e, "coordinator", "collect", partial, "--wait", "--timeout", "1m", "--json")
+	if r.code != 3 || !strings.Contains(r.stdout, `"state":"partial"`) || !strings.Contains(r.stdout, `"sightings":1`) {
+		t.Fatalf("collect of a partial job: exit %d, stdout %q, stderr %q; want 3 with the result of the one good sighting", r.code, r.stdout, r.stderr)
+	}
+	r = runBin(t, e, "coordinator", "collect", cancelled)
+	if r.code != 3 || !strings.Contains(r.stderr, "cancelled") {
+		t.Fatalf("collect of a cancelled job: exit %d %q, want 3", r.code, r.stderr)
+	}
+	insp := mustRun(t, e, "coordinator", "inspect", failed, "--failed")
+	if !strings.Contains(insp, "bad after 1 attempts") || !strings.Contains(insp, "count 0 is outside") {
+		t.Fatalf("inspect --failed = %s, want the bad sighting and why", insp)
+	}
+	list := mustRun(t, e, "coordinator", "list", "--state", "failed,partial")
+	if !strings.Contains(list, failed) || !strings.Contains(list, partial) || strings.Contains(list, cancelled) {
+		t.Fatalf("list --state failed,partial =\n%s", list)
+	}
+	// A replay reduces the partial job again under a new token.
+	r = runBin(t, e, "coordinator", "replay", partial, "--json")
+	if r.code != 3 || !strings.Contains(r.stdout, `"state":"partial"`) {
+		t.Fatalf("replay of a partial job: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if st := status(t, e, partial); st.Token != 2 {
+		t.Fatalf("after replay, token = %d, want 2", st.Token)
+	}
+}
