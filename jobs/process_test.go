@@ -23,7 +23,7 @@ import (
 // Environment of a helper process: this test binary, re-executed as a
 // coordinator whose reducer blocks until a file exists.
 const (
-	helperEnv        = "FANIN_JOBS_HELPER" // "collect" or "gather"
+	helperEnv        = "FANIN_JOBS_HELPER" // "collect", "gather" or "worker"
 	helperURLEnv     = "FANIN_JOBS_URL"
 	helperClusterEnv = "FANIN_JOBS_CLUSTER"
 	helperNSEnv      = "FANIN_JOBS_NAMESPACE"
@@ -60,6 +60,8 @@ func runHelper() int {
 		err = runCollectHelper(client)
 	case "gather":
 		err = runGatherHelper(client)
+	case "worker":
+		err = runWorkerHelper(client)
 	default:
 		err = fmt.Errorf("unknown helper mode %q", mode)
 	}
@@ -125,14 +127,13 @@ func startCollector(t *testing.T, r *redistest.Redis, cluster bool, jobID string
 	h.cmd.Env = append(os.Environ(), helperEnv+"=collect", helperURLEnv+"="+r.URL, helperNSEnv+"="+r.Prefix,
 		helperJobEnv+"="+jobID, helperGoEnv+"="+h.goFile,
 		helperClusterEnv+"="+map[bool]string{true: "1", false: "0"}[cluster])
-	h.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	h.cmd.Stderr = h.stderr
 	out, err := h.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.out = bufio.NewReader(out)
-	if err := h.cmd.Start(); err != nil {
+	if err := redistest.StartProcess(h.cmd); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

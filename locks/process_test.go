@@ -171,7 +171,6 @@ func startHelper(t *testing.T, tg target, r *redistest.Redis, mode string, env .
 		helperEnv+"="+mode, helperURLEnv+"="+r.URL, helperPrefixEnv+"="+r.Prefix,
 		helperClusterEnv+"="+map[bool]string{true: "1", false: "0"}[tg.cluster])
 	cmd.Env = append(cmd.Env, env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	c := &child{cmd: cmd, stderr: &strings.Builder{}}
 	cmd.Stderr = c.stderr
 	var err error
@@ -183,7 +182,7 @@ func startHelper(t *testing.T, tg target, r *redistest.Redis, mode string, env .
 		t.Fatal(err)
 	}
 	c.stdout = bufio.NewReader(out)
-	if err := cmd.Start(); err != nil {
+	if err := redistest.StartProcess(cmd); err != nil {
 		t.Fatalf("start helper: %v", err)
 	}
 	t.Cleanup(func() {

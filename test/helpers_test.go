@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fanin-dev/fanin/internal/progress"
+	"github.com/fanin-dev/fanin/internal/redistest"
 )
 
 // env is the environment of the binaries: this process's, without any
@@ -86,8 +87,7 @@ func start(t *testing.T, environ []string, name string, args ...string) *proc {
 	cmd := exec.Command(filepath.Join(bin, name), args...)
 	cmd.Env = environ
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := redistest.StartProcess(cmd); err != nil {
 		t.Fatal(err)
 	}
 	p := &proc{cmd: cmd, log: logf.Name(), done: make(chan struct{})}

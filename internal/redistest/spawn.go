@@ -41,3 +41,10 @@ func startChild(cmd *exec.Cmd) error {
 	spawnRequests <- req
 	return <-req.done
 }
+
+// StartProcess starts cmd (cmd.Start) tied to the test binary: the kernel
+// kills it with SIGKILL when the binary exits, even on a panic or a
+// timeout. Tests that run child processes (the binaries, a helper mode of
+// the test binary, a Sentinel) start them with it; killing and waiting for
+// them at the end of the test stays theirs to do.
+func StartProcess(cmd *exec.Cmd) error { return startChild(cmd) }
