@@ -3,6 +3,7 @@ package jobs
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/google/uuid"
 
@@ -104,9 +105,9 @@ func decodeChunk(b []byte) (*chunk, error) {
 		return bad("truncated kind")
 	}
 	c.kind = string(kind)
+	var first uint64
 	if generated {
-		first, ok := next()
-		if !ok {
+		if first, ok = next(); !ok {
 			return bad("truncated sequence number")
 		}
 		c.first = int64(first)
@@ -114,6 +115,9 @@ func decodeChunk(b []byte) (*chunk, error) {
 	count, ok := next()
 	if !ok || count > uint64(len(p)) { // every event takes at least one byte
 		return bad("bad event count")
+	}
+	if generated && (first > math.MaxInt64 || count > math.MaxInt64-first) {
+		return bad(fmt.Sprintf("sequence numbers %d + %d events out of range", first, count))
 	}
 	c.payloads = make([][]byte, count)
 	if !generated {
@@ -126,6 +130,9 @@ func decodeChunk(b []byte) (*chunk, error) {
 				return bad(fmt.Sprintf("truncated ID of event %d", i))
 			}
 			c.ids[i] = string(id)
+			if err := workoutput.ValidateEventID(c.ids[i]); err != nil {
+				return bad(fmt.Sprintf("event %d: %v", i, err))
+			}
 		}
 		if c.payloads[i], ok = bytesOf(); !ok {
 			return bad(fmt.Sprintf("truncated payload of event %d", i))

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/fanin-dev/fanin/cache"
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
@@ -47,6 +48,10 @@ type MuxConfig struct {
 // An error wrapping ErrBadInput or asynq.SkipRetry, a payload that does not
 // decode, an output over the size cap and an unknown kind fail the event at
 // once, recorded with the reason.
+//
+// Redis unavailable (down, paused, failing over) while a chunk runs: the
+// Mux keeps trying its reads and writes for up to 30 s, within the task's
+// context, so a short outage costs no redelivery.
 type Mux struct {
 	store   *workoutput.Store
 	handoff handoff
@@ -144,7 +149,14 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 		return fmt.Errorf("%w: %w: no handler for kind %q in job %s", asynq.SkipRetry, ErrUnknownKind, c.kind, c.jobID)
 	}
 
-	state, done, err := m.store.Pending(ctx, c.jobID, ids)
+	var (
+		state workoutput.State
+		done  []bool
+	)
+	err = untilAvailable(ctx, func() (err error) {
+		state, done, err = m.store.Pending(ctx, c.jobID, ids)
+		return err
+	})
 	switch {
 	case errors.Is(err, workoutput.ErrJobNotFound):
 		return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
@@ -196,7 +208,11 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 // write records a chunk's outcome and hands the job to the coordinator when
 // the write completed it.
 func (m *Mux) write(ctx context.Context, jobID string, outputs []workoutput.Output, failures []workoutput.Failure) error {
-	res, err := m.store.Write(ctx, jobID, outputs, failures)
+	var res workoutput.WriteResult
+	err := untilAvailable(ctx, func() (err error) {
+		res, err = m.store.Write(ctx, jobID, outputs, failures)
+		return err
+	})
 	if errors.Is(err, workoutput.ErrJobNotFound) {
 		return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
 	}
@@ -210,6 +226,39 @@ func (m *Mux) write(ctx context.Context, jobID string, outputs []workoutput.Outp
 		m.cfg.OnComplete(ctx, jobID, err)
 	}
 	return nil
+}
+
+// outageRide bounds how long untilAvailable keeps trying: about one Asynq
+// lease, which the worker cannot extend without Redis anyway.
+const outageRide = 30 * time.Second
+
+// untilAvailable calls fn until it returns something other than an error
+// wrapping cache.ErrUnavailable (Redis down, paused, failing over), ctx
+// ends or outageRide has passed, pausing 50 ms doubling up to 1 s between
+// calls. A chunk thus rides
+// out a short outage in its worker instead of failing: its handlers' work is
+// kept, and Asynq is not asked to retry the task while Redis is unavailable
+// (Asynq v0.26 cannot: a Retry or Done that fails is re-attempted with a
+// cancelled context, so the task waits for Asynq's recoverer, 60 to 120 s).
+// ctx is the task's: Asynq cancels it when the worker's lease on the task
+// runs out (30 s without Redis) or the server shuts down. Write and Pending
+// are idempotent, so calling them again is safe.
+func untilAvailable(ctx context.Context, fn func() error) error {
+	pause, end := 50*time.Millisecond, time.Now().Add(outageRide)
+	for {
+		err := fn()
+		if err == nil || !errors.Is(err, cache.ErrUnavailable) || ctx.Err() != nil || time.Now().After(end) {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		pause = min(2*pause, time.Second)
+	}
 }
 
 // run calls h, turning a panic into an error.

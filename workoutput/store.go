@@ -26,6 +26,12 @@ type Store struct {
 
 // New returns a Store on client. It returns an error wrapping ErrInvalid when
 // client is nil or cfg is invalid.
+//
+// On a *redis.ClusterClient, New adds a hook to the client that makes it
+// reload its slot map as soon as a command fails with a network error or
+// CLUSTERDOWN: after a master dies and its replica is promoted, the client
+// (and Asynq, which shares it) then follows the failover at once instead of
+// after go-redis' periodic reload (ClusterStateReloadInterval, 60 s).
 func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: redis client is nil (want a redis.UniversalClient)", ErrInvalid)
@@ -41,6 +47,7 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		}
 		c.Hashes = rc
 	}
+	followFailover(client)
 	return &Store{client: client, hashes: c.Hashes, cfg: c, scripts: newScripts()}, nil
 }
 

@@ -222,6 +222,11 @@ func ValidateJobID(id string) error {
 	return nil
 }
 
+// ValidateEventID returns an error wrapping ErrInvalid when id is not a
+// valid caller-given event ID: empty, longer than 512 bytes, or starting
+// with "#" (reserved for generated IDs).
+func ValidateEventID(id string) error { return validateEventID(id) }
+
 // validateEventID checks a caller-given event ID.
 func validateEventID(id string) error {
 	switch {
