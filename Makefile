@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 GO ?= go
 
-.PHONY: help test test-short bench lint
+.PHONY: help test test-short test-full fuzz bench lint
 
 help: ## Show the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -12,6 +12,13 @@ test: ## What CI runs: install redis-server if missing, go vet, go test -race ./
 
 test-short: ## Quick run: go test -short ./... (no race detector)
 	$(GO) test -short -count=1 ./...
+
+test-full: ## The fault, load and end-to-end suites at full size (FANIN_FULL=1; up to an hour), see docs/RELIABILITY.md
+	FANIN_FULL=1 $(GO) test -race -count=1 -timeout 60m -v ./jobs/ ./test/
+
+fuzz: ## Run each fuzz target for 30 s (FUZZTIME=...)
+	$(GO) test -run '^$$' -fuzz FuzzDecodeChunk -fuzztime $${FUZZTIME:-30s} ./jobs/
+	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $${FUZZTIME:-30s} ./internal/eventfile/
 
 bench: ## Benchmarks of the main module and of the bench/ module (peers live there)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
