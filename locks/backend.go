@@ -3,7 +3,6 @@ package locks
 import (
 	"context"
 	_ "embed"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -161,9 +160,4 @@ func (b *cacheBackend) release(ctx context.Context, rk resourceKeys, value strin
 
 func (b *cacheBackend) exists(ctx context.Context, lockKey string) (bool, error) {
 	return b.c.Exists(ctx, lockKey)
-}
-
-// isContextErr reports whether err comes from a context that ended.
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
