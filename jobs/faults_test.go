@@ -23,6 +23,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/fanin-dev/fanin/internal/asynqtest"
 	"github.com/fanin-dev/fanin/internal/redistest"
 	"github.com/fanin-dev/fanin/workoutput"
 )
@@ -388,37 +389,11 @@ func (d *deployment) waitEndAfterFault(t *testing.T, id string, stallAfter time.
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	n := backdateLeases(t, d.observer, d.queue)
+	n := asynqtest.BackdateLeases(t, d.observer, d.queue)
 	t.Logf("observation: job %s still running %v after the fault; %d tasks active: backdating their leases (Asynq's recoverer would redeliver orphans 60-120 s after the fault) and starting a pool",
 		id, stallAfter, n)
 	d.addPool()
 	return d.waitEnd(t, id, 5*time.Minute)
-}
-
-// backdateLeases moves the lease of every active task of queue 2 minutes
-// into the past, so that the recoverer of the next Asynq server to start
-// retries them, and returns how many there were. The key is Asynq's
-// (base.LeaseKey): "asynq:{<queue>}:lease", scores in Unix seconds.
-func backdateLeases(t *testing.T, client redis.UniversalClient, queue string) int {
-	t.Helper()
-	ctx := context.Background()
-	key := "asynq:{" + queue + "}:lease"
-	for range 100 {
-		ids, err := client.ZRange(ctx, key, 0, -1).Result()
-		if err != nil {
-			time.Sleep(100 * time.Millisecond) // Redis may still be coming back
-			continue
-		}
-		past := float64(time.Now().Add(-2 * time.Minute).Unix())
-		for _, id := range ids {
-			if err := client.ZAddXX(ctx, key, redis.Z{Score: past, Member: id}).Err(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return len(ids)
-	}
-	t.Fatalf("could not read %s", key)
-	return 0
 }
 
 // checkDone checks that job id is done with n outputs, no failure, its
@@ -887,7 +862,7 @@ func TestFaultWorkersKilled(t *testing.T) {
 		workers[k].kill()
 		kills++
 		if !fullSize() {
-			backdateLeases(t, d.observer, d.queue)
+			asynqtest.BackdateLeases(t, d.observer, d.queue)
 		}
 		workers[k] = startWorkerProc(t, srv.URL(), d, delay)
 		t.Logf("job %d: killed worker %d at %d/%d finished events", j, k, at, n)

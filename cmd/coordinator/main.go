@@ -28,7 +28,8 @@ const exitCodes = `Exit codes:
   2  usage error: bad flag or argument, unreadable or malformed events file,
      malformed Redis URL
   3  the job failed, ended partial or was cancelled
-  4  Redis unreachable
+  4  Redis unreachable (run: rejected the connection, or unreachable past
+     --redis-wait)
   5  not ready: the job has no result yet, or --timeout passed first`
 
 const envHelp = `Environment variables (a flag given on the command line wins):
@@ -38,7 +39,10 @@ const envHelp = `Environment variables (a flag given on the command line wins):
   FANIN_NAMESPACE                --namespace
   FANIN_COLLECT_QUEUE            --collect-queue
   FANIN_METRICS_ADDR             --metrics-addr (run)
-  FANIN_LOG_FORMAT, FANIN_LOG_LEVEL`
+  FANIN_REDIS_WAIT               --redis-wait (run)
+  FANIN_LOG_FORMAT, FANIN_LOG_LEVEL
+
+` + settings.QueueRule
 
 // app holds what every subcommand shares.
 type app struct {

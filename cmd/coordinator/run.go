@@ -19,6 +19,7 @@ import (
 	"github.com/fanin-dev/fanin/examples/zombies/zombiejob"
 	"github.com/fanin-dev/fanin/internal/execproc"
 	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/settings"
 	"github.com/fanin-dev/fanin/internal/telemetry"
 	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
@@ -139,6 +140,7 @@ func (a *app) runCmd() *cobra.Command {
 	var (
 		f           coordinatorFlags
 		metricsAddr string
+		redisWait   time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -150,6 +152,10 @@ For each complete job it takes the job's lock, streams the outputs into the
 reducer of the job's kind and commits the result once. Run as many as you
 like: one collects each job.
 
+While Redis is unreachable at start, it retries with backoff (--redis-wait
+bounds the wait), logging each attempt; /healthz answers 503 until Redis
+answers. Once started, it rides out Redis restarts and pauses.
+
 SIGTERM or SIGINT stops it after the collections in progress.
 
 ` + reducersHelp,
@@ -157,11 +163,15 @@ SIGTERM or SIGINT stops it after the collections in progress.
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			client, store, target, err := a.connect(ctx)
+			client, target, err := a.common.Open("fanin-coordinator")
 			if err != nil {
-				return err
+				return exitcode.With(exitcode.Usage, err)
 			}
 			defer client.Close()
+			store, err := a.common.Store(client)
+			if err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
 			reg := telemetry.NewRegistry()
 			results := prometheus.NewCounterVec(prometheus.CounterOpts{
 				Name: "fanin_results_committed_total", Help: "Results this coordinator committed and wrote to its sinks, by state (done or partial).",
@@ -184,6 +194,13 @@ SIGTERM or SIGINT stops it after the collections in progress.
 				go func() { _ = ms.Serve(ctx) }()
 				a.log.Info("serving /metrics and /healthz", "addr", ms.Addr())
 			}
+			if err := settings.WaitForRedis(ctx, client, target, a.log, redisWait); err != nil {
+				if ctx.Err() != nil {
+					a.log.Info("coordinator stopped before Redis was reachable")
+					return nil
+				}
+				return err
+			}
 			a.log.Info("coordinator started", "redis", target.Redacted, "mode", target.Mode,
 				"collect_queue", a.common.CollectQueue, "concurrency", f.concurrency, "pid", os.Getpid())
 			err = c.Run(ctx)
@@ -192,6 +209,7 @@ SIGTERM or SIGINT stops it after the collections in progress.
 		},
 	}
 	f.addFlags(cmd.Flags())
+	settings.AddWaitFlag(cmd.Flags(), &redisWait)
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address, like :9091 (env FANIN_METRICS_ADDR; default off)")
 	return cmd
 }

@@ -104,7 +104,7 @@ goes to stderr, the result to stdout (or --out).`,
 	fs.IntVar(&chunk, "chunk", 0, fmt.Sprintf("events per Asynq task (default %d)", jobs.DefaultChunkSize))
 	fs.IntVar(&maxRetry, "max-retry", 0, fmt.Sprintf("retries of a failing event (default %d)", jobs.DefaultMaxRetry))
 	fs.StringVar(&policy, "policy", string(workoutput.PolicyFail), "what failed events do to the job: fail, or continue (the result covers the rest; the job ends partial)")
-	fs.StringVar(&queue, "queue", jobs.DefaultQueue, "Asynq queue of the job's events (workers serve it with --queues)")
+	fs.StringVar(&queue, "queue", jobs.DefaultQueue, "Asynq queue of the job's events (workers serve it with --queues; default NAMESPACE:default under a --namespace other than fanin:)")
 	f.addFlags(fs)
 	return cmd
 }

@@ -47,6 +47,7 @@ type options struct {
 	shutdownTimeout time.Duration
 	retryDelay      time.Duration
 	metricsAddr     string
+	redisWait       time.Duration
 }
 
 const longHelp = `worker runs a fanin worker pool.
@@ -66,6 +67,12 @@ A permanent error fails the event at once; another is retried. A co-process
 that exits or answers garbage is restarted and its event retried. Its stderr
 goes to the log.
 
+While Redis is unreachable at start, the worker retries with backoff
+(--redis-wait bounds the wait), logging each attempt; /healthz answers 503
+until Redis answers. Once started, it rides out Redis restarts and pauses.
+
+` + settings.QueueRule + `
+
 SIGTERM or SIGINT stops the worker gracefully: the events in flight finish
 (up to --shutdown-timeout) or go back to their queue; nothing is lost.
 
@@ -82,13 +89,15 @@ Environment variables (a flag given on the command line wins):
   FANIN_QUEUES                   --queues
   FANIN_EXEC                     --exec (several separated by newlines)
   FANIN_METRICS_ADDR             --metrics-addr
+  FANIN_REDIS_WAIT               --redis-wait
   FANIN_LOG_FORMAT, FANIN_LOG_LEVEL
 
 Exit codes:
   0  stopped by SIGTERM or SIGINT after a graceful shutdown
   1  any other error
   2  usage error (bad flag, malformed Redis URL, unreadable CA file)
-  4  Redis unreachable at start`
+  4  Redis rejected the connection (password, TLS), or stayed unreachable
+     past --redis-wait`
 
 // run runs the worker with args and returns its exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -116,11 +125,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := cmd.Flags()
 	o.common.AddFlags(fs)
 	fs.IntVar(&o.concurrency, "concurrency", runtime.NumCPU(), "events processed at once: the number of Asynq workers (env "+envConcurrency+")")
-	fs.StringVar(&o.queues, "queues", jobs.DefaultQueue, "Asynq queues to serve, comma-separated, each optionally with a priority: high=6,default=3 (env "+envQueues+")")
+	fs.StringVar(&o.queues, "queues", jobs.DefaultQueue, "Asynq queues to serve, comma-separated, each optionally with a priority: high=6,default=3 (env "+envQueues+"; default NAMESPACE:default under a --namespace other than fanin:)")
 	fs.StringArrayVar(&o.exec, "exec", nil, "KIND=COMMAND: handle events of KIND with COMMAND, a co-process speaking JSON lines (repeatable; env "+envExec+")")
 	fs.IntVar(&o.execProcs, "exec-procs", 1, "co-processes per --exec kind")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long events in flight may finish before they go back to the queue")
 	fs.DurationVar(&o.retryDelay, "retry-delay", 0, "delay before the first retry of a failed or lost chunk, doubled for each further retry up to 10m (default Asynq's: 15s plus up to 30s per retry, plus retries^4 s)")
+	settings.AddWaitFlag(fs, &o.redisWait)
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address, like :9090 (env "+settings.EnvMetricsAddr+"; default off)")
 
 	err := cmd.ExecuteContext(ctx)
@@ -220,9 +230,9 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	redis.SetLogger(telemetry.RedisLogger{L: log})
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	client, target, err := o.common.Connect(ctx, "fanin-worker")
+	client, target, err := o.common.Open("fanin-worker")
 	if err != nil {
-		return err
+		return exitcode.With(exitcode.Usage, err)
 	}
 	defer client.Close()
 	store, err := o.common.Store(client)
@@ -269,12 +279,21 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	reg.MustRegister(telemetry.QueueCollector(asynq.NewInspectorFromRedisClient(client), names...))
 	tm := telemetry.NewTaskMetrics(reg)
 	if o.metricsAddr != "" {
+		// Before the wait for Redis: /healthz says "unhealthy" until
+		// Redis answers.
 		ms, err := telemetry.Listen(o.metricsAddr, reg, func(ctx context.Context) error { return client.Ping(ctx).Err() })
 		if err != nil {
 			return exitcode.With(exitcode.Usage, err)
 		}
 		go func() { _ = ms.Serve(ctx) }()
 		log.Info("serving /metrics and /healthz", "addr", ms.Addr())
+	}
+	if err := settings.WaitForRedis(ctx, client, target, log, o.redisWait); err != nil {
+		if ctx.Err() != nil {
+			log.Info("worker stopped before Redis was reachable")
+			return nil
+		}
+		return err
 	}
 
 	srv := asynq.NewServerFromRedisClient(client, asynq.Config{

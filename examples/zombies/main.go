@@ -171,7 +171,7 @@ func (d *demo) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	srv := asynq.NewServerFromRedisClient(client, asynq.Config{
 		Concurrency:       d.workers,
-		Queues:            map[string]int{jobs.DefaultQueue: 1},
+		Queues:            map[string]int{d.common.EventsQueue(): 1},
 		TaskCheckInterval: 50 * time.Millisecond,
 		Logger:            telemetry.AsynqLogger{L: log},
 		LogLevel:          asynq.WarnLevel,
@@ -204,7 +204,7 @@ func (d *demo) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, err := jobs.NewProducer(client, store, jobs.ProducerConfig{CollectQueue: d.common.CollectQueue, ChunkSize: d.chunk})
+	p, err := jobs.NewProducer(client, store, jobs.ProducerConfig{Queue: d.common.EventsQueue(), CollectQueue: d.common.CollectQueue, ChunkSize: d.chunk})
 	if err != nil {
 		return err
 	}

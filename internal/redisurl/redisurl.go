@@ -20,6 +20,12 @@ var ErrInvalid = errors.New("redisurl: invalid Redis URL")
 // timed out, TLS or authentication failure).
 var ErrUnreachable = errors.New("redisurl: Redis unreachable")
 
+// ErrRejected is matched, besides ErrUnreachable, by a Ping error that
+// retrying cannot fix: the server refused the credentials (WRONGPASS,
+// NOAUTH, NOPERM) or the TLS handshake failed on the certificate or the
+// protocol.
+var ErrRejected = errors.New("redisurl: Redis rejected the connection")
+
 // redacted replaces a secret in URLs and errors.
 const redacted = "xxxxx"
 
@@ -318,7 +324,47 @@ func Ping(ctx context.Context, client redis.UniversalClient, t *Target) error {
 	if t != nil {
 		what = fmt.Sprintf("Redis at %s (%s)", t.Redacted, t.Mode)
 	}
-	return fmt.Errorf("%w: %s: %s", ErrUnreachable, what, scrub(err.Error(), t.secrets()))
+	return &pingError{
+		msg:      fmt.Sprintf("%v: %s: %s", ErrUnreachable, what, scrub(err.Error(), t.secrets())),
+		rejected: rejected(err),
+	}
+}
+
+// pingError is Ping's error: it matches ErrUnreachable, and ErrRejected
+// when retrying cannot help. It holds only the scrubbed message.
+type pingError struct {
+	msg      string
+	rejected bool
+}
+
+func (e *pingError) Error() string { return e.msg }
+
+// Is matches ErrUnreachable, and ErrRejected for a rejection.
+func (e *pingError) Is(target error) bool {
+	return target == ErrUnreachable || (e.rejected && target == ErrRejected)
+}
+
+// rejected reports an authentication, permission or TLS failure.
+func rejected(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var rh tls.RecordHeaderError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	if errors.As(err, &cv) || errors.As(err, &rh) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) {
+		return true
+	}
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	msg := re.Error()
+	for _, p := range []string{"WRONGPASS", "NOAUTH", "NOPERM", "ERR AUTH", "ERR invalid password"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // secrets returns the passwords of t's options.

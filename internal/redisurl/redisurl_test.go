@@ -61,8 +61,8 @@ func TestSingleServerWithPasswordAndUser(t *testing.T) {
 	}
 	defer client.Close()
 	err = redisurl.Ping(context.Background(), client, target)
-	if !errors.Is(err, redisurl.ErrUnreachable) {
-		t.Fatalf("Ping with a wrong password = %v, want ErrUnreachable", err)
+	if !errors.Is(err, redisurl.ErrUnreachable) || !errors.Is(err, redisurl.ErrRejected) {
+		t.Fatalf("Ping with a wrong password = %v, want ErrUnreachable and ErrRejected", err)
 	}
 	if strings.Contains(err.Error(), "wrong-pw-123") {
 		t.Fatalf("error shows the password: %v", err)
@@ -85,8 +85,8 @@ func TestTLSWithCAFile(t *testing.T) {
 	defer client.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := redisurl.Ping(ctx, client, target); !errors.Is(err, redisurl.ErrUnreachable) {
-		t.Fatalf("Ping without the CA = %v, want ErrUnreachable", err)
+	if err := redisurl.Ping(ctx, client, target); !errors.Is(err, redisurl.ErrUnreachable) || !errors.Is(err, redisurl.ErrRejected) {
+		t.Fatalf("Ping without the CA = %v, want ErrUnreachable and ErrRejected", err)
 	}
 }
 
@@ -220,6 +220,9 @@ func TestPingUnreachable(t *testing.T) {
 	err = redisurl.Ping(context.Background(), client, target)
 	if !errors.Is(err, redisurl.ErrUnreachable) || !strings.Contains(err.Error(), addr) || strings.Contains(err.Error(), "pw-unreach") {
 		t.Fatalf("Ping = %v, want ErrUnreachable naming %s without the password", err, addr)
+	}
+	if errors.Is(err, redisurl.ErrRejected) {
+		t.Fatalf("Ping of a closed port = %v: a refusal is not a rejection (retrying can help)", err)
 	}
 }
 

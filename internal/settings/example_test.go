@@ -14,6 +14,7 @@ func ExampleCommon() {
 	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
 	c.AddFlags(fs)
 	_ = fs.Parse([]string{"--namespace", "demo:"})
-	fmt.Println(c.URL(), c.Namespace, c.CollectQueue)
-	// Output: redis://127.0.0.1:6379/0 demo: fanin-collect
+	_ = settings.FromEnv(fs, settings.CommonEnv()) // derives the queue names
+	fmt.Println(c.URL(), c.Namespace, c.CollectQueue, c.EventsQueue())
+	// Output: redis://127.0.0.1:6379/0 demo: demo:fanin-collect demo:default
 }

@@ -2,6 +2,7 @@ package settings
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,9 +28,42 @@ const (
 	// (jobs.DefaultCollectQueue). It differs from the events queue so that
 	// a worker pool never takes a collect task.
 	DefaultCollectQueue = jobs.DefaultCollectQueue
+	// DefaultEventsQueue is the Asynq queue of events (jobs.DefaultQueue)
+	// under the default namespace.
+	DefaultEventsQueue = jobs.DefaultQueue
 	// DefaultConnectTimeout bounds the first PING.
 	DefaultConnectTimeout = 10 * time.Second
 )
+
+// QueueRule explains, for --help, how the default queue names follow the
+// namespace.
+const QueueRule = `Under a --namespace other than fanin:, the default queue names follow
+the namespace, so that two deployments on one Redis never share a queue:
+namespace acme: (or acme) gives the events queue acme:default and the collect
+queue acme:fanin-collect. --queues, --queue and --collect-queue (or their
+environment variables) override them; producers, workers and coordinators of
+one deployment must then agree.`
+
+// Queues returns the default events and collect queue names of namespace:
+// DefaultEventsQueue and DefaultCollectQueue under the default namespace,
+// otherwise the namespace without its trailing colon, a colon and those
+// names ("acme:" → "acme:default", "acme:fanin-collect"). Asynq's keys are
+// named after its queues only, so deployments sharing a queue name would
+// take each other's tasks.
+func Queues(namespace string) (events, collect string) {
+	if namespace == "" || namespace == workoutput.DefaultNamespace {
+		return DefaultEventsQueue, DefaultCollectQueue
+	}
+	p := strings.TrimSuffix(namespace, ":") + ":"
+	return p + DefaultEventsQueue, p + DefaultCollectQueue
+}
+
+// EventsQueue returns the events queue of the settings' namespace (see
+// Queues), for programs without a --queue or --queues flag.
+func (c *Common) EventsQueue() string {
+	events, _ := Queues(c.Namespace)
+	return events
+}
 
 // Environment variables.
 const (
@@ -51,6 +85,16 @@ const (
 	EnvLogLevel = "FANIN_LOG_LEVEL"
 	// EnvMetricsAddr is --metrics-addr.
 	EnvMetricsAddr = "FANIN_METRICS_ADDR"
+	// EnvRedisWait is --redis-wait (the daemons' flag).
+	EnvRedisWait = "FANIN_REDIS_WAIT"
+)
+
+// Backoff of WaitForRedis between two PINGs: from MinRetryDelay, doubled
+// up to MaxRetryDelay. Each PING is bounded by PingTimeout.
+const (
+	MinRetryDelay = 100 * time.Millisecond
+	MaxRetryDelay = 5 * time.Second
+	PingTimeout   = 3 * time.Second
 )
 
 // Common are the settings both binaries take.
@@ -79,15 +123,29 @@ func (c *Common) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.CAFile, "redis-ca-file", "", "PEM file of the CA that signed the Redis server's certificate, for rediss:// with a private CA (env "+EnvCAFile+")")
 	fs.StringVar(&c.SentinelMaster, "sentinel-master", "", "read the --redis addresses as Sentinels and connect to this master (env "+EnvSentinelMaster+")")
 	fs.StringVar(&c.Namespace, "namespace", workoutput.DefaultNamespace, "prefix of fanin's Redis keys (env "+EnvNamespace+")")
-	fs.StringVar(&c.CollectQueue, "collect-queue", DefaultCollectQueue, "Asynq queue of collect tasks; workers never serve it (env "+EnvCollectQueue+")")
+	fs.StringVar(&c.CollectQueue, "collect-queue", DefaultCollectQueue, "Asynq queue of collect tasks; workers never serve it (env "+EnvCollectQueue+"; default NAMESPACE:fanin-collect under a --namespace other than fanin:)")
 	fs.StringVar(&c.LogFormat, "log-format", telemetry.FormatText, "log format: text or json (env "+EnvLogFormat+")")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error (env "+EnvLogLevel+")")
 }
 
+// Names of the queue flags whose default follows the namespace (see
+// Queues): the collect queue of every program, the worker's --queues and
+// submit's --queue.
+const (
+	flagNamespace    = "namespace"
+	flagCollectQueue = "collect-queue"
+	flagQueues       = "queues"
+	flagQueue        = "queue"
+)
+
 // FromEnv fills each flag of fs that was not given on the command line from
 // its environment variable in env (flag name → variable names, first set
-// wins).
+// wins). Then, under a namespace other than the default, the queue flags
+// given neither way (collect-queue, queues, queue) take the namespace's
+// queue names (see Queues).
 func FromEnv(fs *pflag.FlagSet, env map[string][]string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *pflag.Flag) { given[f.Name] = true })
 	for name, vars := range env {
 		f := fs.Lookup(name)
 		if f == nil || f.Changed {
@@ -99,7 +157,20 @@ func FromEnv(fs *pflag.FlagSet, env map[string][]string) error {
 					return fmt.Errorf("environment variable %s: %w", v, err)
 				}
 				f.Changed = false // still "not given on the command line"
+				given[name] = true
 				break
+			}
+		}
+	}
+	ns := fs.Lookup(flagNamespace)
+	if ns == nil {
+		return nil
+	}
+	events, collect := Queues(ns.Value.String())
+	for name, val := range map[string]string{flagCollectQueue: collect, flagQueues: events, flagQueue: events} {
+		if f := fs.Lookup(name); f != nil && !given[name] {
+			if err := f.Value.Set(val); err != nil {
+				return fmt.Errorf("--%s from --namespace: %w", name, err)
 			}
 		}
 	}
@@ -117,6 +188,7 @@ func CommonEnv() map[string][]string {
 		"log-format":      {EnvLogFormat},
 		"log-level":       {EnvLogLevel},
 		"metrics-addr":    {EnvMetricsAddr},
+		"redis-wait":      {EnvRedisWait},
 	}
 }
 
@@ -149,6 +221,57 @@ func (c *Common) Connect(ctx context.Context, clientName string) (redis.Universa
 		return nil, nil, err
 	}
 	return client, target, nil
+}
+
+// AddWaitFlag registers --redis-wait, the daemons' wait for Redis at start,
+// on fs.
+func AddWaitFlag(fs *pflag.FlagSet, d *time.Duration) {
+	fs.DurationVar(d, "redis-wait", 0, "at start, how long to wait for an unreachable Redis, retrying with backoff (0: forever); an authentication or TLS failure exits at once (env "+EnvRedisWait+")")
+}
+
+// Open parses the settings' URL and returns a client for it without
+// contacting Redis. Errors wrap redisurl.ErrInvalid, without the password.
+func (c *Common) Open(clientName string) (redis.UniversalClient, *redisurl.Target, error) {
+	return redisurl.NewClient(c.URL(), redisurl.Options{CAFile: c.CAFile, SentinelMaster: c.SentinelMaster, ClientName: clientName})
+}
+
+// WaitForRedis PINGs client until it answers, for the daemons: while Redis
+// is unreachable it logs a warning naming the redacted URL and the error
+// and retries after MinRetryDelay, doubled up to MaxRetryDelay. It returns
+// nil once Redis answers (logging the wait if there was one), ctx's error
+// when ctx ends, and the last PING error (wrapping
+// redisurl.ErrUnreachable) at once when Redis rejects the connection
+// (redisurl.ErrRejected: credentials, TLS) or when maxWait > 0 has passed.
+func WaitForRedis(ctx context.Context, client redis.UniversalClient, target *redisurl.Target, log *slog.Logger, maxWait time.Duration) error {
+	start := time.Now()
+	delay := MinRetryDelay
+	for attempt := 1; ; attempt++ {
+		pctx, cancel := context.WithTimeout(ctx, PingTimeout)
+		err := redisurl.Ping(pctx, client, target)
+		cancel()
+		if err == nil {
+			if attempt > 1 {
+				log.Info("Redis is reachable", "redis", target.Redacted, "attempts", attempt, "waited", time.Since(start).Round(time.Millisecond))
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, redisurl.ErrRejected) {
+			return err
+		}
+		if maxWait > 0 && time.Since(start)+delay > maxWait {
+			return fmt.Errorf("%w (gave up after --redis-wait %v)", err, maxWait)
+		}
+		log.Warn("Redis unreachable, retrying", "redis", target.Redacted, "attempt", attempt, "retry_in", delay, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, MaxRetryDelay)
+	}
 }
 
 // Store returns the work-output store of the settings' namespace.

@@ -1,10 +1,18 @@
 package settings_test
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/fanin-dev/fanin/internal/redisurl"
 	"github.com/fanin-dev/fanin/internal/settings"
 )
 
@@ -21,7 +29,7 @@ func TestFlagWinsOverEnvWhichWinsOverDefault(t *testing.T) {
 	if err := settings.FromEnv(fs, settings.CommonEnv()); err != nil {
 		t.Fatal(err)
 	}
-	if c.URL() != "redis://short:1" || c.Namespace != "env:" || c.LogLevel != "warn" || c.CollectQueue != settings.DefaultCollectQueue {
+	if c.URL() != "redis://short:1" || c.Namespace != "env:" || c.LogLevel != "warn" || c.CollectQueue != "env:"+settings.DefaultCollectQueue {
 		t.Fatalf("settings = %+v", c)
 	}
 	t.Setenv(settings.EnvRedisURL, "redis://long:2")
@@ -39,5 +47,75 @@ func TestDefaultURL(t *testing.T) {
 	c.AddFlags(pflag.NewFlagSet("t", pflag.ContinueOnError))
 	if c.URL() != settings.DefaultRedisURL {
 		t.Fatalf("URL = %s, want the default", c.URL())
+	}
+}
+
+func TestQueuesFollowTheNamespace(t *testing.T) {
+	t.Setenv(settings.EnvNamespace, "")
+	t.Setenv(settings.EnvCollectQueue, "")
+	for _, tc := range []struct {
+		args            []string
+		collect, events string
+		envCollect      string
+	}{
+		{nil, "fanin-collect", "default", ""},
+		{[]string{"--namespace", "fanin:"}, "fanin-collect", "default", ""},
+		{[]string{"--namespace", "acme:"}, "acme:fanin-collect", "acme:default", ""},
+		{[]string{"--namespace", "acme"}, "acme:fanin-collect", "acme:default", ""},
+		{[]string{"--namespace", "acme:", "--collect-queue", "c", "--queue", "q"}, "c", "q", ""},
+		{[]string{"--namespace", "acme:"}, "from-env", "acme:default", "from-env"},
+	} {
+		t.Setenv(settings.EnvCollectQueue, tc.envCollect)
+		var c settings.Common
+		var queue string
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		c.AddFlags(fs)
+		fs.StringVar(&queue, "queue", "default", "")
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if err := settings.FromEnv(fs, settings.CommonEnv()); err != nil {
+			t.Fatal(err)
+		}
+		if c.CollectQueue != tc.collect || queue != tc.events {
+			t.Errorf("%v (env collect %q): collect %q, events %q; want %q, %q", tc.args, tc.envCollect, c.CollectQueue, queue, tc.collect, tc.events)
+		}
+		if ev, col := settings.Queues(c.Namespace); tc.envCollect == "" && tc.args != nil && len(tc.args) == 2 && (ev != tc.events || col != tc.collect) {
+			t.Errorf("Queues(%q) = %q, %q", c.Namespace, ev, col)
+		}
+	}
+}
+
+func TestWaitForRedisGivesUpAfterMaxWait(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	c := settings.Common{RedisURL: "redis://app:pw-wait-secret@" + addr + "/0"}
+	client, target, err := c.Open("t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	err = settings.WaitForRedis(context.Background(), client, target, log, 2*time.Second)
+	if !errors.Is(err, redisurl.ErrUnreachable) || errors.Is(err, redisurl.ErrRejected) || !strings.Contains(err.Error(), "gave up after --redis-wait 2s") {
+		t.Fatalf("WaitForRedis = %v; want ErrUnreachable after the wait", err)
+	}
+	if n := strings.Count(logs.String(), `msg="Redis unreachable, retrying"`); n < 1 {
+		t.Fatalf("%d retry lines, want at least 1:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String()+err.Error(), "pw-wait-secret") {
+		t.Fatalf("the password shows:\n%s\n%v", logs.String(), err)
+	}
+	// A cancelled context ends the wait with its error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := settings.WaitForRedis(ctx, client, target, log, 0); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WaitForRedis with a cancelled context = %v", err)
 	}
 }
