@@ -186,19 +186,11 @@ SIGTERM or SIGINT stops it after the collections in progress.
 				return err
 			}
 			defer c.Close()
-			if metricsAddr != "" {
-				ms, err := telemetry.Listen(metricsAddr, reg, func(ctx context.Context) error { return client.Ping(ctx).Err() })
-				if err != nil {
-					return exitcode.With(exitcode.Usage, err)
-				}
-				go func() { _ = ms.Serve(ctx) }()
-				a.log.Info("serving /metrics and /healthz", "addr", ms.Addr())
-			}
-			if err := settings.WaitForRedis(ctx, client, target, a.log, redisWait); err != nil {
-				if ctx.Err() != nil {
-					a.log.Info("coordinator stopped before Redis was reachable")
-					return nil
-				}
+			stopped, err := settings.StartDaemon(ctx, settings.Daemon{
+				Name: "coordinator", Client: client, Target: target, Log: a.log,
+				Registry: reg, MetricsAddr: metricsAddr, RedisWait: redisWait,
+			})
+			if stopped || err != nil {
 				return err
 			}
 			a.log.Info("coordinator started", "redis", target.Redacted, "mode", target.Mode,

@@ -278,21 +278,11 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	}
 	reg.MustRegister(telemetry.QueueCollector(asynq.NewInspectorFromRedisClient(client), names...))
 	tm := telemetry.NewTaskMetrics(reg)
-	if o.metricsAddr != "" {
-		// Before the wait for Redis: /healthz says "unhealthy" until
-		// Redis answers.
-		ms, err := telemetry.Listen(o.metricsAddr, reg, func(ctx context.Context) error { return client.Ping(ctx).Err() })
-		if err != nil {
-			return exitcode.With(exitcode.Usage, err)
-		}
-		go func() { _ = ms.Serve(ctx) }()
-		log.Info("serving /metrics and /healthz", "addr", ms.Addr())
-	}
-	if err := settings.WaitForRedis(ctx, client, target, log, o.redisWait); err != nil {
-		if ctx.Err() != nil {
-			log.Info("worker stopped before Redis was reachable")
-			return nil
-		}
+	stopped, err := settings.StartDaemon(ctx, settings.Daemon{
+		Name: "worker", Client: client, Target: target, Log: log,
+		Registry: reg, MetricsAddr: o.metricsAddr, RedisWait: o.redisWait,
+	})
+	if stopped || err != nil {
 		return err
 	}
 

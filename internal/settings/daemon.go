@@ -1,0 +1,55 @@
+package settings
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/redisurl"
+	"github.com/fanin-dev/fanin/internal/telemetry"
+)
+
+// Daemon is what StartDaemon needs of a long-running binary.
+type Daemon struct {
+	// Name names the daemon in logs ("worker", "coordinator").
+	Name string
+	// Client and Target are the opened Redis and its description.
+	Client redis.UniversalClient
+	Target *redisurl.Target
+	// Log receives the daemon's messages.
+	Log *slog.Logger
+	// Registry holds the metrics served on MetricsAddr.
+	Registry *prometheus.Registry
+	// MetricsAddr serves /metrics and /healthz when not empty.
+	MetricsAddr string
+	// RedisWait bounds the wait for Redis at start; 0 waits until ctx ends.
+	RedisWait time.Duration
+}
+
+// StartDaemon serves /metrics and /healthz (a Redis PING) when asked, so
+// that /healthz says "unhealthy" while Redis does not answer, then waits for
+// Redis with WaitForRedis. It reports stopped when ctx ended during the wait
+// (a SIGTERM before Redis came up: the daemon should exit 0), and an error
+// with the usage exit code for a bad metrics address.
+func StartDaemon(ctx context.Context, d Daemon) (stopped bool, err error) {
+	if d.MetricsAddr != "" {
+		ms, err := telemetry.Listen(d.MetricsAddr, d.Registry, func(ctx context.Context) error { return d.Client.Ping(ctx).Err() })
+		if err != nil {
+			return false, exitcode.With(exitcode.Usage, err)
+		}
+		go func() { _ = ms.Serve(ctx) }()
+		d.Log.Info("serving /metrics and /healthz", "addr", ms.Addr())
+	}
+	if err := WaitForRedis(ctx, d.Client, d.Target, d.Log, d.RedisWait); err != nil {
+		if ctx.Err() != nil {
+			d.Log.Info(d.Name + " stopped before Redis was reachable")
+			return true, nil
+		}
+		return false, err
+	}
+	return false, nil
+}
