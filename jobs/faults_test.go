@@ -579,7 +579,7 @@ func TestFaultClusterFailover(t *testing.T) {
 	d := startDeployment(t, func() redis.UniversalClient { return cl.Client(t) }, deploymentOptions{name: "failover", pools: 2, delay: 2 * time.Millisecond})
 	n := bySize(2_000, 20_000)
 	id, want := d.submit(t, n, 0, workoutput.Spec{})
-	master := masterOfJob(t, cl, d.ns, id)
+	master := cl.MasterOf(t, "{"+id+"}")
 	at := d.waitProgress(t, id, int64(n/4))
 	killed := time.Now()
 	master.Kill(t)
@@ -675,26 +675,6 @@ func redistestServer(t *testing.T, fsync string) *redistest.Server {
 func redistestCluster(t *testing.T) *redistest.Cluster {
 	t.Helper()
 	return redistest.StartCluster(t, redistest.ClusterOptions{ReplicasPerMaster: 1})
-}
-
-// masterOfJob returns the master that holds the slot of job id's keys (the
-// cluster's slots are split evenly over its masters, in order).
-func masterOfJob(t *testing.T, cl *redistest.Cluster, ns, id string) *redistest.Server {
-	t.Helper()
-	c := redis.NewClient(cl.Masters()[0].Options())
-	defer c.Close()
-	slot, err := c.ClusterKeySlot(context.Background(), ns+"job:{"+id+"}:meta").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	masters := cl.Masters()
-	for i, m := range masters {
-		if lo, hi := int64(i*16384/len(masters)), int64((i+1)*16384/len(masters)-1); slot >= lo && slot <= hi {
-			return m
-		}
-	}
-	t.Fatalf("no master holds slot %d", slot)
-	return nil
 }
 
 // TestLoadConcurrentJobs submits many jobs at once to a small pool: each

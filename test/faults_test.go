@@ -428,26 +428,6 @@ func TestRedisDownAtStart(t *testing.T) {
 	}
 }
 
-// masterOfJob returns the master holding the slot of job's keys (the
-// cluster's slots are split evenly over its masters, in order).
-func masterOfJob(t *testing.T, cl *redistest.Cluster, job string) *redistest.Server {
-	t.Helper()
-	c := redis.NewClient(cl.Masters()[0].Options())
-	defer c.Close()
-	slot, err := c.ClusterKeySlot(context.Background(), workoutput.DefaultNamespace+"job:{"+job+"}:meta").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	masters := cl.Masters()
-	for i, m := range masters {
-		if lo, hi := int64(i*16384/len(masters)), int64((i+1)*16384/len(masters)-1); slot >= lo && slot <= hi {
-			return m
-		}
-	}
-	t.Fatalf("no master holds slot %d", slot)
-	return nil
-}
-
 // TestClusterFailover runs the binaries on a Redis Cluster of 3 masters
 // with one replica each, and kills the master holding the job's slot in the
 // middle of the job: the replica is promoted and the job ends with the
@@ -461,7 +441,7 @@ func TestClusterFailover(t *testing.T) {
 	f.worker(t, "--concurrency", "4")
 	f.coordinator(t)
 	job := f.submit(t, path, "--chunk", "50")
-	master := masterOfJob(t, cl, job)
+	master := cl.MasterOf(t, "{"+job+"}")
 	at := f.waitProgress(t, job, int64(n/4))
 	master.Kill(t)
 	d := f.waitEnd(t, time.Now(), job)

@@ -226,3 +226,25 @@ func (c *Cluster) stop() {
 		s.stop()
 	}
 }
+
+// MasterOf returns the master that serves key's slot, as StartCluster
+// assigned the slots (split evenly over the masters, in order). Only the
+// hash tag matters: MasterOf(tb, "{"+jobID+"}") names the master of every
+// key of that job.
+func (c *Cluster) MasterOf(tb testing.TB, key string) *Server {
+	tb.Helper()
+	cl := redis.NewClient(c.masters[0].Options())
+	defer cl.Close()
+	slot, err := cl.ClusterKeySlot(context.Background(), key).Result()
+	if err != nil {
+		tb.Fatalf("redistest: CLUSTER KEYSLOT %q: %v", key, err)
+	}
+	n := len(c.masters)
+	for i := range n {
+		if int(slot) <= (i+1)*16384/n-1 { // the bounds of form's split
+			return c.masters[i]
+		}
+	}
+	tb.Fatalf("redistest: no master holds slot %d", slot)
+	return nil
+}

@@ -435,3 +435,29 @@ func TestDockerMode(t *testing.T) {
 		t.Fatalf("helper in docker mode: %v\n%s", err, out)
 	}
 }
+
+func TestClusterMasterOf(t *testing.T) {
+	t.Parallel()
+	c := StartCluster(t, ClusterOptions{})
+	ctx := context.Background()
+	for _, tag := range []string{"a", "b", "c", "job-1", "{x}"} {
+		key := "{" + tag + "}:k"
+		m := c.MasterOf(t, key)
+		// The master named must be the one that accepts the key (no MOVED).
+		if err := m.Client(t).Set(ctx, key, "v", 0).Err(); err != nil {
+			t.Fatalf("MasterOf(%q) = %s, which refuses the key: %v", key, m.Addr(), err)
+		}
+	}
+	for _, slot := range []int{0, 5460, 5461, 10922, 16383} { // the split's edges
+		found := ""
+		for i := 0; found == ""; i++ {
+			if keySlot(strconv.Itoa(i)) == slot {
+				found = strconv.Itoa(i)
+			}
+		}
+		m := c.MasterOf(t, "{"+found+"}")
+		if err := m.Client(t).Set(ctx, "{"+found+"}", "v", 0).Err(); err != nil {
+			t.Fatalf("slot %d: MasterOf = %s, which refuses it: %v", slot, m.Addr(), err)
+		}
+	}
+}
