@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 
 	"github.com/fanin-dev/fanin/jobs"
@@ -31,55 +32,73 @@ func Open(path string) (io.ReadCloser, error) {
 
 // Read reads every event of r. name names r in errors (a file name, or
 // "stdin"). idField names the top-level field holding each event's ID;
-// empty means every ID is generated.
+// empty means every ID is generated. It holds every event in memory: use
+// Scan to go through a large input in bounded memory.
 func Read(r io.Reader, name, idField string) ([]jobs.Event, error) {
 	var events []jobs.Event
-	br := bufio.NewReaderSize(r, 64<<10)
-	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			e, perr := parse(line, idField)
-			if perr != nil {
-				return nil, fmt.Errorf("%w: %s line %d: %v", ErrMalformed, name, n, perr)
-			}
-			if e != nil {
-				events = append(events, *e)
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return events, nil
-		}
+	for e, err := range Scan(r, name, idField) {
 		if err != nil {
-			return nil, fmt.Errorf("eventfile: read %s at line %d: %w", name, n, err)
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return events, nil
+}
+
+// Scan yields the events of r one by one, in order, reading r as the
+// sequence is consumed (one line at a time, whatever the size of r); name
+// and idField are as for Read. Each event's Payload is its own copy. A
+// malformed line (ErrMalformed, naming the line) or a read error ends the
+// sequence as its last pair, with a zero Event; events before it have been
+// yielded already. Breaking out of the loop stops reading.
+func Scan(r io.Reader, name, idField string) iter.Seq2[jobs.Event, error] {
+	return func(yield func(jobs.Event, error) bool) {
+		br := bufio.NewReaderSize(r, 64<<10)
+		for n := 1; ; n++ {
+			line, err := br.ReadBytes('\n')
+			if len(line) > 0 {
+				e, ok, perr := parse(line, idField)
+				if perr != nil {
+					yield(jobs.Event{}, fmt.Errorf("%w: %s line %d: %v", ErrMalformed, name, n, perr))
+					return
+				}
+				if ok && !yield(e, nil) {
+					return
+				}
+			}
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				yield(jobs.Event{}, fmt.Errorf("eventfile: read %s at line %d: %w", name, n, err))
+				return
+			}
 		}
 	}
 }
 
-// parse turns one line into an event; nil for a blank line.
-func parse(line []byte, idField string) (*jobs.Event, error) {
+// parse turns one line into an event; ok is false for a blank line. The
+// event's Payload aliases line.
+func parse(line []byte, idField string) (e jobs.Event, ok bool, err error) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 {
-		return nil, nil
+		return e, false, nil
 	}
 	if !json.Valid(line) {
 		var v any
 		err := json.Unmarshal(line, &v)
-		return nil, fmt.Errorf("not valid JSON (%v); want one JSON value per line", err)
+		return e, false, fmt.Errorf("not valid JSON (%v); want one JSON value per line", err)
 	}
-	e := &jobs.Event{Payload: append([]byte(nil), line...)}
+	e.Payload = line
 	if idField == "" || line[0] != '{' {
-		return e, nil
+		return e, true, nil
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(line, &fields); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %v", err)
+	raw, found := field(line, idField)
+	if !found {
+		return e, true, nil
 	}
-	raw, ok := fields[idField]
-	if !ok {
-		return e, nil
+	if e.ID, ok = stringValue(raw); !ok || e.ID == "" {
+		return jobs.Event{}, false, fmt.Errorf("field %q is %s; want a non-empty string (the event ID)", idField, raw)
 	}
-	if err := json.Unmarshal(raw, &e.ID); err != nil || e.ID == "" {
-		return nil, fmt.Errorf("field %q is %s; want a non-empty string (the event ID)", idField, raw)
-	}
-	return e, nil
+	return e, true, nil
 }
