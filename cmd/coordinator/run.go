@@ -163,15 +163,11 @@ SIGTERM or SIGINT stops it after the collections in progress.
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			client, target, err := a.common.Open("fanin-coordinator")
+			client, target, store, err := a.common.OpenStore("fanin-coordinator")
 			if err != nil {
-				return exitcode.With(exitcode.Usage, err)
+				return err
 			}
 			defer client.Close()
-			store, err := a.common.Store(client)
-			if err != nil {
-				return exitcode.With(exitcode.Usage, err)
-			}
 			reg := telemetry.NewRegistry()
 			results := prometheus.NewCounterVec(prometheus.CounterOpts{
 				Name: "fanin_results_committed_total", Help: "Results this coordinator committed and wrote to its sinks, by state (done or partial).",

@@ -230,15 +230,11 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	redis.SetLogger(telemetry.RedisLogger{L: log})
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	client, target, err := o.common.Open("fanin-worker")
+	client, target, store, err := o.common.OpenStore("fanin-worker")
 	if err != nil {
-		return exitcode.With(exitcode.Usage, err)
+		return err
 	}
 	defer client.Close()
-	store, err := o.common.Store(client)
-	if err != nil {
-		return exitcode.With(exitcode.Usage, err)
-	}
 	reg := telemetry.NewRegistry()
 	completed := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "fanin_jobs_completed_total", Help: "Jobs this worker completed (the last event's output) and handed to the coordinator.",

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 
+	"github.com/fanin-dev/fanin/internal/exitcode"
 	"github.com/fanin-dev/fanin/internal/redisurl"
 	"github.com/fanin-dev/fanin/internal/telemetry"
 	"github.com/fanin-dev/fanin/jobs"
@@ -272,6 +273,23 @@ func WaitForRedis(ctx context.Context, client redis.UniversalClient, target *red
 		}
 		delay = min(2*delay, MaxRetryDelay)
 	}
+}
+
+// OpenStore opens a client with Open and the work-output store of the
+// settings' namespace on it, for the daemons: nothing contacts Redis yet.
+// Its errors carry the usage exit code (a malformed URL, CA file or
+// namespace); on error no client is left open.
+func (c *Common) OpenStore(clientName string) (redis.UniversalClient, *redisurl.Target, *workoutput.Store, error) {
+	client, target, err := c.Open(clientName)
+	if err != nil {
+		return nil, nil, nil, exitcode.With(exitcode.Usage, err)
+	}
+	store, err := c.Store(client)
+	if err != nil {
+		_ = client.Close()
+		return nil, nil, nil, exitcode.With(exitcode.Usage, err)
+	}
+	return client, target, store, nil
 }
 
 // Store returns the work-output store of the settings' namespace.
