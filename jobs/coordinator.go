@@ -95,6 +95,11 @@ type CoordinatorConfig struct {
 	// Sinks receive each committed result (done and partial jobs), after
 	// the commit: a sink error never undoes or repeats the commit.
 	Sinks []Sink
+	// OnCommit, when set, is called once for each commit this coordinator
+	// makes, whatever the final state (done, partial or failed), after the
+	// commit and before the sinks. Failed jobs reach no sink, so this is
+	// where metrics count every job. It must not block.
+	OnCommit func(ctx context.Context, out Outcome)
 	// OnSinkError, when set, is called when a sink fails in a collection
 	// started by the daemon (Run, Sweep, ProcessTask). Collect and Replay
 	// return the error instead (wrapping ErrSink).
@@ -335,6 +340,9 @@ func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput
 	out.State, out.Result, out.Error = commit.State, commit.Result, commit.Error
 	c.log.InfoContext(ctx, "fanin: job committed", "job", jobID, "state", out.State, "token", out.Token,
 		"outputs", out.Outputs, "failed", out.Failed, "missing", out.Missing, "replay", replay)
+	if c.cfg.OnCommit != nil {
+		c.cfg.OnCommit(ctx, out)
+	}
 	return out, c.sink(ctx, out)
 }
 

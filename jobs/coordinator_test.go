@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -278,12 +279,21 @@ func TestDeadlinePartialReplay(t *testing.T) {
 }
 
 // TestFailurePolicyFail fails a job with a failed event under policy fail:
-// no reducer runs, no result, the reason is recorded.
+// no reducer runs, no result, the reason is recorded; OnCommit sees the
+// failed commit, which no sink receives.
 func TestFailurePolicyFail(t *testing.T) {
 	t.Parallel()
 	e := newCoordEnv(t, false)
 	ctx := context.Background()
-	c := e.coordinator(t, CoordinatorConfig{})
+	var (
+		mu        sync.Mutex
+		committed []Outcome
+		sunk      atomic.Int64
+	)
+	c := e.coordinator(t, CoordinatorConfig{
+		OnCommit: func(_ context.Context, out Outcome) { mu.Lock(); committed = append(committed, out); mu.Unlock() },
+		Sinks:    []Sink{SinkFunc(func(context.Context, Outcome) error { sunk.Add(1); return nil })},
+	})
 	var runs atomic.Int64
 	if err := c.Handle("k", ReducerFunc(func(context.Context, JobInfo, *Input) ([]byte, error) { runs.Add(1); return []byte("x"), nil })); err != nil {
 		t.Fatal(err)
@@ -300,6 +310,14 @@ func TestFailurePolicyFail(t *testing.T) {
 	}
 	if _, err := e.store.Result(ctx, id); !errors.Is(err, workoutput.ErrNoResult) {
 		t.Fatalf("Result of a failed job = %v; want ErrNoResult", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(committed) != 1 || committed[0].JobID != id || committed[0].State != workoutput.StateFailed || committed[0].Error != out.Error {
+		t.Fatalf("OnCommit saw %+v; want the one failed commit of %s", committed, id)
+	}
+	if sunk.Load() != 0 {
+		t.Fatalf("a sink received the failed job %d times; want none", sunk.Load())
 	}
 }
 

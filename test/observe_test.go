@@ -70,8 +70,10 @@ func TestQueuesMetricsAndHealth(t *testing.T) {
 		}
 	}
 	_, body = get(t, "http://"+cAddr+"/metrics")
-	if !strings.Contains(body, `fanin_results_committed_total{state="done"} 1`) {
-		t.Errorf("coordinator /metrics lacks the committed result:\n%s", body)
+	for _, want := range []string{`fanin_results_committed_total{state="done"} 1`, `fanin_jobs_committed_total{state="done"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("coordinator /metrics lacks %q:\n%s", want, body)
+		}
 	}
 	// Both stop gracefully on SIGTERM, with exit code 0 and JSON logs from
 	// the worker.

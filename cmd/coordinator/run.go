@@ -107,7 +107,7 @@ func (f *coordinatorFlags) addFlags(fs *pflag.FlagSet) {
 }
 
 // build returns a coordinator with the reducers registered.
-func (f *coordinatorFlags) build(a *app, client redis.UniversalClient, store *workoutput.Store, extra ...jobs.Sink) (*jobs.Coordinator, error) {
+func (f *coordinatorFlags) build(a *app, client redis.UniversalClient, store *workoutput.Store, onCommit func(context.Context, jobs.Outcome), extra ...jobs.Sink) (*jobs.Coordinator, error) {
 	if f.concurrency < 1 || f.sweep <= 0 || f.lockTTL <= 0 {
 		return nil, usage("--concurrency must be >= 1, --sweep-interval and --lock-ttl > 0")
 	}
@@ -124,6 +124,7 @@ func (f *coordinatorFlags) build(a *app, client redis.UniversalClient, store *wo
 		SweepInterval: f.sweep,
 		LockTTL:       f.lockTTL,
 		Sinks:         sinks,
+		OnCommit:      onCommit,
 		Logger:        a.log,
 	})
 	if err != nil {
@@ -172,12 +173,16 @@ SIGTERM or SIGINT stops it after the collections in progress.
 			results := prometheus.NewCounterVec(prometheus.CounterOpts{
 				Name: "fanin_results_committed_total", Help: "Results this coordinator committed and wrote to its sinks, by state (done or partial).",
 			}, []string{"state"})
-			reg.MustRegister(results, telemetry.QueueCollector(asynq.NewInspectorFromRedisClient(client), a.common.CollectQueue))
+			committed := prometheus.NewCounterVec(prometheus.CounterOpts{
+				Name: "fanin_jobs_committed_total", Help: "Jobs this coordinator committed, by final state (done, partial or failed).",
+			}, []string{"state"})
+			reg.MustRegister(results, committed, telemetry.QueueCollector(asynq.NewInspectorFromRedisClient(client), a.common.CollectQueue))
 			counter := jobs.SinkFunc(func(ctx context.Context, out jobs.Outcome) error {
 				results.WithLabelValues(string(out.State)).Inc()
 				return nil
 			})
-			c, err := f.build(a, client, store, counter)
+			onCommit := func(_ context.Context, out jobs.Outcome) { committed.WithLabelValues(string(out.State)).Inc() }
+			c, err := f.build(a, client, store, onCommit, counter)
 			if err != nil {
 				return err
 			}
@@ -218,7 +223,7 @@ exits like collect: 0 done, 3 partial or failed.
 ` + reducersHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: a.withJob(func(ctx context.Context, id string, client redis.UniversalClient, store *workoutput.Store) error {
-			c, err := f.build(a, client, store)
+			c, err := f.build(a, client, store, nil)
 			if err != nil {
 				return err
 			}
