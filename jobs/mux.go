@@ -208,15 +208,19 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 // write records a chunk's outcome and hands the job to the coordinator when
 // the write completed it.
 func (m *Mux) write(ctx context.Context, jobID string, outputs []workoutput.Output, failures []workoutput.Failure) error {
-	var res workoutput.WriteResult
-	err := untilAvailable(ctx, func() (err error) {
-		res, err = m.store.Write(ctx, jobID, outputs, failures)
+	// A write the master applied but too few replicas acknowledged
+	// (workoutput.ErrNotReplicated) is retried, and the retry no longer
+	// completes the job: remember that an earlier try did.
+	completed := false
+	err := untilAvailable(ctx, func() error {
+		res, err := m.store.Write(ctx, jobID, outputs, failures)
+		completed = completed || res.Completed
 		return err
 	})
 	if errors.Is(err, workoutput.ErrJobNotFound) {
 		return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
 	}
-	if err != nil || !res.Completed {
+	if err != nil || !completed {
 		return err
 	}
 	// The state is complete: from here the sweeper finds the job even if

@@ -320,7 +320,15 @@ send:
 	}
 	close(work)
 	wg.Wait()
-	return context.Cause(ctx)
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	// With workoutput.Config.ReplicaAcks, the tasks are as durable as the
+	// job's own writes before the call returns.
+	if err := p.store.SyncReplicas(ctx, asynqQueueKey(p.cfg.Queue)); err != nil {
+		return fmt.Errorf("jobs: %d chunks of job %s enqueued, but not replicated: %w", len(spans), jobID, err)
+	}
+	return nil
 }
 
 // Job is a handle on an unsealed job, for adding events in several calls.

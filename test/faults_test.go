@@ -431,20 +431,28 @@ func TestRedisDownAtStart(t *testing.T) {
 // TestClusterFailover runs the binaries on a Redis Cluster of 3 masters
 // with one replica each, and kills the master holding the job's slot in the
 // middle of the job: the replica is promoted and the job ends with the
-// fault-free result.
+// fault-free result. Every binary runs with FANIN_REPLICA_ACKS=1 (a write
+// counts once the replica has it); the killed node is restarted and rejoins
+// as the new master's replica, as an orchestrator would restart it.
 func TestClusterFailover(t *testing.T) {
 	t.Parallel()
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{ReplicasPerMaster: 1})
-	f := newFanin(t, cl.URL(), cl.Client(t), "")
+	f := newFanin(t, cl.URL(), cl.Client(t), "", "FANIN_REPLICA_ACKS=1")
 	n := bySize(2_000, 20_000)
 	path, want := sightings(t, n, 9)
 	f.worker(t, "--concurrency", "4")
 	f.coordinator(t)
 	job := f.submit(t, path, "--chunk", "50")
 	master := cl.MasterOf(t, "{"+job+"}")
+	replica := cl.ReplicasOf(master)[0]
 	at := f.waitProgress(t, job, int64(n/4))
+	killed := time.Now()
 	master.Kill(t)
-	d := f.waitEnd(t, time.Now(), job)
+	replica.WaitPromoted(t, 2*time.Minute)
+	promoted := time.Since(killed)
+	master.Restart(t)
+	d := f.waitEnd(t, killed, job)
 	f.check(t, job, n, want)
-	t.Logf("observation: killed the job's master %s at %d/%d finished events; job done %v after the kill", master.Addr(), at, n, d.Round(time.Millisecond))
+	t.Logf("observation: killed the job's master %s at %d/%d finished events; replica promoted after %v; job done %v after the kill",
+		master.Addr(), at, n, promoted.Round(time.Millisecond), d.Round(time.Millisecond))
 }

@@ -1,6 +1,7 @@
 package workoutput
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -72,8 +73,9 @@ func (s *Store) Claim(ctx context.Context, jobID string, token int64, mode Claim
 		return "", fmt.Errorf("%w: claim mode %q (want %q or %q)", ErrInvalid, mode, ClaimCollect, ClaimReplay)
 	}
 	k := keysOf(s.cfg.Namespace, jobID)
-	from, err := s.scripts.claim.Run(ctx, s.client, []string{k.meta, k.outputs, k.fence}, token, string(mode)).Text()
-	if err != nil {
+	cmd, rerr := s.runWrite(ctx, s.scripts.claim, []string{k.meta, k.outputs, k.fence}, token, string(mode))
+	from, err := cmd.Text()
+	if err = cmp.Or(err, rerr); err != nil {
 		return "", s.scriptErr(jobID, err)
 	}
 	return State(from), nil
@@ -126,10 +128,11 @@ func (s *Store) Commit(ctx context.Context, c Commit) (int64, error) {
 	if c.Result != nil {
 		has, result = "1", c.Result
 	}
-	n, err := s.scripts.commit.Run(ctx, s.client,
+	cmd, rerr := s.runWrite(ctx, s.scripts.commit,
 		[]string{k.meta, k.outputs, k.failures, k.events, k.result, k.fence, k.token},
-		c.Token, string(c.State), has, result, c.Error, c.Retention.Milliseconds()).Int64()
-	if err != nil {
+		c.Token, string(c.State), has, result, c.Error, c.Retention.Milliseconds())
+	n, err := cmd.Int64()
+	if err = cmp.Or(err, rerr); err != nil {
 		return 0, s.scriptErr(c.JobID, err)
 	}
 	return n, nil

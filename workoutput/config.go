@@ -3,6 +3,7 @@ package workoutput
 import (
 	"cmp"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fanin-dev/fanin/cache"
@@ -31,12 +32,17 @@ const (
 	// DefaultSmallHash is the largest outputs hash Gather reads with one
 	// HGETALL instead of HSCAN pages (see docs/BENCHMARKS.md).
 	DefaultSmallHash = 512
+	// DefaultReplicaTimeout is how long a write waits for Config.ReplicaAcks
+	// replicas when ReplicaAcks is set.
+	DefaultReplicaTimeout = time.Second
 )
 
 // Config configures a Store. The zero value is valid: every zero field takes
 // the default documented on it. A Config is never modified by the Store.
 type Config struct {
-	// Namespace prefixes every key. Default DefaultNamespace ("fanin:").
+	// Namespace prefixes every key. It must not contain '{' or '}': the job
+	// ID is the hash tag of a job's keys. Default DefaultNamespace
+	// ("fanin:").
 	Namespace string
 	// Hashes reads outputs and failures (the cache layer). Default: a
 	// rediscache.Cache on the Store's Redis client, with no key prefix of
@@ -68,6 +74,23 @@ type Config struct {
 	// HGETALL; larger jobs are scanned page by page. Default
 	// DefaultSmallHash (512). Negative: always scan.
 	SmallHash int
+	// ReplicaAcks is how many replicas must acknowledge a write before the
+	// Store reports it done: every script that changes a job, and the job
+	// index entry, runs on the master together with a Redis WAIT in one
+	// round trip (see docs/RELIABILITY.md, "Failover"). A write that fewer
+	// replicas acknowledge within ReplicaTimeout is an error wrapping
+	// ErrNotReplicated and cache.ErrUnavailable: it is applied on the master
+	// and is retried like any write during an outage; retrying is safe,
+	// every write is idempotent. Default 0: a write is done when the master
+	// has it, and a failover can lose the last writes the master had not
+	// yet replicated. ReplicaAcks needs a *redis.Client (standalone,
+	// Sentinel) or a *redis.ClusterClient.
+	ReplicaAcks int
+	// ReplicaTimeout bounds the wait for ReplicaAcks replicas. It must be
+	// shorter than the client's ReadTimeout, which bounds the whole round
+	// trip. Default DefaultReplicaTimeout (1 s); unused when ReplicaAcks is
+	// 0.
+	ReplicaTimeout time.Duration
 }
 
 // withDefaults validates c and returns a copy with defaults filled in.
@@ -75,7 +98,7 @@ func (c Config) withDefaults() (Config, error) {
 	for _, f := range []struct {
 		name string
 		v    time.Duration
-	}{{"DefaultDeadline", c.DefaultDeadline}, {"DefaultRetention", c.DefaultRetention}, {"SafetyMargin", c.SafetyMargin}} {
+	}{{"DefaultDeadline", c.DefaultDeadline}, {"DefaultRetention", c.DefaultRetention}, {"SafetyMargin", c.SafetyMargin}, {"ReplicaTimeout", c.ReplicaTimeout}} {
 		if f.v < 0 {
 			return c, fmt.Errorf("%w: Config.%s is %v, want >= 0 (0 means the default)", ErrInvalid, f.name, f.v)
 		}
@@ -83,10 +106,13 @@ func (c Config) withDefaults() (Config, error) {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"MaxEventSize", c.MaxEventSize}, {"MaxOutputSize", c.MaxOutputSize}, {"MaxEvents", c.MaxEvents}, {"ScanPage", c.ScanPage}} {
+	}{{"MaxEventSize", c.MaxEventSize}, {"MaxOutputSize", c.MaxOutputSize}, {"MaxEvents", c.MaxEvents}, {"ScanPage", c.ScanPage}, {"ReplicaAcks", c.ReplicaAcks}} {
 		if f.v < 0 {
 			return c, fmt.Errorf("%w: Config.%s is %d, want >= 0 (0 means the default)", ErrInvalid, f.name, f.v)
 		}
+	}
+	if strings.ContainsAny(c.Namespace, "{}") {
+		return c, fmt.Errorf("%w: Config.Namespace %q contains '{' or '}' (want none: the job ID is the hash tag of a job's keys)", ErrInvalid, c.Namespace)
 	}
 	c.Namespace = cmp.Or(c.Namespace, DefaultNamespace)
 	c.DefaultDeadline = cmp.Or(c.DefaultDeadline, DefaultDeadline)
@@ -97,5 +123,6 @@ func (c Config) withDefaults() (Config, error) {
 	c.MaxEvents = cmp.Or(c.MaxEvents, DefaultMaxEvents)
 	c.ScanPage = cmp.Or(c.ScanPage, DefaultScanPage)
 	c.SmallHash = cmp.Or(c.SmallHash, DefaultSmallHash)
+	c.ReplicaTimeout = cmp.Or(c.ReplicaTimeout, DefaultReplicaTimeout)
 	return c, nil
 }

@@ -24,6 +24,7 @@
 //	<ns>lock:job:{<id>}:token string the lock's token counter (locks)
 //	<ns>jobs                 zset  job ID scored by deadline: the sweeper's index
 //	<ns>completed            pub/sub channel announcing completed jobs
+//	<ns>replsync:{<tag>}     string marker of a replicated write (Config.ReplicaAcks), 1 min
 //
 // Generated event IDs are "#" and a base-36 sequence number; they are
 // implied by meta.seq and never stored in the events set.
@@ -50,4 +51,14 @@
 // # Reads
 //
 // Outputs, Output and Failures read through the cache layer (cache.Hashes).
+//
+// # Replicated writes
+//
+// Redis replicates asynchronously, so a failover can lose writes the master
+// acknowledged. With Config.ReplicaAcks, every write of the Store runs on
+// its slot's master together with a Redis WAIT, in one round trip, and is
+// reported done only once that many replicas have it; otherwise it returns
+// ErrNotReplicated, to be retried (see replicas.go and docs/RELIABILITY.md).
+// SyncReplicas does the same for writes made by other clients, such as
+// Asynq's enqueues.
 package workoutput

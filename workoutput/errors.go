@@ -38,4 +38,10 @@ var (
 	// ErrNoResult is returned by Result for a job without a committed
 	// result.
 	ErrNoResult = errors.New("workoutput: no result")
+
+	// ErrNotReplicated is returned when a write was applied on the master
+	// but fewer than Config.ReplicaAcks replicas acknowledged it within
+	// Config.ReplicaTimeout. Such an error also wraps cache.ErrUnavailable:
+	// retry the write, which is idempotent.
+	ErrNotReplicated = errors.New("workoutput: write not acknowledged by enough replicas")
 )

@@ -1,6 +1,7 @@
 package workoutput
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -46,6 +47,9 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("%w: cache layer: %w", ErrInvalid, err)
 		}
 		c.Hashes = rc
+	}
+	if err := checkReplicaConfig(client, c); err != nil {
+		return nil, err
 	}
 	followFailover(client)
 	return &Store{client: client, hashes: c.Hashes, cfg: c, scripts: newScripts()}, nil
@@ -157,7 +161,14 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	k := keysOf(s.cfg.Namespace, spec.ID)
 	// The index entry is written first and removed only once the job is gone
 	// or finished (Sweep): a job that exists is always indexed.
-	if err := s.client.ZAdd(ctx, indexKey(s.cfg.Namespace), redis.Z{Score: float64(deadline.UnixMilli()), Member: spec.ID}).Err(); err != nil {
+	var zadd *redis.IntCmd
+	err := s.replicated(ctx, indexKey(s.cfg.Namespace), func(p redis.Pipeliner) {
+		zadd = p.ZAdd(ctx, indexKey(s.cfg.Namespace), redis.Z{Score: float64(deadline.UnixMilli()), Member: spec.ID})
+	})
+	if err = cmp.Or(zadd.Err(), err); err != nil {
+		if errors.Is(err, ErrNotReplicated) {
+			return Job{}, err
+		}
 		return Job{}, unavailable("index job "+spec.ID, err)
 	}
 	args := make([]any, 0, 2+len(meta)+len(b.IDs))
@@ -166,8 +177,9 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	for _, id := range b.IDs {
 		args = append(args, id)
 	}
-	res, err := s.scripts.open.Run(ctx, s.client, []string{k.meta, k.events, k.outputs, k.failures}, args...).Int()
-	if err != nil {
+	cmd, rerr := s.runWrite(ctx, s.scripts.open, []string{k.meta, k.events, k.outputs, k.failures}, args...)
+	res, err := cmd.Int()
+	if err = cmp.Or(err, rerr); err != nil {
 		return Job{}, s.scriptErr(spec.ID, err)
 	}
 	return Job{ID: spec.ID, Created: time.UnixMilli(now.UnixMilli()), Deadline: time.UnixMilli(deadline.UnixMilli()), Completed: res == 1}, nil
@@ -192,8 +204,9 @@ func (s *Store) Add(ctx context.Context, jobID string, b Batch) (first int64, er
 	for _, id := range b.IDs {
 		args = append(args, id)
 	}
-	first, err = s.scripts.add.Run(ctx, s.client, []string{k.meta, k.events}, args...).Int64()
-	if err != nil {
+	cmd, rerr := s.runWrite(ctx, s.scripts.add, []string{k.meta, k.events}, args...)
+	first, err = cmd.Int64()
+	if err = cmp.Or(err, rerr); err != nil {
 		if n, ok := strings.CutPrefix(err.Error(), "TOOMANY "); ok {
 			return 0, fmt.Errorf("%w: job %s has %s events, adding %d would exceed %d (Config.MaxEvents)", ErrTooLarge, jobID, n, b.Len(), s.cfg.MaxEvents)
 		}
@@ -212,8 +225,9 @@ func (s *Store) Seal(ctx context.Context, jobID string) (completed bool, err err
 		return false, err
 	}
 	k := keysOf(s.cfg.Namespace, jobID)
-	res, err := s.scripts.seal.Run(ctx, s.client, []string{k.meta, k.outputs, k.failures}).Int()
-	if err != nil {
+	cmd, rerr := s.runWrite(ctx, s.scripts.seal, []string{k.meta, k.outputs, k.failures})
+	res, err := cmd.Int()
+	if err = cmp.Or(err, rerr); err != nil {
 		return false, s.scriptErr(jobID, err)
 	}
 	return res == 1, nil
@@ -248,6 +262,11 @@ func (s *Store) Pending(ctx context.Context, jobID string, eventIDs []string) (S
 // first output of an event wins) and replace an earlier failure; a failure
 // is recorded only for an event without output. Exactly one Write or Seal of
 // a job reports WriteResult.Completed.
+//
+// With Config.ReplicaAcks, an error wrapping ErrNotReplicated means the
+// master applied the write but too few replicas acknowledged it in time: the
+// WriteResult is still the write's (Completed stays true only for this
+// call), and the caller should retry the Write until it succeeds.
 func (s *Store) Write(ctx context.Context, jobID string, outputs []Output, failures []Failure) (WriteResult, error) {
 	if err := ValidateJobID(jobID); err != nil {
 		return WriteResult{}, err
@@ -274,11 +293,13 @@ func (s *Store) Write(ctx context.Context, jobID string, outputs []Output, failu
 		args = append(args, f.EventID, b)
 	}
 	k := keysOf(s.cfg.Namespace, jobID)
-	res, err := s.scripts.write.Run(ctx, s.client, []string{k.meta, k.outputs, k.failures}, args...).Int()
+	cmd, rerr := s.runWrite(ctx, s.scripts.write, []string{k.meta, k.outputs, k.failures}, args...)
+	res, err := cmd.Int()
 	if err != nil {
 		return WriteResult{}, s.scriptErr(jobID, err)
 	}
-	return WriteResult{Completed: res == 1, Skipped: res == -1}, nil
+	// Applied on the master; with rerr (ErrNotReplicated) not yet durable.
+	return WriteResult{Completed: res == 1, Skipped: res == -1}, rerr
 }
 
 // Transition moves a job to state to if it is in one of from (the
@@ -293,8 +314,9 @@ func (s *Store) Transition(ctx context.Context, jobID string, to State, from ...
 	for _, f := range from {
 		args = append(args, string(f))
 	}
-	res, err := s.scripts.transition.Run(ctx, s.client, []string{keysOf(s.cfg.Namespace, jobID).meta}, args...).Int()
-	if err != nil {
+	cmd, rerr := s.runWrite(ctx, s.scripts.transition, []string{keysOf(s.cfg.Namespace, jobID).meta}, args...)
+	res, err := cmd.Int()
+	if err = cmp.Or(err, rerr); err != nil {
 		return false, s.scriptErr(jobID, err)
 	}
 	return res == 1, nil
@@ -525,6 +547,9 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 
 // scriptErr maps a Lua error reply to a sentinel error.
 func (s *Store) scriptErr(jobID string, err error) error {
+	if errors.Is(err, ErrNotReplicated) {
+		return err
+	}
 	msg := strings.TrimPrefix(err.Error(), "ERR ")
 	switch {
 	case msg == "NOTFOUND":

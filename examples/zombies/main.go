@@ -143,6 +143,9 @@ func (d *demo) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if d.n < 0 || d.workers < 1 || d.chunk < 0 {
 		return exitcode.With(exitcode.Usage, fmt.Errorf("--sightings must be >= 0, --workers >= 1, --chunk >= 0 (got %d, %d, %d)", d.n, d.workers, d.chunk))
 	}
+	if d.common.RedisURL == "" && d.common.ReplicaAcks > 0 {
+		return exitcode.With(exitcode.Usage, fmt.Errorf("--replica-acks %d needs a Redis with replicas; the embedded Redis has none (give --redis)", d.common.ReplicaAcks))
+	}
 	log, err := d.common.Logger(stderr)
 	if err != nil {
 		return exitcode.With(exitcode.Usage, err)

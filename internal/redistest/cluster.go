@@ -248,3 +248,15 @@ func (c *Cluster) MasterOf(tb testing.TB, key string) *Server {
 	tb.Fatalf("redistest: no master holds slot %d", slot)
 	return nil
 }
+
+// ReplicasOf returns the replicas StartCluster attached to master (none after
+// a failover has changed the roles).
+func (c *Cluster) ReplicasOf(master *Server) []*Server {
+	var out []*Server
+	for j, r := range c.replicas {
+		if c.masters[j%len(c.masters)] == master {
+			out = append(out, r)
+		}
+	}
+	return out
+}

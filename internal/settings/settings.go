@@ -86,6 +86,10 @@ const (
 	EnvLogLevel = "FANIN_LOG_LEVEL"
 	// EnvMetricsAddr is --metrics-addr.
 	EnvMetricsAddr = "FANIN_METRICS_ADDR"
+	// EnvReplicaAcks is --replica-acks.
+	EnvReplicaAcks = "FANIN_REPLICA_ACKS"
+	// EnvReplicaTimeout is --replica-timeout.
+	EnvReplicaTimeout = "FANIN_REPLICA_TIMEOUT"
 	// EnvRedisWait is --redis-wait (the daemons' flag).
 	EnvRedisWait = "FANIN_REDIS_WAIT"
 )
@@ -113,6 +117,9 @@ type Common struct {
 	CollectQueue string
 	// LogFormat is text or json; LogLevel debug, info, warn or error.
 	LogFormat, LogLevel string
+	// ReplicaAcks and ReplicaTimeout are workoutput.Config's.
+	ReplicaAcks    int
+	ReplicaTimeout time.Duration
 
 	flags *pflag.FlagSet
 }
@@ -127,6 +134,8 @@ func (c *Common) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.CollectQueue, "collect-queue", DefaultCollectQueue, "Asynq queue of collect tasks; workers never serve it (env "+EnvCollectQueue+"; default NAMESPACE:fanin-collect under a --namespace other than fanin:)")
 	fs.StringVar(&c.LogFormat, "log-format", telemetry.FormatText, "log format: text or json (env "+EnvLogFormat+")")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error (env "+EnvLogLevel+")")
+	fs.IntVar(&c.ReplicaAcks, "replica-acks", 0, "replicas that must acknowledge every job write before it counts as done (Redis WAIT), so a failover loses nothing acknowledged; writes wait while fewer replicas answer (env "+EnvReplicaAcks+"; 0: the master's acknowledgement is enough)")
+	fs.DurationVar(&c.ReplicaTimeout, "replica-timeout", workoutput.DefaultReplicaTimeout, "with --replica-acks, how long one write waits for the replicas before it is retried (env "+EnvReplicaTimeout+")")
 }
 
 // Names of the queue flags whose default follows the namespace (see
@@ -190,6 +199,8 @@ func CommonEnv() map[string][]string {
 		"log-level":       {EnvLogLevel},
 		"metrics-addr":    {EnvMetricsAddr},
 		"redis-wait":      {EnvRedisWait},
+		"replica-acks":    {EnvReplicaAcks},
+		"replica-timeout": {EnvReplicaTimeout},
 	}
 }
 
@@ -294,5 +305,5 @@ func (c *Common) OpenStore(clientName string) (redis.UniversalClient, *redisurl.
 
 // Store returns the work-output store of the settings' namespace.
 func (c *Common) Store(client redis.UniversalClient) (*workoutput.Store, error) {
-	return workoutput.New(client, workoutput.Config{Namespace: c.Namespace})
+	return workoutput.New(client, workoutput.Config{Namespace: c.Namespace, ReplicaAcks: c.ReplicaAcks, ReplicaTimeout: c.ReplicaTimeout})
 }
