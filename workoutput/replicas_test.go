@@ -262,3 +262,41 @@ func TestReplicaAcksCluster(t *testing.T) {
 		t.Fatalf("replica's %s after SyncReplicas = %v, %v; want [task]", key, got, err)
 	}
 }
+
+// BenchmarkWriteReplicaAcks writes chunks of 100 outputs of 100 bytes to a
+// master with one replica: acks=0 is the plain Write (the master's
+// acknowledgement), acks=1 waits for the replica in the same round trip.
+// Both run in the same invocation on the same servers (docs/BENCHMARKS.md).
+func BenchmarkWriteReplicaAcks(b *testing.B) {
+	ctx := context.Background()
+	master := redistest.StartServer(b, redistest.ServerOptions{})
+	redistest.StartReplica(b, master, redistest.ServerOptions{})
+	client := redis.NewClient(master.Options())
+	b.Cleanup(func() { client.Close() })
+	value := []byte(strings.Repeat("x", 100))
+	for _, acks := range []int{0, 1} {
+		b.Run(fmt.Sprint("acks=", acks), func(b *testing.B) {
+			store, err := workoutput.New(client, workoutput.Config{Namespace: fmt.Sprint("bench", acks, ":"), ReplicaAcks: acks})
+			if err != nil {
+				b.Fatal(err)
+			}
+			job, err := store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{Generated: workoutput.DefaultMaxEvents}, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			outputs := make([]workoutput.Output, 100)
+			seq := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range outputs {
+					outputs[i] = workoutput.Output{EventID: workoutput.GeneratedID(int64(seq)), Value: value}
+					seq++
+				}
+				if _, err := store.Write(ctx, job.ID, outputs, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(seq), "ns/output")
+		})
+	}
+}
