@@ -603,6 +603,41 @@ func TestFaultClusterFailover(t *testing.T) {
 	d.checkDone(t, id, n, want)
 }
 
+// TestFaultClusterFailoverAsync is TestFaultClusterFailover with the
+// default ReplicaAcks 0 and no restart of the killed node: writes go on as
+// soon as the replica is promoted, and Redis' asynchronous replication may
+// lose the last outputs the master acknowledged. The job still ends in
+// exactly one committed state: done with the fault-free result, or failed
+// at its deadline naming what is missing; never stuck.
+func TestFaultClusterFailoverAsync(t *testing.T) {
+	t.Parallel()
+	cl := redistestCluster(t)
+	d := startDeployment(t, func() redis.UniversalClient { return cl.Client(t) },
+		deploymentOptions{name: "failover-async", pools: 2, delay: 2 * time.Millisecond})
+	n := bySize(2_000, 20_000)
+	// The deadline bounds a job that lost outputs; the fault-free job takes
+	// ~10 s (CI) or ~40 s (full) with the failover.
+	id, want := d.submit(t, n, 0, workoutput.Spec{Deadline: time.Duration(bySize(60, 300)) * time.Second})
+	master := cl.MasterOf(t, "{"+id+"}")
+	at := d.waitProgress(t, id, int64(n/4))
+	killed := time.Now()
+	master.Kill(t)
+	st := d.waitEndAfterFault(t, id, 15*time.Second)
+	t.Logf("observation: ReplicaAcks 0: killed the job's master %s at %d/%d finished events; job %s %v after the kill (%d outputs, %d failed, %d missing)",
+		master.Addr(), at, n, st.State, time.Since(killed).Round(time.Millisecond), st.Done, st.Failed, st.Pending)
+	switch st.State {
+	case workoutput.StateDone:
+		d.checkDone(t, id, n, want)
+	case workoutput.StateFailed:
+		if st.Pending == 0 && st.Failed == 0 {
+			t.Fatalf("job failed with nothing missing: %+v", st)
+		}
+		d.checkOneCommit(t, id, st)
+	default:
+		t.Fatalf("job ended %s; want done or failed: %+v", st.State, st)
+	}
+}
+
 // TestNamespaceIsolation runs two deployments on one Redis, with their own
 // namespace (workoutput.Config.Namespace, hence the lock keys) and their own
 // Asynq queues (Asynq has no key prefix: its keys are named after the
