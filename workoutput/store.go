@@ -487,7 +487,9 @@ func (s *Store) Failures(ctx context.Context, jobID string) iter.Seq2[Failure, e
 
 // Sweep walks the job index once: it returns the jobs complete but not
 // collected and the open jobs past their deadline at now, and drops from the
-// index the jobs that no longer exist or are in a terminal state. The
+// index the jobs in a terminal state and those that no longer exist once
+// their deadline has passed (before it, a missing job may be one that Open
+// has indexed but not created yet). The
 // coordinator runs it every sweep interval, so a worker that crashes between
 // completing a job and enqueuing its collect task delays collection by at
 // most one interval.
@@ -497,12 +499,16 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 	var drop []any
 	page := int64(s.cfg.ScanPage)
 	for start := int64(0); ; start += page {
-		ids, err := s.client.ZRange(ctx, idx, start, start+page-1).Result()
+		entries, err := s.client.ZRangeWithScores(ctx, idx, start, start+page-1).Result()
 		if err != nil {
 			return res, unavailable("sweep job index", err)
 		}
-		if len(ids) == 0 {
+		if len(entries) == 0 {
 			break
+		}
+		ids := make([]string, len(entries))
+		for i, e := range entries {
+			ids[i], _ = e.Member.(string)
 		}
 		cmds := make([]*redis.SliceCmd, len(ids))
 		_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -518,7 +524,12 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 			v := cmds[i].Val()
 			state, _ := v[0].(string)
 			switch {
-			case state == "" || State(state).Terminal():
+			case state == "" && float64(now.UnixMilli()) > entries[i].Score:
+				drop = append(drop, id) // gone (expired, deleted)
+			case state == "":
+				// Indexed by Open, maybe not created yet: keep it until
+				// its deadline (the index score).
+			case State(state).Terminal():
 				drop = append(drop, id)
 			case State(state) == StateComplete:
 				res.Complete = append(res.Complete, id)
@@ -531,7 +542,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 				}
 			}
 		}
-		if int64(len(ids)) < page {
+		if int64(len(entries)) < page {
 			break
 		}
 	}

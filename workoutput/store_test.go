@@ -386,6 +386,23 @@ func TestSweep(t *testing.T) {
 		if err != nil || res.Removed != 0 || len(res.Complete) != 1 {
 			t.Fatalf("second Sweep = %+v, %v", res, err)
 		}
+		// An index entry whose job does not exist (yet): Open writes the
+		// entry first, so a sweep between the two steps keeps it until
+		// its deadline, the entry's score, and drops it after.
+		creating := workoutput.NewJobID()
+		deadline := time.Now().Add(time.Hour)
+		if err := e.r.Client.ZAdd(ctx, e.r.Prefix+"jobs", redis.Z{Score: float64(deadline.UnixMilli()), Member: creating}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if res, err = e.store.Sweep(ctx, time.Now()); err != nil || res.Removed != 0 {
+			t.Fatalf("Sweep with a job being created = %+v, %v; want its entry kept", res, err)
+		}
+		if _, err := e.r.Client.ZScore(ctx, e.r.Prefix+"jobs", creating).Result(); err != nil {
+			t.Fatalf("index entry of the job being created: %v; want it kept", err)
+		}
+		if res, err = e.store.Sweep(ctx, deadline.Add(time.Second)); err != nil || res.Removed != 1 {
+			t.Fatalf("Sweep past its deadline = %+v, %v; want the entry of the missing job dropped", res, err)
+		}
 	})
 }
 
