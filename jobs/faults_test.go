@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -361,8 +363,30 @@ func (d *deployment) waitEnd(t *testing.T, id string, bound time.Duration) worko
 			return st
 		}
 	}
+	d.diagnose(t, id)
 	t.Fatalf("%s: job %s did not end within %v: %+v (last error: %v)", d.name, id, bound, st, lastErr)
 	return st
+}
+
+// diagnose logs why a job may not have ended: its index entry, what a
+// sweep and a collection return now, and the coordinator's goroutines.
+func (d *deployment) diagnose(t *testing.T, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	score, err := d.observer.ZScore(ctx, d.ns+"jobs", id).Result()
+	t.Logf("diagnosis: job index entry: %v, %v", score, err)
+	res, err := d.store.Sweep(ctx, time.Now())
+	t.Logf("diagnosis: Store.Sweep = %+v, %v", res, err)
+	var buf bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
+	for _, g := range strings.Split(buf.String(), "\n\n") {
+		if strings.Contains(g, "fanin/jobs.(*Coordinator)") {
+			t.Logf("diagnosis: coordinator goroutine:\n%s", g)
+		}
+	}
+	out, err := d.coord.Collect(ctx, id)
+	t.Logf("diagnosis: Collect = %+v, %v", out, err)
 }
 
 // waitEndAfterFault waits for the end of job id after a Redis fault. A

@@ -38,23 +38,19 @@ func TestStoreFollowsFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The master of the job's slot, and its replica.
-	slot, err := client.ClusterKeySlot(ctx, "fo:job:{"+job.ID+"}:meta").Result()
+	master := cl.MasterOf(t, "{"+job.ID+"}")
+	replica := cl.ReplicasOf(master)[0]
+	rc := redis.NewClient(replica.Options())
+	defer rc.Close()
+	// Wait for the replica to have everything: a WAIT after a write of its
+	// own connection (SyncReplicas), as a fresh connection's WAIT covers
+	// nothing.
+	syncer, err := workoutput.New(client, workoutput.Config{Namespace: "fo:", ReplicaAcks: 1, ReplicaTimeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := len(cl.Masters())
-	i := 0
-	for i < n && !(slot >= int64(i*16384/n) && slot <= int64((i+1)*16384/n-1)) {
-		i++
-	}
-	master, replica := cl.Masters()[i], cl.Replicas()[i]
-	rc := redis.NewClient(replica.Options())
-	defer rc.Close()
-	mc := redis.NewClient(master.Options())
-	defer mc.Close()
-	// Wait for the replica to have everything (WAIT 1 replica).
-	if got, err := mc.Do(ctx, "WAIT", 1, 5000).Int(); err != nil || got < 1 {
-		t.Fatalf("WAIT = %d, %v; want the replica in sync", got, err)
+	if err := syncer.SyncReplicas(ctx, "fo:job:{"+job.ID+"}:meta"); err != nil {
+		t.Fatalf("SyncReplicas: %v; want the replica in sync", err)
 	}
 	killed := time.Now()
 	master.Kill(t)
