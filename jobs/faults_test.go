@@ -421,6 +421,24 @@ func (d *deployment) waitEndAfterFault(t *testing.T, id string, stallAfter time.
 	return d.waitEnd(t, id, 5*time.Minute)
 }
 
+// checkDoneOrFailedMissing checks the end of a job after a fault that may
+// lose acknowledged writes: done with the fault-free result, or failed (at
+// its deadline) with missing or failed events; committed once either way.
+func (d *deployment) checkDoneOrFailedMissing(t *testing.T, id string, n int, want []byte, st workoutput.Status) {
+	t.Helper()
+	switch st.State {
+	case workoutput.StateDone:
+		d.checkDone(t, id, n, want)
+	case workoutput.StateFailed:
+		if st.Pending == 0 && st.Failed == 0 {
+			t.Fatalf("job failed with nothing missing: %+v", st)
+		}
+		d.checkOneCommit(t, id, st)
+	default:
+		t.Fatalf("job ended %s; want done or failed: %+v", st.State, st)
+	}
+}
+
 // checkDone checks that job id is done with n outputs, no failure, its
 // result equal to want, and exactly one commit (one sink write, under the
 // token recorded in the job).
@@ -546,17 +564,7 @@ func TestFaultRedisRestartAOFEverysec(t *testing.T) {
 	st := d.waitEndAfterFault(t, id, 15*time.Second)
 	t.Logf("observation: appendfsync everysec: %d/%d finished events acknowledged before the kill, %d after the restart: %d lost; job %s %v after the kill (%d outputs, %d failed, %d missing; error %q)",
 		at, n, after, max(at-after, 0), st.State, time.Since(killed).Round(time.Millisecond), st.Done, st.Failed, st.Pending, st.Error)
-	switch st.State {
-	case workoutput.StateDone:
-		d.checkDone(t, id, n, want)
-	case workoutput.StateFailed:
-		if st.Pending == 0 && st.Failed == 0 {
-			t.Fatalf("job failed with nothing missing: %+v", st)
-		}
-		d.checkOneCommit(t, id, st)
-	default:
-		t.Fatalf("job ended %s; want done or failed: %+v", st.State, st)
-	}
+	d.checkDoneOrFailedMissing(t, id, n, want, st)
 }
 
 // TestFaultRedisPause stops Redis (SIGSTOP) for 5 s in the middle of a job:
@@ -649,17 +657,7 @@ func TestFaultClusterFailoverAsync(t *testing.T) {
 	st := d.waitEndAfterFault(t, id, 15*time.Second)
 	t.Logf("observation: ReplicaAcks 0: killed the job's master %s at %d/%d finished events; job %s %v after the kill (%d outputs, %d failed, %d missing)",
 		master.Addr(), at, n, st.State, time.Since(killed).Round(time.Millisecond), st.Done, st.Failed, st.Pending)
-	switch st.State {
-	case workoutput.StateDone:
-		d.checkDone(t, id, n, want)
-	case workoutput.StateFailed:
-		if st.Pending == 0 && st.Failed == 0 {
-			t.Fatalf("job failed with nothing missing: %+v", st)
-		}
-		d.checkOneCommit(t, id, st)
-	default:
-		t.Fatalf("job ended %s; want done or failed: %+v", st.State, st)
-	}
+	d.checkDoneOrFailedMissing(t, id, n, want, st)
 }
 
 // TestNamespaceIsolation runs two deployments on one Redis, with their own
