@@ -159,8 +159,9 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 		"expires", expires.UnixMilli(),
 	}
 	k := keysOf(s.cfg.Namespace, spec.ID)
-	// The index entry is written first and removed only once the job is gone
-	// or finished (Sweep): a job that exists is always indexed.
+	// The index entry is written first and removed only once the job is
+	// finished, or gone past its deadline (Sweep): a job that exists is
+	// always indexed.
 	var zadd *redis.IntCmd
 	err := s.replicated(ctx, indexKey(s.cfg.Namespace), func(p redis.Pipeliner) {
 		zadd = p.ZAdd(ctx, indexKey(s.cfg.Namespace), redis.Z{Score: float64(deadline.UnixMilli()), Member: spec.ID})
