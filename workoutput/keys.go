@@ -90,19 +90,15 @@ func globEscape(s string) string {
 	return b.String()
 }
 
-// replicaSyncKey is the marker a replicated write sets on the master that
-// serves hash tag tag: SET always reaches the replication stream, so the
-// WAIT after it covers every write the master accepted before (see
-// replicas.go). It lives one minute.
-func replicaSyncKey(ns, tag string) string { return ns + "replsync:{" + tag + "}" }
-
-// hashTag returns the part of key Redis Cluster hashes: the first non-empty
-// {...} section, or the whole key.
-func hashTag(key string) string {
-	if i := strings.IndexByte(key, '{'); i >= 0 {
-		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
-			return key[i+1 : i+1+j]
-		}
+// replicaSyncKey is the marker a replicated write sets in the slot of key,
+// under key's hash tag (locks.HashTag): SET always reaches the replication
+// stream, so the WAIT after it covers every write the master accepted
+// before (see replicas.go). It lives one minute. ok is false when key has no
+// tag and braces of its own, so no marker can share its slot.
+func replicaSyncKey(ns, key string) (marker string, ok bool) {
+	tag := locks.HashTag(key)
+	if strings.ContainsAny(tag[1:len(tag)-1], "{}") {
+		return "", false
 	}
-	return key
+	return ns + "replsync:" + tag, true
 }

@@ -82,16 +82,18 @@ func (s *Store) runWrite(ctx context.Context, script *redis.Script, keys []strin
 
 // replicated queues the commands of write, all on the slot of key, then the
 // marker and WAIT, and runs them on the master of that slot. It returns an
-// error for a failed round trip or too few acknowledgements; the commands'
-// own errors stay on them. Without Config.ReplicaAcks it runs write in a
-// plain pipeline.
+// error for a failed round trip (cache.ErrUnavailable) or too few
+// acknowledgements (ErrNotReplicated); the commands' own errors stay on
+// them. Without Config.ReplicaAcks it runs write in a plain pipeline.
 func (s *Store) replicated(ctx context.Context, key string, write func(redis.Pipeliner)) error {
 	if s.cfg.ReplicaAcks == 0 {
-		_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error { write(p); return nil })
-		return err
+		if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error { write(p); return nil }); err != nil {
+			return unavailable("write to "+key, err)
+		}
+		return nil
 	}
-	tag := hashTag(key)
-	if strings.ContainsAny(tag, "{}") {
+	marker, ok := replicaSyncKey(s.cfg.Namespace, key)
+	if !ok {
 		return fmt.Errorf("%w: key %q has no usable hash tag for a replicated write", ErrInvalid, key)
 	}
 	node, err := s.master(ctx, key)
@@ -100,7 +102,7 @@ func (s *Store) replicated(ctx context.Context, key string, write func(redis.Pip
 	}
 	p := node.Pipeline()
 	write(p)
-	p.Set(ctx, replicaSyncKey(s.cfg.Namespace, tag), 1, replicaSyncTTL)
+	p.Set(ctx, marker, 1, replicaSyncTTL)
 	wait := p.Do(ctx, "WAIT", s.cfg.ReplicaAcks, s.cfg.ReplicaTimeout.Milliseconds())
 	cmds, _ := p.Exec(ctx)
 	for _, c := range cmds { // a MOVED script or a dead node: follow the cluster

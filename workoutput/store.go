@@ -163,13 +163,12 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	// finished, or gone past its deadline (Sweep): a job that exists is
 	// always indexed.
 	var zadd *redis.IntCmd
-	err := s.replicated(ctx, indexKey(s.cfg.Namespace), func(p redis.Pipeliner) {
+	if err := s.replicated(ctx, indexKey(s.cfg.Namespace), func(p redis.Pipeliner) {
 		zadd = p.ZAdd(ctx, indexKey(s.cfg.Namespace), redis.Z{Score: float64(deadline.UnixMilli()), Member: spec.ID})
-	})
-	if err = cmp.Or(zadd.Err(), err); err != nil {
-		if errors.Is(err, ErrNotReplicated) {
-			return Job{}, err
-		}
+	}); err != nil {
+		return Job{}, err
+	}
+	if err := zadd.Err(); err != nil {
 		return Job{}, unavailable("index job "+spec.ID, err)
 	}
 	args := make([]any, 0, 2+len(meta)+len(b.IDs))

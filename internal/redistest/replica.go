@@ -20,15 +20,7 @@ func StartReplica(tb testing.TB, master *Server, opts ServerOptions) *Server {
 	}
 	opts.Args = append(append([]string{}, opts.Args...), fmt.Sprintf("replicaof 127.0.0.1 %d", master.Port()))
 	r := StartServer(tb, opts)
-	c := redis.NewClient(r.Options())
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := waitFor(ctx, func() (bool, error) {
-		info, err := c.Info(ctx, "replication").Result()
-		return err == nil && strings.Contains(info, "master_link_status:up"), nil
-	})
-	if err != nil {
+	if err := r.waitReplication("master_link_status:up", 30*time.Second); err != nil {
 		tb.Fatalf("redistest: replica %s never synced with %s: %v\n%s", r.Addr(), master.Addr(), err, r.logTail())
 	}
 	return r
@@ -39,15 +31,20 @@ func StartReplica(tb testing.TB, master *Server, opts ServerOptions) *Server {
 // test fails when that takes longer than timeout.
 func (s *Server) WaitPromoted(tb testing.TB, timeout time.Duration) {
 	tb.Helper()
+	if err := s.waitReplication("role:master", timeout); err != nil {
+		tb.Fatalf("redistest: %s was not promoted to master within %v: %v", s.Addr(), timeout, err)
+	}
+}
+
+// waitReplication polls INFO replication until it contains want, for at
+// most timeout.
+func (s *Server) waitReplication(want string, timeout time.Duration) error {
 	c := redis.NewClient(s.Options())
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	err := waitFor(ctx, func() (bool, error) {
+	return waitFor(ctx, func() (bool, error) {
 		info, err := c.Info(ctx, "replication").Result()
-		return err == nil && strings.Contains(info, "role:master"), nil
+		return err == nil && strings.Contains(info, want), err
 	})
-	if err != nil {
-		tb.Fatalf("redistest: %s was not promoted to master within %v: %v", s.Addr(), timeout, err)
-	}
 }
