@@ -97,7 +97,7 @@ func fillJob(b *testing.B, store *workoutput.Store, n int, given bool) string {
 	for i := range n {
 		outs = append(outs, workoutput.Output{EventID: id(i), Value: benchOutput})
 		if len(outs) == chunk || i == n-1 {
-			if _, err := store.Write(ctx, job.ID, outs, nil); err != nil {
+			if _, err := store.Write(ctx, job.ID, workoutput.Record{Outputs: outs}); err != nil {
 				b.Fatal(err)
 			}
 			outs = outs[:0]

@@ -37,6 +37,8 @@ const (
 	DefaultRetryBackoff = 200 * time.Millisecond
 	// DefaultMaxResultSize caps a committed result (16 MiB).
 	DefaultMaxResultSize = 16 << 20
+	// DefaultReduceTimeout bounds one attempt of a reducer.
+	DefaultReduceTimeout = 10 * time.Minute
 	// DefaultTaskCheckInterval is the TaskCheckInterval of the
 	// coordinator's Asynq server (Asynq's own default). Completions
 	// announced by pub/sub do not wait for it.
@@ -70,9 +72,17 @@ type CoordinatorConfig struct {
 	// jobs whose coordinator died. Default DefaultSweepInterval (5 s).
 	SweepInterval time.Duration
 	// ReduceAttempts is how often a failing reducer is tried before the job
-	// is committed as failed (its outputs are kept for a replay). Default
-	// DefaultReduceAttempts (3).
+	// is committed as failed (its outputs are kept for a replay). An attempt
+	// that ends because Redis was unavailable while it read the outputs is
+	// not counted: it is retried as an outage. Default DefaultReduceAttempts
+	// (3).
 	ReduceAttempts int
+	// ReduceTimeout bounds one attempt of a reducer: its context is
+	// cancelled then, and a reducer that does not return within 5 s more is
+	// abandoned (its goroutine is left to end on its own) and the attempt
+	// counts as failed, so that no reducer holds a job forever. Default
+	// DefaultReduceTimeout (10 min).
+	ReduceTimeout time.Duration
 	// RetryBackoff is the pause before the second attempt of a reducer,
 	// doubled for each further one. Default DefaultRetryBackoff (200 ms).
 	RetryBackoff time.Duration
@@ -80,10 +90,6 @@ type CoordinatorConfig struct {
 	// script call. A larger result fails the job with ErrResultTooLarge.
 	// Default DefaultMaxResultSize (16 MiB).
 	MaxResultSize int
-	// FailedRetention is how long a job whose reducer failed is kept when
-	// its own retention is 0 (workoutput.NoRetention), so that Replay can
-	// recover it. Default workoutput.DefaultRetention (24 h).
-	FailedRetention time.Duration
 	// TaskCheckInterval is the TaskCheckInterval of Run's Asynq server, the
 	// delay of the collect-task path when the server is idle. Default
 	// DefaultTaskCheckInterval (1 s).
@@ -112,7 +118,7 @@ func (c CoordinatorConfig) withDefaults() (CoordinatorConfig, error) {
 	for _, f := range []struct {
 		name string
 		v    time.Duration
-	}{{"LockTTL", c.LockTTL}, {"TokenTTL", c.TokenTTL}, {"SweepInterval", c.SweepInterval}, {"RetryBackoff", c.RetryBackoff}, {"FailedRetention", c.FailedRetention}, {"TaskCheckInterval", c.TaskCheckInterval}} {
+	}{{"LockTTL", c.LockTTL}, {"TokenTTL", c.TokenTTL}, {"SweepInterval", c.SweepInterval}, {"RetryBackoff", c.RetryBackoff}, {"ReduceTimeout", c.ReduceTimeout}, {"TaskCheckInterval", c.TaskCheckInterval}} {
 		if f.v < 0 {
 			return c, fmt.Errorf("%w: CoordinatorConfig.%s is %v (want >= 0, 0 means the default)", ErrInvalid, f.name, f.v)
 		}
@@ -138,7 +144,7 @@ func (c CoordinatorConfig) withDefaults() (CoordinatorConfig, error) {
 	c.ReduceAttempts = cmp.Or(c.ReduceAttempts, DefaultReduceAttempts)
 	c.RetryBackoff = cmp.Or(c.RetryBackoff, DefaultRetryBackoff)
 	c.MaxResultSize = cmp.Or(c.MaxResultSize, DefaultMaxResultSize)
-	c.FailedRetention = cmp.Or(c.FailedRetention, workoutput.DefaultRetention)
+	c.ReduceTimeout = cmp.Or(c.ReduceTimeout, DefaultReduceTimeout)
 	c.TaskCheckInterval = cmp.Or(c.TaskCheckInterval, DefaultTaskCheckInterval)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -178,12 +184,11 @@ type Outcome struct {
 // collect queue, listens for completion announcements, and sweeps. A
 // Coordinator is safe for concurrent use.
 type Coordinator struct {
-	client  redis.UniversalClient
-	store   *workoutput.Store
-	locks   *locks.Provider
-	sweeper *Sweeper
-	cfg     CoordinatorConfig
-	log     *slog.Logger
+	client redis.UniversalClient
+	store  *workoutput.Store
+	locks  *locks.Provider
+	cfg    CoordinatorConfig
+	log    *slog.Logger
 
 	mu       sync.RWMutex
 	reducers map[string]Reducer
@@ -204,13 +209,8 @@ func NewCoordinator(client redis.UniversalClient, store *workoutput.Store, cfg C
 	if err != nil {
 		return nil, fmt.Errorf("%w: locks: %w", ErrInvalid, err)
 	}
-	sw, err := NewSweeper(client, store, c.Queue)
-	if err != nil {
-		_ = lp.Close()
-		return nil, err
-	}
 	return &Coordinator{
-		client: client, store: store, locks: lp, sweeper: sw, cfg: c, log: c.Logger,
+		client: client, store: store, locks: lp, cfg: c, log: c.Logger,
 		reducers: map[string]Reducer{}, inflight: map[string]struct{}{},
 	}, nil
 }
@@ -241,47 +241,60 @@ func (c *Coordinator) reducer(kind string) Reducer {
 	return c.reducers[kind]
 }
 
-// Collect collects one job: a complete job, an open job past its deadline
-// (its missing events are reported to the reducer, and its failure policy
-// decides between partial and failed), or a job whose previous coordinator
-// lost its lock. It returns what it committed.
+// Collect collects one job: a complete job, an open or running job past its
+// deadline (its missing events are reported to the reducer, and its failure
+// policy decides between partial and failed; a job never sealed is failed,
+// or partial under PolicyContinue, with a reason that says so), or a job
+// whose previous coordinator lost its lock. A job past its deadline whose
+// kind has no reducer here is failed, with a reason naming the kind. It
+// returns what it committed.
+//
+// Redis being unavailable is ridden out: every step is idempotent and is
+// retried until ctx ends or, once the job is claimed, the job's lock is
+// lost.
 //
 // Errors: ErrBusy (another coordinator holds the job's lock),
-// workoutput.ErrState (nothing to collect: the job is open before its
-// deadline, cancelled, or already collected), workoutput.ErrJobNotFound,
-// ErrNoReducer, locks.ErrFenced or locks.ErrLost (another coordinator took
-// the job over; its result stands), ErrSink (committed, but a sink failed:
-// the Outcome is valid). A reducer that keeps failing is not an error of
-// Collect: the job is committed as failed (Outcome.State, Outcome.Error).
+// workoutput.ErrState (nothing to collect: the job is open or running before
+// its deadline, cancelled, or already collected), workoutput.ErrJobNotFound,
+// ErrNoReducer (before the job's deadline), locks.ErrFenced or locks.ErrLost
+// (another coordinator took the job over; its result stands), ErrSink
+// (committed, but a sink failed: the Outcome is valid). A reducer that keeps
+// failing is not an error of Collect: the job is committed as failed
+// (Outcome.State, Outcome.Error).
 func (c *Coordinator) Collect(ctx context.Context, jobID string) (Outcome, error) {
 	return c.collect(ctx, jobID, workoutput.ClaimCollect)
 }
 
 // Replay reduces a collected job (done, partial or failed) again, under a
 // new fencing token, and commits the new result, for example after fixing
-// a reducer. It needs the job's outputs to be retained: otherwise it returns
+// a reducer. It needs the job's data to be retained: otherwise it returns
 // an error wrapping workoutput.ErrNotRetained. It also collects a job
-// Collect would.
+// Collect would. A replay whose coordinator dies is taken over by a sweep,
+// like any collection.
 func (c *Coordinator) Replay(ctx context.Context, jobID string) (Outcome, error) {
 	return c.collect(ctx, jobID, workoutput.ClaimReplay)
 }
 
+// now reads the store's clock (workoutput.Config.Now).
+func (c *Coordinator) now() time.Time { return c.store.Config().Now() }
+
 func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput.ClaimMode) (Outcome, error) {
 	replay := mode == workoutput.ClaimReplay
 	out := Outcome{JobID: jobID, Replay: replay}
-	st, err := c.store.Status(ctx, jobID)
+	st, err := c.status(ctx, jobID)
 	if err != nil {
 		if replay && errors.Is(err, workoutput.ErrJobNotFound) {
 			return out, fmt.Errorf("%w: %w", workoutput.ErrNotRetained, err)
 		}
 		return out, err
 	}
-	if err := collectable(st, replay); err != nil {
+	if err := c.collectable(st, replay); err != nil {
 		return out, err
 	}
 	r := c.reducer(st.Kind)
-	if r == nil {
-		return out, fmt.Errorf("%w: job %s is of kind %q (register one with Coordinator.Handle)", ErrNoReducer, jobID, st.Kind)
+	if r == nil && !c.now().After(st.Deadline) {
+		return out, fmt.Errorf("%w: job %s is of kind %q (register one with Coordinator.Handle; at its deadline, %s, the job fails)",
+			ErrNoReducer, jobID, st.Kind, st.Deadline.UTC().Format(time.RFC3339))
 	}
 	lock, err := c.locks.TryAcquire(ctx, workoutput.LockResource(jobID), nil)
 	if errors.Is(err, locks.ErrNotObtained) {
@@ -290,27 +303,38 @@ func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput
 	if err != nil {
 		return out, fmt.Errorf("jobs: lock job %s: %w", jobID, err)
 	}
-	defer func() { _ = lock.Release(context.WithoutCancel(ctx)) }()
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			_ = lock.Release(context.WithoutCancel(ctx))
+		}
+	}
+	defer release()
 	w := lock.Watch(ctx)
 	out.Token = lock.Token()
-	if _, err := c.store.Claim(ctx, jobID, out.Token, mode); err != nil {
+	claim := workoutput.Claim{JobID: jobID, Token: out.Token, Mode: mode, Lease: c.cfg.LockTTL + c.cfg.SweepInterval}
+	if err := untilAvailable(w.Context(), 0, func() error { _, err := c.store.Claim(ctx, claim); return err }); err != nil {
 		return out, err
 	}
 	// Claimed: the job's outputs and failures no longer change.
-	if st, err = c.store.Status(ctx, jobID); err != nil {
+	if st, err = c.status(w.Context(), jobID); err != nil {
 		return out, err
 	}
 	info := JobInfo{
-		ID: jobID, Kind: st.Kind, Name: st.Name, Total: st.Total, Outputs: st.Done, Failed: st.Failed,
+		ID: jobID, Kind: st.Kind, Name: st.Name, Sealed: st.Sealed, Total: st.Total, Outputs: st.Done, Failed: st.Failed,
 		Missing: st.Pending, Created: st.Created, Deadline: st.Deadline, Completed: st.Completed,
 		Policy: st.FailurePolicy, Token: out.Token, Replay: replay,
 	}
 	out.Outputs, out.Failed, out.Missing = info.Outputs, info.Failed, info.Missing
 	commit := workoutput.Commit{JobID: jobID, Token: out.Token, Retention: st.Retention}
 	switch {
-	case info.Partial() && info.Policy != workoutput.PolicyContinue:
+	case r == nil:
 		commit.State = workoutput.StateFailed
-		commit.Error = fmt.Sprintf("%d events failed and %d are missing (failure policy %q)", info.Failed, info.Missing, info.Policy)
+		commit.Error = fmt.Sprintf("no reducer for kind %q: no coordinator registered one by the job's deadline", st.Kind)
+		c.log.WarnContext(ctx, "fanin: no reducer for the job's kind at its deadline; failing the job", "job", jobID, "kind", st.Kind)
+	case info.Partial() && info.Policy != workoutput.PolicyContinue:
+		commit.State, commit.Error = workoutput.StateFailed, partialReason(info)
 	default:
 		res, attempts, err := c.reduce(w.Context(), r, info)
 		out.Attempts = attempts
@@ -323,20 +347,18 @@ func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput
 		case err != nil:
 			commit.State = workoutput.StateFailed
 			commit.Error = fmt.Sprintf("reducer failed after %d attempts: %v", attempts, err)
-			if commit.Retention == 0 {
-				commit.Retention = c.cfg.FailedRetention
-			}
 		case info.Partial():
-			commit.State, commit.Result = workoutput.StatePartial, res
+			commit.State, commit.Result, commit.Error = workoutput.StatePartial, res, partialReason(info)
 		default:
 			commit.State, commit.Result = workoutput.StateDone, res
 		}
 	}
-	// The commit runs whatever the watchdog says: the fence, not the
-	// local view of the lock, decides whether this token may still commit.
-	if _, err := c.store.Commit(ctx, commit); err != nil {
+	// The commit runs whatever the watchdog says: the claim's token, not the
+	// local view of the lock, decides whether it may still commit.
+	if err := untilAvailable(ctx, 0, func() error { _, err := c.store.Commit(ctx, commit); return err }); err != nil {
 		return out, err
 	}
+	release()
 	out.State, out.Result, out.Error = commit.State, commit.Result, commit.Error
 	c.log.InfoContext(ctx, "fanin: job committed", "job", jobID, "state", out.State, "token", out.Token,
 		"outputs", out.Outputs, "failed", out.Failed, "missing", out.Missing, "replay", replay)
@@ -346,17 +368,37 @@ func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput
 	return out, c.sink(ctx, out)
 }
 
+// status reads a job's status, riding out an outage until ctx ends.
+func (c *Coordinator) status(ctx context.Context, jobID string) (workoutput.Status, error) {
+	var st workoutput.Status
+	err := untilAvailable(ctx, 0, func() (err error) {
+		st, err = c.store.Status(ctx, jobID)
+		return err
+	})
+	return st, err
+}
+
+// partialReason says why a job is not whole: never sealed, or failed and
+// missing events, and which failure policy applies.
+func partialReason(info JobInfo) string {
+	if !info.Sealed {
+		return fmt.Sprintf("never sealed: the producer added %d events but did not seal the job by its deadline; %d failed and %d are missing (failure policy %q)",
+			info.Total, info.Failed, info.Missing, info.Policy)
+	}
+	return fmt.Sprintf("%d events failed and %d are missing (failure policy %q)", info.Failed, info.Missing, info.Policy)
+}
+
 // collectable checks, before taking the lock, that a job has something to
 // collect; Claim checks again, atomically.
-func collectable(st workoutput.Status, replay bool) error {
+func (c *Coordinator) collectable(st workoutput.Status, replay bool) error {
 	switch st.State {
 	case workoutput.StateComplete, workoutput.StateCollecting:
 		return nil
-	case workoutput.StateOpen:
-		if time.Now().After(st.Deadline) {
+	case workoutput.StateOpen, workoutput.StateRunning:
+		if c.now().After(st.Deadline) {
 			return nil
 		}
-		return fmt.Errorf("%w: job %s is open until its deadline %s", workoutput.ErrState, st.ID, st.Deadline.Format(time.RFC3339))
+		return fmt.Errorf("%w: job %s is %s until its deadline %s", workoutput.ErrState, st.ID, st.State, st.Deadline.Format(time.RFC3339))
 	case workoutput.StateDone, workoutput.StatePartial, workoutput.StateFailed:
 		if replay {
 			return nil
@@ -366,48 +408,93 @@ func collectable(st workoutput.Status, replay bool) error {
 	return fmt.Errorf("%w: job %s is %s", workoutput.ErrState, st.ID, st.State)
 }
 
-// reduce runs r up to ReduceAttempts times, with backoff, and returns the
-// result and the number of attempts.
+// reduce runs r until it succeeds, up to ReduceAttempts times, with backoff,
+// and returns the result and the number of attempts counted. An attempt
+// that failed because Redis was unavailable while it read the job (the
+// Input saw an outage) is not counted: it is retried, with the same
+// backoff, until ctx ends.
 func (c *Coordinator) reduce(ctx context.Context, r Reducer, info JobInfo) ([]byte, int, error) {
-	backoff := c.cfg.RetryBackoff
+	backoff, outageBackoff := c.cfg.RetryBackoff, 50*time.Millisecond
 	var err error
-	for attempt := 1; ; attempt++ {
+	for attempt := 1; ; {
 		info.Attempt = attempt
 		in := &Input{
-			ctx: ctx, store: c.store, jobID: info.ID, outputs: info.Outputs, failed: info.Failed,
+			store: c.store, jobID: info.ID, outputs: info.Outputs, failed: info.Failed,
 			missing: info.Missing, maxResultSize: c.cfg.MaxResultSize,
 		}
 		var res []byte
-		res, err = runReducer(ctx, r, info, in)
+		res, err = c.runReducer(ctx, r, info, in)
 		if err == nil && len(res) > c.cfg.MaxResultSize {
 			err = fmt.Errorf("%w: result of job %s is %d bytes (want at most %d, CoordinatorConfig.MaxResultSize)", ErrResultTooLarge, info.ID, len(res), c.cfg.MaxResultSize)
 		}
 		if err == nil {
 			return res, attempt, nil
 		}
-		if attempt >= c.cfg.ReduceAttempts || errors.Is(err, ErrResultTooLarge) || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return nil, attempt, err
 		}
-		c.log.WarnContext(ctx, "fanin: reducer failed, retrying", "job", info.ID, "attempt", attempt, "err", err)
-		t := time.NewTimer(backoff)
+		pause := backoff
+		if outage := in.outage(); outage != nil {
+			c.log.WarnContext(ctx, "fanin: redis unavailable while reducing, retrying", "job", info.ID, "err", outage)
+			pause, outageBackoff = outageBackoff, min(2*outageBackoff, time.Second)
+		} else {
+			if attempt >= c.cfg.ReduceAttempts || errors.Is(err, ErrResultTooLarge) {
+				return nil, attempt, err
+			}
+			c.log.WarnContext(ctx, "fanin: reducer failed, retrying", "job", info.ID, "attempt", attempt, "err", err)
+			attempt++
+			backoff *= 2
+		}
+		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, attempt, err
 		case <-t.C:
 		}
-		backoff *= 2
 	}
 }
 
-// runReducer calls r, turning a panic into an error.
-func runReducer(ctx context.Context, r Reducer, info JobInfo, in *Input) (res []byte, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("jobs: reducer of job %s panicked: %v", info.ID, p)
-		}
+// abandonAfter is how long a reducer may take to return once its context
+// is cancelled before the coordinator stops waiting for it.
+const abandonAfter = 5 * time.Second
+
+// runReducer calls r under ReduceTimeout, turning a panic into an error. A
+// reducer that does not return within abandonAfter of its context's end is
+// abandoned: the attempt fails, and its goroutine ends when it ends.
+func (c *Coordinator) runReducer(ctx context.Context, r Reducer, info JobInfo, in *Input) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.ReduceTimeout)
+	defer cancel()
+	in.ctx = ctx
+	type result struct {
+		res []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var res result
+		defer func() {
+			if p := recover(); p != nil {
+				res = result{err: fmt.Errorf("jobs: reducer of job %s panicked: %v", info.ID, p)}
+			}
+			done <- res
+		}()
+		res.res, res.err = r.Reduce(ctx, info, in)
 	}()
-	return r.Reduce(ctx, info, in)
+	select {
+	case res := <-done:
+		return res.res, res.err
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(abandonAfter)
+	defer t.Stop()
+	select {
+	case res := <-done:
+		return res.res, res.err
+	case <-t.C:
+		c.log.ErrorContext(ctx, "fanin: reducer ignored its context and was abandoned", "job", info.ID, "timeout", c.cfg.ReduceTimeout)
+		return nil, fmt.Errorf("jobs: reducer of job %s did not return within %v of its context's end (%w); abandoned", info.ID, abandonAfter, context.Cause(ctx))
+	}
 }
 
 // sink writes a committed outcome to every sink.

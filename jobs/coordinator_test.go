@@ -89,7 +89,7 @@ func write(t *testing.T, store *workoutput.Store, jobID string, ids []string, fa
 	for _, id := range failed {
 		fails = append(fails, workoutput.Failure{EventID: id, Reason: "boom", Attempts: 1, Time: time.Now()})
 	}
-	res, err := store.Write(context.Background(), jobID, outs, fails)
+	res, err := store.Write(context.Background(), jobID, workoutput.Record{Outputs: outs, Failures: fails})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func write(t *testing.T, store *workoutput.Store, jobID string, ids []string, fa
 func existingJobKeys(t *testing.T, c redis.UniversalClient, ns, id string) []string {
 	t.Helper()
 	var out []string
-	for _, k := range []string{"meta", "outputs", "failures", "events", "result"} {
+	for _, k := range []string{"meta", "outputs", "failures", "events", "result", "adds"} {
 		out = append(out, ns+"job:{"+id+"}:"+k)
 	}
 	out = append(out, locks.ResourceKeys(ns, workoutput.LockResource(id))...)
@@ -220,8 +220,9 @@ func TestDeadlinePartialReplay(t *testing.T) {
 			t.Fatalf("Collect before the deadline = %v; want ErrState", err)
 		}
 		time.Sleep(400 * time.Millisecond)
-		// The sweep finds the overdue job and collects it.
-		if err := c.Sweep(ctx, time.Now()); err != nil {
+		// The sweep finds the overdue job, due SweepDelay after its
+		// deadline, and collects it.
+		if err := c.Sweep(ctx, time.Now().Add(workoutput.DefaultSweepDelay)); err != nil {
 			t.Fatal(err)
 		}
 		st, err := e.store.Status(ctx, id)
@@ -261,7 +262,8 @@ func TestDeadlinePartialReplay(t *testing.T) {
 			}
 		}
 
-		// Delete at once: nothing is left, and no replay is possible.
+		// Delete at once: only a tombstone (meta, token counter, fence) is
+		// left, and no replay is possible.
 		spec.Retention = workoutput.NoRetention
 		gone := sealedJob(t, e.store, spec, "x")
 		write(t, e.store, gone, []string{"x"})
@@ -269,8 +271,9 @@ func TestDeadlinePartialReplay(t *testing.T) {
 		if err != nil || out.State != workoutput.StateDone {
 			t.Fatalf("Collect = %+v, %v", out, err)
 		}
-		if keys := existingJobKeys(t, e.r.Client, e.r.Prefix, gone); len(keys) != 0 {
-			t.Fatalf("keys left by a job with no retention: %v", keys)
+		tomb := []string{e.r.Prefix + "job:{" + gone + "}:meta", e.r.Prefix + "lock:job:{" + gone + "}:token", e.r.Prefix + "fence:job:{" + gone + "}"}
+		if keys := existingJobKeys(t, e.r.Client, e.r.Prefix, gone); !slices.Equal(keys, tomb) {
+			t.Fatalf("keys left by a job with no retention: %v; want the tombstone %v", keys, tomb)
 		}
 		if _, err := c.Replay(ctx, gone); !errors.Is(err, workoutput.ErrNotRetained) {
 			t.Fatalf("Replay of a deleted job = %v; want ErrNotRetained", err)
@@ -328,7 +331,7 @@ func TestReducerErrorsThenReplay(t *testing.T) {
 	t.Parallel()
 	e := newCoordEnv(t, false)
 	ctx := context.Background()
-	c := e.coordinator(t, CoordinatorConfig{ReduceAttempts: 3, FailedRetention: time.Minute})
+	c := e.coordinator(t, CoordinatorConfig{ReduceAttempts: 3})
 	var fixed atomic.Bool
 	var runs atomic.Int64
 	err := c.Handle("k", ReducerFunc(func(ctx context.Context, job JobInfo, in *Input) ([]byte, error) {
@@ -359,9 +362,11 @@ func TestReducerErrorsThenReplay(t *testing.T) {
 	if err != nil || out.State != workoutput.StateDone || string(out.Result) != `{"outputs":2,"failed":0,"missing":0}` {
 		t.Fatalf("Replay = %+v (%s), %v; want done with the count", out, out.Result, err)
 	}
-	// The job's own retention (none) applies to the successful replay.
-	if keys := existingJobKeys(t, e.r.Client, e.r.Prefix, id); len(keys) != 0 {
-		t.Fatalf("keys left after the replay: %v", keys)
+	// The job's own retention (none) applies to the successful replay: its
+	// data is gone, its meta, fence and token counter stay as a tombstone.
+	want := []string{e.r.Prefix + "job:{" + id + "}:meta", e.r.Prefix + "lock:job:{" + id + "}:token", e.r.Prefix + "fence:job:{" + id + "}"}
+	if keys := existingJobKeys(t, e.r.Client, e.r.Prefix, id); !slices.Equal(keys, want) {
+		t.Fatalf("keys left after the replay: %v; want the tombstone %v", keys, want)
 	}
 }
 
@@ -467,10 +472,14 @@ func TestSinkErrorKeepsCommit(t *testing.T) {
 	if reported.Load() != 1 {
 		t.Fatalf("OnSinkError called %d times; want 1", reported.Load())
 	}
-	// A job of a kind without reducer is archived, not retried.
+	// A job of a kind without reducer here ends its collect task and is
+	// left for a coordinator that has one (or for its deadline).
 	other := sealedJob(t, e.store, workoutput.Spec{Kind: "other"}, "a")
 	write(t, e.store, other, []string{"a"})
-	if err := c.ProcessTask(ctx, asynq.NewTask(TypeCollect, []byte(other))); !errors.Is(err, asynq.SkipRetry) || !errors.Is(err, ErrNoReducer) {
-		t.Fatalf("ProcessTask without reducer = %v; want SkipRetry and ErrNoReducer", err)
+	if err := c.ProcessTask(ctx, asynq.NewTask(TypeCollect, []byte(other))); err != nil {
+		t.Fatalf("ProcessTask without reducer = %v; want nil", err)
+	}
+	if st, err := e.store.Status(ctx, other); err != nil || st.State != workoutput.StateComplete {
+		t.Fatalf("job without reducer = %+v, %v; want it left complete", st, err)
 	}
 }

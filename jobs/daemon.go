@@ -18,9 +18,10 @@ import (
 
 // ProcessTask handles one TypeCollect task; it implements asynq.Handler, so
 // a Coordinator can also be served by an asynq.Server of the caller's. A
-// job with nothing left to collect, or collected by another coordinator,
-// ends the task successfully; a job of a kind without reducer is archived
-// (asynq.SkipRetry); an unavailable Redis is retried.
+// job with nothing left to collect, collected by another coordinator, or of
+// a kind without a reducer here (a coordinator that has one hears of it on
+// the pub/sub channel, and a sweep offers it again) ends the task
+// successfully; an unavailable Redis is retried.
 func (c *Coordinator) ProcessTask(ctx context.Context, task *asynq.Task) error {
 	if task.Type() != TypeCollect {
 		return fmt.Errorf("%w: task type %q (want %q)", asynq.SkipRetry, task.Type(), TypeCollect)
@@ -31,7 +32,7 @@ func (c *Coordinator) ProcessTask(ctx context.Context, task *asynq.Task) error {
 	}
 	err := c.collectOnce(ctx, jobID)
 	if errors.Is(err, ErrNoReducer) {
-		return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
+		return nil
 	}
 	return err
 }
@@ -65,7 +66,7 @@ func (c *Coordinator) collectOnce(ctx context.Context, jobID string) error {
 	case errors.Is(err, ErrBusy), errors.Is(err, workoutput.ErrState), errors.Is(err, workoutput.ErrJobNotFound):
 		return nil
 	case errors.Is(err, ErrNoReducer):
-		c.log.DebugContext(ctx, "fanin: no reducer", "job", jobID, "err", err)
+		c.log.DebugContext(ctx, "fanin: no reducer here for the job's kind; left to another coordinator until its deadline", "job", jobID, "err", err)
 		return err
 	case errors.Is(err, locks.ErrFenced), errors.Is(err, locks.ErrLost):
 		c.log.WarnContext(ctx, "fanin: job taken over by another coordinator", "job", jobID, "err", err)
@@ -75,14 +76,17 @@ func (c *Coordinator) collectOnce(ctx context.Context, jobID string) error {
 	return err
 }
 
-// Sweep runs one sweep at now: it re-enqueues the collect task of every job
-// complete but not collected (a worker crashed before the hand-off) and
-// collects it, collects the open jobs past their deadline, and takes over
-// the jobs whose coordinator lost its lock (crashed, paused) before
-// committing. It waits for the collections it starts and returns the first
-// error; jobs of kinds without a reducer here are left alone.
+// Sweep runs one sweep at now: it takes the jobs that are due from the
+// store's index (workoutput.Store.Sweep) and collects them: complete jobs
+// whose hand-off was lost, open or running jobs past their deadline, and
+// claimed jobs whose coordinator lost its lock (crashed, paused) before
+// committing. Jobs of kinds without a reducer here are left for another
+// coordinator until their deadline, when they are failed. Each job taken is
+// leased to this coordinator for LockTTL: two coordinators sweeping at once
+// never take the same job, and a job whose collection fails comes back. It
+// waits for the collections it starts and returns the first error.
 func (c *Coordinator) Sweep(ctx context.Context, now time.Time) error {
-	res, err := c.sweeper.Sweep(ctx, now)
+	res, err := c.store.Sweep(ctx, now, c.cfg.LockTTL)
 	if err != nil {
 		return err
 	}
@@ -192,7 +196,7 @@ func (c *Coordinator) sweepLoop(ctx context.Context) {
 	t := time.NewTicker(c.cfg.SweepInterval)
 	defer t.Stop()
 	for {
-		if err := c.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		if err := c.Sweep(ctx, c.now()); err != nil && ctx.Err() == nil {
 			c.log.WarnContext(ctx, "fanin: sweep", "err", err)
 		}
 		select {

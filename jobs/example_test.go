@@ -120,11 +120,11 @@ func ExampleCoordinator() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = store.Write(ctx, job.ID, []workoutput.Output{
+	_, err = store.Write(ctx, job.ID, workoutput.Record{Outputs: []workoutput.Output{
 		{EventID: "mall", Value: []byte(`{"herd":true}`)},
 		{EventID: "farm", Value: []byte(`{"herd":false}`)},
 		{EventID: "bridge", Value: []byte(`{"herd":true}`)},
-	}, nil)
+	}})
 	if err != nil {
 		log.Fatal(err)
 	}

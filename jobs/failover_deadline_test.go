@@ -21,7 +21,7 @@ func TestFaultFailoverThenDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.store.Write(ctx, job.ID, []workoutput.Output{{EventID: "a", Value: []byte(`1`)}}, nil); err != nil {
+	if _, err := d.store.Write(ctx, job.ID, workoutput.Record{Outputs: []workoutput.Output{{EventID: "a", Value: []byte(`1`)}}}); err != nil {
 		t.Fatal(err)
 	}
 	// Everything written so far is on the replicas (the job's and the

@@ -376,7 +376,7 @@ func (d *deployment) diagnose(t *testing.T, id string) {
 	defer cancel()
 	score, err := d.observer.ZScore(ctx, d.ns+"jobs", id).Result()
 	t.Logf("diagnosis: job index entry: %v, %v", score, err)
-	res, err := d.store.Sweep(ctx, time.Now())
+	res, err := d.store.Sweep(ctx, time.Now(), time.Minute)
 	t.Logf("diagnosis: Store.Sweep = %+v, %v", res, err)
 	var buf bytes.Buffer
 	_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
@@ -707,16 +707,17 @@ func TestNamespaceIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(10 * time.Millisecond)
-	res, err := b.store.Sweep(ctx, time.Now())
+	res, err := b.store.Sweep(ctx, time.Now().Add(workoutput.DefaultSweepDelay+time.Second), time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if slices.Contains(res.Overdue, open.ID()) {
 		t.Errorf("%s's sweep reports %s's overdue job", b.name, a.name)
 	}
-	st := a.waitEnd(t, open.ID(), time.Minute) // alpha's own sweep collects it
-	if st.State != workoutput.StateDone || b.commits.of(open.ID()) != nil {
-		t.Errorf("alpha's overdue empty job: %+v, beta's commits %v", st, b.commits.of(open.ID()))
+	// Alpha's own sweep collects it: never sealed, so failed.
+	st := a.waitEnd(t, open.ID(), time.Minute)
+	if st.State != workoutput.StateFailed || !strings.HasPrefix(st.Error, "never sealed") || b.commits.of(open.ID()) != nil {
+		t.Errorf("alpha's overdue unsealed job: %+v, beta's commits %v; want failed, never sealed, by alpha", st, b.commits.of(open.ID()))
 	}
 	// Every key of each namespace belongs to it: the job keys of one never
 	// name a job of the other.
@@ -1014,25 +1015,20 @@ func TestBadInput(t *testing.T) {
 	})
 	t.Run("unknown kind", func(t *testing.T) {
 		id := submit(t, "no.such.kind", Event{ID: "a", Payload: []byte(`1`)}, Event{ID: "b", Payload: []byte(`2`)})
-		// Every event fails; the job completes and waits for a coordinator
-		// with a reducer for its kind.
+		// No worker has a handler: the events are handed back to their
+		// queue and wait, nothing fails, and the job says why.
 		var st workoutput.Status
 		for range 600 {
-			if st, err = d.store.Status(ctx, id); err != nil || st.State == workoutput.StateComplete {
+			if st, err = d.store.Status(ctx, id); err != nil || st.Stalled != "" {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		if st.State != workoutput.StateComplete || st.Failed != 2 {
-			t.Fatalf("job = %+v, %v; want complete with 2 failures", st, err)
-		}
-		for ev, reason := range failures(t, id) {
-			if w := `jobs: unknown kind: no handler for kind "no.such.kind"`; reason != w {
-				t.Errorf("failure of %s = %q; want %q", ev, reason, w)
-			}
+		if st.State != workoutput.StateRunning || st.Failed != 0 || !strings.Contains(st.Stalled, `no handler for kind "no.such.kind"`) {
+			t.Fatalf("job = %+v, %v; want running, no failure, a stall reason", st, err)
 		}
 		_, err := d.coord.Collect(ctx, id)
-		expect(t, err, fmt.Sprintf(`jobs: no reducer for the job's kind: job %s is of kind "no.such.kind" (register one with Coordinator.Handle)`, id), ErrNoReducer)
+		expect(t, err, fmt.Sprintf("workoutput: wrong job state: job %s is running until its deadline %s", id, st.Deadline.Format(time.RFC3339)), workoutput.ErrState)
 		if err := d.store.Cancel(ctx, id); err != nil {
 			t.Fatal(err)
 		}
@@ -1154,7 +1150,7 @@ func TestBadInput(t *testing.T) {
 		expect(t, d.store.Cancel(ctx, id), fmt.Sprintf("workoutput: wrong job state: job %s is done", id), workoutput.ErrState)
 		_, err = d.coord.Collect(ctx, id)
 		expect(t, err, fmt.Sprintf("workoutput: wrong job state: job %s is already collected (done; use Replay to reduce it again)", id), workoutput.ErrState)
-		if res, err := d.store.Write(ctx, id, []workoutput.Output{{EventID: "#0", Value: []byte(`"x"`)}}, nil); err != nil || !res.Skipped {
+		if res, err := d.store.Write(ctx, id, workoutput.Record{Outputs: []workoutput.Output{{EventID: "#0", Value: []byte(`"x"`)}}}); err != nil || !res.Skipped {
 			t.Errorf("Write to a done job = %+v, %v; want skipped", res, err)
 		}
 		after, err := d.store.Status(ctx, id)
@@ -1193,7 +1189,7 @@ func TestBadInput(t *testing.T) {
 		expect(t, err, cancelled, workoutput.ErrState)
 		_, err = d.coord.Replay(ctx, id)
 		expect(t, err, cancelled, workoutput.ErrState)
-		if res, err := d.store.Write(ctx, id, []workoutput.Output{{EventID: "x", Value: []byte(`"x"`)}}, nil); err != nil || !res.Skipped {
+		if res, err := d.store.Write(ctx, id, workoutput.Record{Outputs: []workoutput.Output{{EventID: "x", Value: []byte(`"x"`)}}}); err != nil || !res.Skipped {
 			t.Errorf("Write to a cancelled job = %+v, %v; want skipped", res, err)
 		}
 		if st, err := d.store.Status(ctx, id); err != nil || st.State != workoutput.StateCancelled || st.Total != 1 || st.Done+st.Failed != 0 {

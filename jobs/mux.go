@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,10 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/fanin-dev/fanin/cache"
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
@@ -27,9 +28,15 @@ type MuxConfig struct {
 	// DefaultCollectQueue.
 	CollectQueue string
 	// OnComplete, when set, is called once per job, right after the write
-	// that completed it and the enqueue of its collect task (err is that
-	// enqueue's error). For metrics and tests; it must not block.
+	// of this Mux that completed it and the job's hand-off to the
+	// coordinator (err is what failed in the hand-off; the job is safe
+	// either way: a sweep collects it). For metrics and logs; it must not
+	// block.
 	OnComplete func(ctx context.Context, jobID string, err error)
+	// OnUnknownKind, when set, is called when a chunk of a kind this Mux
+	// has no handler for is handed back to its queue (err says what failed
+	// in handing it back). For logs; it must not block.
+	OnUnknownKind func(ctx context.Context, jobID, kind string, err error)
 }
 
 // Mux is the worker runtime: an asynq.Handler for TypeEvents tasks that
@@ -46,8 +53,15 @@ type MuxConfig struct {
 // Errors: a handler error is retried with the chunk (Asynq's retry, up to
 // the job's MaxRetry); on the last attempt the event is recorded as failed.
 // An error wrapping ErrBadInput or asynq.SkipRetry, a payload that does not
-// decode, an output over the size cap and an unknown kind fail the event at
-// once, recorded with the reason.
+// decode and an output over the size cap fail the event at once, recorded
+// with the reason.
+//
+// A kind this Mux has no handler for is not a failure of the events: in a
+// rolling deploy, an old worker may get the events of a kind only new
+// workers know. The chunk goes back to its queue, with a delay, as a new
+// task (its retry count untouched), until a worker with the handler takes
+// it or the job is collected at its deadline; Status.Stalled says why
+// meanwhile (see handBack).
 //
 // Redis unavailable (down, paused, failing over) while a chunk runs: the
 // Mux keeps trying its reads and writes for up to 30 s, within the task's
@@ -56,6 +70,7 @@ type Mux struct {
 	store   *workoutput.Store
 	handoff handoff
 	cfg     MuxConfig
+	tasks   *asynq.Client
 
 	mu       sync.RWMutex
 	handlers map[string]RawHandler
@@ -70,10 +85,12 @@ func NewMux(client redis.UniversalClient, store *workoutput.Store, cfg MuxConfig
 	if strings.TrimSpace(cfg.CollectQueue) == "" {
 		cfg.CollectQueue = DefaultCollectQueue
 	}
+	ac := asynq.NewClientFromRedisClient(client)
 	return &Mux{
 		store:    store,
-		handoff:  handoff{asynq.NewClientFromRedisClient(client), cfg.CollectQueue, store},
+		handoff:  handoff{ac, cfg.CollectQueue, store},
 		cfg:      cfg,
+		tasks:    ac,
 		handlers: map[string]RawHandler{},
 	}, nil
 }
@@ -130,31 +147,9 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 	for i := range ids {
 		ids[i] = c.eventID(i)
 	}
-	retried, _ := asynq.GetRetryCount(ctx)
-	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	attempts := retried + 1
-	now := time.Now()
-
-	m.mu.RLock()
-	h := m.handlers[c.kind]
-	m.mu.RUnlock()
-	if h == nil {
-		failures := make([]workoutput.Failure, len(ids))
-		for i, id := range ids {
-			failures[i] = workoutput.Failure{EventID: id, Reason: fmt.Sprintf("%v: no handler for kind %q", ErrUnknownKind, c.kind), Attempts: attempts, Time: now}
-		}
-		if err := m.write(ctx, c.jobID, nil, failures); err != nil {
-			return err
-		}
-		return fmt.Errorf("%w: %w: no handler for kind %q in job %s", asynq.SkipRetry, ErrUnknownKind, c.kind, c.jobID)
-	}
-
-	var (
-		state workoutput.State
-		done  []bool
-	)
-	err = untilAvailable(ctx, func() (err error) {
-		state, done, err = m.store.Pending(ctx, c.jobID, ids)
+	var job workoutput.ChunkState
+	err = untilAvailable(ctx, outageRide, func() (err error) {
+		job, err = m.store.Pending(ctx, c.jobID, ids)
 		return err
 	})
 	switch {
@@ -162,17 +157,35 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 		return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
 	case err != nil:
 		return err
-	case state != workoutput.StateOpen && state != workoutput.StateComplete:
+	}
+	switch job.State {
+	case workoutput.StateOpen, workoutput.StateRunning:
+	case workoutput.StateComplete:
+		// A redelivery of the chunk whose write completed the job, maybe
+		// before that write's hand-off: hand it off again (idempotent).
+		_ = m.handoff.completed(ctx, c.jobID)
+		return nil
+	default:
 		return nil // cancelled or collected: nothing left to do
 	}
 
+	m.mu.RLock()
+	h := m.handlers[c.kind]
+	m.mu.RUnlock()
+	if h == nil {
+		return m.handBack(ctx, task, c, job)
+	}
+
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	attempts := retried + 1
+	now := time.Now()
 	var (
-		outputs   []workoutput.Output
-		failures  []workoutput.Failure
+		rec       = workoutput.Record{ID: uuid.NewString()}
 		retryable []error
 	)
 	for i, id := range ids {
-		if done[i] {
+		if job.Done[i] {
 			continue
 		}
 		if ctx.Err() != nil { // lease lost or shutdown: keep what is done
@@ -182,19 +195,19 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 		out, err := run(withEvent(ctx, c.jobID, id), h, c.payloads[i])
 		if err == nil {
 			if err = m.store.CheckOutput(id, out); err == nil {
-				outputs = append(outputs, workoutput.Output{EventID: id, Value: out})
+				rec.Outputs = append(rec.Outputs, workoutput.Output{EventID: id, Value: out})
 				continue
 			}
 		}
 		permanent := errors.Is(err, ErrBadInput) || errors.Is(err, asynq.SkipRetry) || errors.Is(err, workoutput.ErrTooLarge)
 		if permanent || retried >= maxRetry {
-			failures = append(failures, workoutput.Failure{EventID: id, Reason: err.Error(), Attempts: attempts, Time: now})
+			rec.Failures = append(rec.Failures, workoutput.Failure{EventID: id, Reason: failureReason(err), Attempts: attempts, Time: now})
 			continue
 		}
 		retryable = append(retryable, fmt.Errorf("event %s: %w", id, err))
 	}
-	if len(outputs) > 0 || len(failures) > 0 {
-		if err := m.write(ctx, c.jobID, outputs, failures); err != nil {
+	if len(rec.Outputs) > 0 || len(rec.Failures) > 0 {
+		if err := m.write(ctx, c.jobID, rec); err != nil {
 			return err
 		}
 	}
@@ -205,64 +218,79 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 	return nil
 }
 
+// maxReason caps the failure reason recorded for an event, so that failures
+// stay small to store and to gather.
+const maxReason = 4 << 10
+
+// failureReason is the reason recorded for an event that failed with err.
+func failureReason(err error) string {
+	r := err.Error()
+	if len(r) > maxReason {
+		r = strings.ToValidUTF8(r[:maxReason], "") + "…"
+	}
+	return r
+}
+
 // write records a chunk's outcome and hands the job to the coordinator when
 // the write completed it.
-func (m *Mux) write(ctx context.Context, jobID string, outputs []workoutput.Output, failures []workoutput.Failure) error {
+func (m *Mux) write(ctx context.Context, jobID string, rec workoutput.Record) error {
 	// A write the master applied but too few replicas acknowledged
-	// (workoutput.ErrNotReplicated) is retried, and the retry no longer
-	// completes the job: remember that an earlier try did.
-	completed := false
-	err := untilAvailable(ctx, func() error {
-		res, err := m.store.Write(ctx, jobID, outputs, failures)
-		completed = completed || res.Completed
+	// (workoutput.ErrNotReplicated), or whose reply was lost, is retried
+	// with the same Record.ID: the retry gets the first answer.
+	var res workoutput.WriteResult
+	err := untilAvailable(ctx, outageRide, func() (err error) {
+		res, err = m.store.Write(ctx, jobID, rec)
 		return err
 	})
-	if errors.Is(err, workoutput.ErrJobNotFound) {
+	switch {
+	case errors.Is(err, workoutput.ErrJobNotFound):
 		return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
-	}
-	if err != nil || !completed {
+	case errors.Is(err, workoutput.ErrUnknownEvent):
+		return fmt.Errorf("%w: %w: %w", asynq.SkipRetry, ErrBadChunk, err)
+	case err != nil || !res.Completed:
 		return err
 	}
-	// The state is complete: from here the sweeper finds the job even if
-	// this enqueue never happens (crash, Redis down).
-	err = m.handoff.collect(context.WithoutCancel(ctx), jobID)
+	err = m.handoff.completed(ctx, jobID)
 	if m.cfg.OnComplete != nil {
 		m.cfg.OnComplete(ctx, jobID, err)
 	}
 	return nil
 }
 
-// outageRide bounds how long untilAvailable keeps trying: about one Asynq
-// lease, which the worker cannot extend without Redis anyway.
-const outageRide = 30 * time.Second
+// Hand-back delays of a chunk whose kind has no handler here: a tenth of the
+// job's age, within these bounds, so that a new job's events find a new
+// worker fast and an old job's do not churn the queue.
+const (
+	minHandBack = time.Second
+	maxHandBack = 30 * time.Second
+)
 
-// untilAvailable calls fn until it returns something other than an error
-// wrapping cache.ErrUnavailable (Redis down, paused, failing over), ctx
-// ends or outageRide has passed, pausing 50 ms doubling up to 1 s between
-// calls. A chunk thus rides
-// out a short outage in its worker instead of failing: its handlers' work is
-// kept, and Asynq is not asked to retry the task while Redis is unavailable
-// (Asynq v0.26 cannot: a Retry or Done that fails is re-attempted with a
-// cancelled context, so the task waits for Asynq's recoverer, 60 to 120 s).
-// ctx is the task's: Asynq cancels it when the worker's lease on the task
-// runs out (30 s without Redis) or the server shuts down. Write and Pending
-// are idempotent, so calling them again is safe.
-func untilAvailable(ctx context.Context, fn func() error) error {
-	pause, end := 50*time.Millisecond, time.Now().Add(outageRide)
-	for {
-		err := fn()
-		if err == nil || !errors.Is(err, cache.ErrUnavailable) || ctx.Err() != nil || time.Now().After(end) {
-			return err
-		}
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		pause = min(2*pause, time.Second)
+// handBack puts a chunk of a kind this Mux has no handler for back on its
+// queue, as a new task due after a delay, and records on the job why its
+// events wait (Status.Stalled). The new task keeps the chunk's payload,
+// queue and MaxRetry; Asynq's retry count is not spent, so the events wait
+// for a worker that knows the kind until the job's deadline, when the
+// coordinator collects the job with them missing. If the chunk cannot be
+// handed back, the task fails and Asynq retries it.
+func (m *Mux) handBack(ctx context.Context, task *asynq.Task, c *chunk, job workoutput.ChunkState) error {
+	now := time.Now()
+	delay := min(max(now.Sub(job.Created)/10, minHandBack), maxHandBack)
+	queue, _ := asynq.GetQueueName(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	opts := []asynq.Option{asynq.Queue(cmp.Or(queue, DefaultQueue)), asynq.MaxRetry(maxRetry), asynq.ProcessIn(delay)}
+	if dl, ok := ctx.Deadline(); ok {
+		opts = append(opts, asynq.Timeout(max(time.Until(dl).Round(time.Second), time.Second)))
 	}
+	_ = m.store.Stall(ctx, c.jobID, fmt.Sprintf("no handler for kind %q on the worker that last took its events (%s); they wait for a worker that has one",
+		c.kind, now.UTC().Format(time.RFC3339)))
+	_, err := m.tasks.EnqueueContext(ctx, asynq.NewTask(TypeEvents, task.Payload()), opts...)
+	if m.cfg.OnUnknownKind != nil {
+		m.cfg.OnUnknownKind(ctx, c.jobID, c.kind, err)
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: %w: no handler for kind %q in job %s, and handing the chunk back failed: %w", ErrUnknownKind, c.kind, c.jobID, err)
+	}
+	return nil
 }
 
 // run calls h, turning a panic into an error.

@@ -116,32 +116,6 @@ func JSONEvent(id string, v any) (Event, error) {
 	return Event{ID: id, Payload: b}, nil
 }
 
-// handoff enqueues collect tasks: the hand-off of a complete job to the
-// coordinator.
-type handoff struct {
-	client *asynq.Client
-	queue  string
-	// notify, when set, announces the completion first (pub/sub), so an
-	// idle coordinator starts at once instead of waiting for Asynq to
-	// poll the collect queue.
-	notify *workoutput.Store
-}
-
-// collect announces the completion of jobID (best effort) and enqueues its
-// collect task, the durable hand-off. A collect task already queued for the
-// job (task ID conflict) counts as success.
-func (h handoff) collect(ctx context.Context, jobID string) error {
-	if h.notify != nil {
-		_ = h.notify.Notify(ctx, jobID) // lost announcements are covered by the task
-	}
-	_, err := h.client.EnqueueContext(ctx, asynq.NewTask(TypeCollect, []byte(jobID)),
-		asynq.Queue(h.queue), asynq.TaskID("collect:"+jobID), asynq.MaxRetry(DefaultMaxRetry))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("jobs: enqueue collect task of job %s: %w", jobID, err)
-	}
-	return nil
-}
-
 // Producer submits jobs: it registers their events with the store and
 // enqueues them as Asynq tasks, several events per task, through Asynq's
 // public client API. It is safe for concurrent use.
@@ -163,7 +137,7 @@ func NewProducer(client redis.UniversalClient, store *workoutput.Store, cfg Prod
 		return nil, err
 	}
 	ac := asynq.NewClientFromRedisClient(client)
-	return &Producer{store: store, client: ac, handoff: handoff{ac, c.CollectQueue, store}, cfg: c}, nil
+	return &Producer{store: store, client: ac, handoff: handoff{client: ac, queue: c.CollectQueue, store: store}, cfg: c}, nil
 }
 
 // Submit creates a sealed job of events and enqueues them, and returns the
@@ -172,7 +146,11 @@ func NewProducer(client redis.UniversalClient, store *workoutput.Store, cfg Prod
 // duplicate or malformed event ID, too many events, an invalid Spec) is
 // rejected before anything is written.
 //
-// If enqueuing fails part way, Submit cancels the job and returns the error.
+// Redis being unavailable is ridden out for a while (every step is
+// idempotent, so it is retried). If the job cannot be created or its events
+// enqueued, Submit cancels the job and returns the error, which says whether
+// the cancel worked; a job whose cancel also failed fails at its deadline
+// with its events missing.
 func (p *Producer) Submit(ctx context.Context, spec workoutput.Spec, events []Event) (string, error) {
 	if spec.ID == "" {
 		spec.ID = workoutput.NewJobID()
@@ -186,33 +164,67 @@ func (p *Producer) Submit(ctx context.Context, spec workoutput.Spec, events []Ev
 	for i, e := range given {
 		ids[i] = e.ID
 	}
-	job, err := p.store.Open(ctx, spec, workoutput.Batch{IDs: ids, Generated: len(generated)}, true)
+	job, err := p.open(ctx, spec, workoutput.Batch{IDs: ids, Generated: len(generated)}, true)
 	if err != nil {
 		return "", err
 	}
 	if job.Completed {
-		return job.ID, p.handoff.collect(ctx, job.ID)
+		_ = p.handoff.completed(ctx, job.ID) // the job is safe either way: see handoff
+		return job.ID, nil
 	}
 	if err := p.enqueue(ctx, job.ID, spec.Kind, spec.MaxRetry, given, generated, 0); err != nil {
-		_ = p.store.Cancel(context.WithoutCancel(ctx), job.ID)
-		return "", err
+		return "", p.abandon(ctx, job.ID, err)
 	}
 	return job.ID, nil
 }
 
+// open creates the job, riding out an outage: a retry of Open with the same
+// spec is recognised as the same request. If the outcome stays unknown, the
+// job, which may exist, is cancelled.
+func (p *Producer) open(ctx context.Context, spec workoutput.Spec, b workoutput.Batch, seal bool) (workoutput.Job, error) {
+	var job workoutput.Job
+	err := untilAvailable(ctx, outageRide, func() (err error) {
+		job, err = p.store.Open(ctx, spec, b, seal)
+		return err
+	})
+	if err != nil && isOutage(err) {
+		return job, p.abandon(ctx, spec.ID, err)
+	}
+	return job, err
+}
+
+// abandon cancels jobID after err made its submission fail, and returns err
+// with what became of the job.
+func (p *Producer) abandon(ctx context.Context, jobID string, err error) error {
+	ctx = context.WithoutCancel(ctx)
+	cerr := untilAvailable(ctx, outageRide, func() error { return p.store.Cancel(ctx, jobID) })
+	switch {
+	case cerr == nil:
+		return fmt.Errorf("%w (job %s was cancelled)", err, jobID)
+	case errors.Is(cerr, workoutput.ErrJobNotFound):
+		return fmt.Errorf("%w (job %s was not created)", err, jobID)
+	}
+	return fmt.Errorf("%w; cancelling job %s failed too, so it fails at its deadline: %w", err, jobID, cerr)
+}
+
 // Open creates an unsealed job for a producer that does not know its events
 // up front: add them with Job.Add in as many calls as needed, then Job.Seal.
+// A job that is never sealed fails at its deadline (or ends partial under
+// PolicyContinue), with a reason that says so.
 func (p *Producer) Open(ctx context.Context, spec workoutput.Spec) (*Job, error) {
+	if spec.ID == "" {
+		spec.ID = workoutput.NewJobID()
+	}
 	spec = p.fill(spec)
-	job, err := p.store.Open(ctx, spec, workoutput.Batch{}, false)
+	job, err := p.open(ctx, spec, workoutput.Batch{}, false)
 	if err != nil {
 		return nil, err
 	}
 	return &Job{p: p, id: job.ID, kind: spec.Kind, maxRetry: spec.MaxRetry}, nil
 }
 
-// Resume returns a handle on an existing unsealed job, to add events from
-// another process.
+// Resume returns a handle on an existing job, to add events from another
+// process (Add fails with ErrSealed once the job is sealed) or to seal it.
 func (p *Producer) Resume(ctx context.Context, jobID string) (*Job, error) {
 	st, err := p.store.Status(ctx, jobID)
 	if err != nil {
@@ -344,9 +356,11 @@ func (j *Job) ID() string { return j.id }
 
 // Add registers events with the job and enqueues them. The registration is
 // all or nothing: a duplicate event ID (across calls too), a sealed job or
-// too many events rejects the whole call. Events may be processed before
-// the job is sealed. If enqueuing fails part way, the events stay
-// registered but some never run: cancel the job.
+// too many events rejects the whole call; it rides out an outage, retried
+// under one idempotency key (workoutput.Batch.Key), so a lost reply never
+// registers the events twice. Events may be processed before the job is
+// sealed. If enqueuing fails part way, the events stay registered but some
+// never run: cancel the job (or let it fail at its deadline).
 func (j *Job) Add(ctx context.Context, events ...Event) error {
 	given, generated, err := j.p.split(events)
 	if err != nil {
@@ -356,7 +370,12 @@ func (j *Job) Add(ctx context.Context, events ...Event) error {
 	for i, e := range given {
 		ids[i] = e.ID
 	}
-	first, err := j.p.store.Add(ctx, j.id, workoutput.Batch{IDs: ids, Generated: len(generated)})
+	batch := workoutput.Batch{IDs: ids, Generated: len(generated), Key: uuid.NewString()}
+	var first int64
+	err = untilAvailable(ctx, outageRide, func() (err error) {
+		first, err = j.p.store.Add(ctx, j.id, batch)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -365,15 +384,25 @@ func (j *Job) Add(ctx context.Context, events ...Event) error {
 
 // Seal fixes the job's events: no Add succeeds afterwards, and the job
 // completes when all events added so far have an output or a failure (at
-// once if they already do, or if there are none). Call it after every Add
-// has returned. Sealing twice does nothing.
+// once if they already do, or if there are none), when Seal hands it to the
+// coordinator. Call it after every Add has returned. Sealing twice does
+// nothing. An error means the job is not known to be sealed (it is
+// retried through a short outage first): seal it again, or it fails at its
+// deadline as never sealed.
 func (j *Job) Seal(ctx context.Context) error {
-	completed, err := j.p.store.Seal(ctx, j.id)
+	// If this process dies between a Seal that completes the job and the
+	// hand-off, a sweep collects the job SweepDelay later.
+	_ = j.p.store.MarkDue(ctx, j.id)
+	var completed bool
+	err := untilAvailable(ctx, outageRide, func() (err error) {
+		completed, err = j.p.store.Seal(ctx, j.id)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	if completed {
-		return j.p.handoff.collect(ctx, j.id)
+		_ = j.p.handoff.completed(ctx, j.id) // the job is safe either way: see handoff
 	}
 	return nil
 }

@@ -2,10 +2,12 @@ package jobs
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"iter"
+	"sync"
 	"time"
 
 	"github.com/fanin-dev/fanin/workoutput"
@@ -37,7 +39,13 @@ func (f ReducerFunc) Reduce(ctx context.Context, job JobInfo, in *Input) ([]byte
 type JobInfo struct {
 	// ID, Kind and Name are those of the job.
 	ID, Kind, Name string
-	// Total is the number of events of the job.
+	// Sealed reports whether the producer sealed the job. A job collected
+	// past its deadline without being sealed may have had more events to
+	// come: it is failed under PolicyFail, and reduced as partial under
+	// PolicyContinue.
+	Sealed bool
+	// Total is the number of events of the job (the number added so far
+	// when it was never sealed).
 	Total int64
 	// Outputs is the number of events with an output.
 	Outputs int64
@@ -59,8 +67,9 @@ type JobInfo struct {
 	Attempt int
 }
 
-// Partial reports whether some events have no output.
-func (j JobInfo) Partial() bool { return j.Failed > 0 || j.Missing > 0 }
+// Partial reports whether the job is not whole: some events have no output,
+// or it was never sealed.
+func (j JobInfo) Partial() bool { return j.Failed > 0 || j.Missing > 0 || !j.Sealed }
 
 // Input gives a Reducer the job's outputs, failures and missing events as
 // iterators that read Redis page by page: a reducer that folds as it goes
@@ -74,13 +83,16 @@ type Input struct {
 	failed        int64
 	missing       int64
 	maxResultSize int
+
+	mu      sync.Mutex
+	outaged error // the first outage an iterator ended with
 }
 
 // Outputs yields every output of the job, raw (event ID and the bytes the
 // handler returned; JSON for typed handlers), in no particular order. An
 // error ends the sequence as its last pair.
 func (in *Input) Outputs() iter.Seq2[workoutput.Output, error] {
-	return in.store.Gather(in.ctx, in.jobID, in.outputs)
+	return watchOutage(in, in.store.Gather(in.ctx, in.jobID, in.outputs))
 }
 
 // Failures yields the job's failed events (reason, attempts, time).
@@ -88,7 +100,7 @@ func (in *Input) Failures() iter.Seq2[workoutput.Failure, error] {
 	if in.failed == 0 {
 		return func(func(workoutput.Failure, error) bool) {}
 	}
-	return in.store.Failures(in.ctx, in.jobID)
+	return watchOutage(in, in.store.Failures(in.ctx, in.jobID))
 }
 
 // Missing yields the IDs of the events with neither an output nor a
@@ -97,7 +109,32 @@ func (in *Input) Missing() iter.Seq2[string, error] {
 	if in.missing == 0 {
 		return func(func(string, error) bool) {}
 	}
-	return in.store.Missing(in.ctx, in.jobID)
+	return watchOutage(in, in.store.Missing(in.ctx, in.jobID))
+}
+
+// watchOutage passes seq through and records on in the first error that
+// says Redis was unavailable: the coordinator then retries the reducer as
+// an outage, whatever the reducer made of the error.
+func watchOutage[T any](in *Input, seq iter.Seq2[T, error]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for v, err := range seq {
+			if err != nil && isOutage(err) {
+				in.mu.Lock()
+				in.outaged = cmp.Or(in.outaged, err)
+				in.mu.Unlock()
+			}
+			if !yield(v, err) {
+				return
+			}
+		}
+	}
+}
+
+// outage returns the first outage an iterator of in ended with, or nil.
+func (in *Input) outage() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.outaged
 }
 
 // MaxResultSize is the largest result the coordinator commits

@@ -71,7 +71,7 @@ func TestSubmitWaitsForQueueReplicas(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if st, err := store.Status(ctx, got); err != nil || st.State != workoutput.StateOpen || st.Total != 2 {
-		t.Fatalf("job submitted after the resume: %+v, %v; want open with 2 events", st, err)
+	if st, err := store.Status(ctx, got); err != nil || st.State != workoutput.StateRunning || st.Total != 2 {
+		t.Fatalf("job submitted after the resume: %+v, %v; want running with 2 events", st, err)
 	}
 }

@@ -12,13 +12,16 @@ import (
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
-// TestSweeperRecoversLostHandOff simulates a worker that crashed between
-// completing a job and enqueuing its collect task: the sweep enqueues it.
-func TestSweeperRecoversLostHandOff(t *testing.T) {
+// TestSweepRecoversLostHandOff simulates a producer that crashed between a
+// Seal that completed its job and the hand-off: the job, marked due before
+// the seal, is found by a sweep SweepDelay later, with an overdue job; a
+// second sweep within the lease takes neither again; after the lease both
+// are due again, as neither was collected.
+func TestSweepRecoversLostHandOff(t *testing.T) {
 	t.Parallel()
 	modes(t, func(t *testing.T, env testEnv) {
 		ctx := context.Background()
-		job, err := env.store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{Generated: 2}, true)
+		job, err := env.store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{Generated: 2}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -26,29 +29,32 @@ func TestSweeperRecoversLostHandOff(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The "crashed worker": writes the last outputs, never enqueues.
-		res, err := env.store.Write(ctx, job.ID, []workoutput.Output{{EventID: "#0", Value: []byte("1")}, {EventID: "#1", Value: []byte("2")}}, nil)
-		if err != nil || !res.Completed {
-			t.Fatalf("Write = %+v, %v", res, err)
+		res, err := env.store.Write(ctx, job.ID, workoutput.Record{Outputs: []workoutput.Output{{EventID: "#0", Value: []byte("1")}, {EventID: "#1", Value: []byte("2")}}})
+		if err != nil || res.Completed {
+			t.Fatalf("Write = %+v, %v; want not completed (not sealed)", res, err)
 		}
-		if ids := collectTasks(t, env.client); len(ids) != 0 {
-			t.Fatalf("collect tasks before sweep = %v", ids)
+		// The "crashed producer": marks the job due, seals it, never hands off.
+		if err := env.store.MarkDue(ctx, job.ID); err != nil {
+			t.Fatal(err)
 		}
-		sw, err := NewSweeper(env.client, env.store, collectQueue)
+		if completed, err := env.store.Seal(ctx, job.ID); err != nil || !completed {
+			t.Fatalf("Seal = %v, %v; want completed", completed, err)
+		}
+		lease := time.Minute
+		at := time.Now().Add(workoutput.DefaultSweepDelay + time.Second)
+		got, err := env.store.Sweep(ctx, at, lease)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for range 2 { // a second sweep finds the task queued: still one task
-			got, err := sw.Sweep(ctx, time.Now().Add(time.Second))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(got.Complete, []string{job.ID}) || !slices.Equal(got.Overdue, []string{overdue.ID}) {
-				t.Fatalf("Sweep = %+v, want complete %s, overdue %s", got, job.ID, overdue.ID)
-			}
-			if ids := collectTasks(t, env.client); !slices.Equal(ids, []string{job.ID}) {
-				t.Fatalf("collect tasks after sweep = %v, want [%s]", ids, job.ID)
-			}
+		if !slices.Equal(got.Complete, []string{job.ID}) || !slices.Equal(got.Overdue, []string{overdue.ID}) {
+			t.Fatalf("Sweep = %+v, want complete %s, overdue %s", got, job.ID, overdue.ID)
+		}
+		if got, err = env.store.Sweep(ctx, at, lease); err != nil || len(got.Complete)+len(got.Overdue) != 0 {
+			t.Fatalf("second Sweep within the lease = %+v, %v; want nothing (both leased)", got, err)
+		}
+		got, err = env.store.Sweep(ctx, at.Add(lease+time.Second), lease)
+		if err != nil || !slices.Equal(got.Complete, []string{job.ID}) || !slices.Equal(got.Overdue, []string{overdue.ID}) {
+			t.Fatalf("Sweep after the lease = %+v, %v; want both again", got, err)
 		}
 	})
 }

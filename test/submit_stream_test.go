@@ -80,8 +80,8 @@ func TestSubmitChecksTheWholeFileFirst(t *testing.T) {
 	if err := json.Unmarshal(out, &sub); err != nil || sub.Events != n {
 		t.Fatalf("submit --json printed %q (%v), want a job of %d events", out, err, n)
 	}
-	if st := status(t, e, sub.Job); !st.Sealed || st.Total != n || st.State != "open" {
-		t.Errorf("job from stdin: sealed %v, total %d, state %s; want a sealed open job of %d events", st.Sealed, st.Total, st.State, n)
+	if st := status(t, e, sub.Job); !st.Sealed || st.Total != n || st.State != "running" {
+		t.Errorf("job from stdin: sealed %v, total %d, state %s; want a sealed, running job of %d events", st.Sealed, st.Total, st.State, n)
 	}
 	left, err := os.ReadDir(spool)
 	if err != nil {

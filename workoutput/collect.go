@@ -25,20 +25,6 @@ import (
 // locks.Fence.
 func LockResource(jobID string) string { return lockResource(jobID) }
 
-// NotifyChannel returns the pub/sub channel on which Notify announces
-// completed jobs (the message is the job ID).
-func (s *Store) NotifyChannel() string { return notifyChannel(s.cfg.Namespace) }
-
-// Notify announces on NotifyChannel that jobID is complete, so a subscribed
-// coordinator collects it at once. Delivery is best effort (pub/sub keeps
-// nothing): the collect task and the sweeper are the durable hand-off.
-func (s *Store) Notify(ctx context.Context, jobID string) error {
-	if err := s.client.Publish(ctx, notifyChannel(s.cfg.Namespace), jobID).Err(); err != nil {
-		return unavailable("notify completion of job "+jobID, err)
-	}
-	return nil
-}
-
 // ClaimMode says which states Claim accepts.
 type ClaimMode string
 
@@ -52,31 +38,61 @@ const (
 	ClaimReplay ClaimMode = "replay"
 )
 
-// Claim moves a job to collecting under token, the fencing token of the
-// caller's lock on LockResource(jobID), and returns the state it was in.
-// From then on writes to the job are ignored and only token can Commit. In
-// one atomic step it checks the job's state (see ClaimMode) and the token:
-// a token older than the highest seen is rejected with an error wrapping
-// locks.ErrFenced.
+// DefaultClaimLease is the Lease of a Claim that gives none.
+const DefaultClaimLease = 30 * time.Second
+
+// Claim asks Store.Claim for a job.
+type Claim struct {
+	// JobID is the job.
+	JobID string
+	// Token is the fencing token of the caller's lock on
+	// LockResource(JobID).
+	Token int64
+	// Mode says which states the claim accepts. Default ClaimCollect.
+	Mode ClaimMode
+	// Lease is how long the caller may take to commit before a sweep
+	// offers the job for a takeover: the TTL of the caller's lock. Default
+	// DefaultClaimLease (30 s).
+	Lease time.Duration
+}
+
+// Claim moves a job to collecting under c.Token and returns the state it was
+// in. From then on writes to the job are ignored and only c.Token can
+// Commit. In one atomic step it checks the job's state (see ClaimMode) and
+// the token: a token older than the highest seen is rejected with an error
+// wrapping locks.ErrFenced. A retry by the same token gets the same answer.
 //
-// Other errors: ErrJobNotFound, ErrState (naming the state: an open job
-// before its deadline, a cancelled or already collected job), ErrNotRetained
-// (a replay of a job whose outputs have expired).
-func (s *Store) Claim(ctx context.Context, jobID string, token int64, mode ClaimMode) (State, error) {
-	if err := ValidateJobID(jobID); err != nil {
+// Before claiming, Claim indexes the job at the end of c.Lease, so that a
+// claim whose coordinator dies is taken over by a sweep (a replay of a job
+// the index had dropped included).
+//
+// Other errors: ErrJobNotFound, ErrState (naming the state: an open or
+// running job before its deadline, a cancelled or already collected job),
+// ErrNotRetained (a replay of a job whose data is gone).
+func (s *Store) Claim(ctx context.Context, c Claim) (State, error) {
+	if err := ValidateJobID(c.JobID); err != nil {
 		return "", err
 	}
-	if token < 1 {
-		return "", fmt.Errorf("%w: token %d (want a fencing token >= 1 from locks)", ErrInvalid, token)
+	if c.Token < 1 {
+		return "", fmt.Errorf("%w: Claim.Token is %d (want a fencing token >= 1 from locks)", ErrInvalid, c.Token)
 	}
-	if mode != ClaimCollect && mode != ClaimReplay {
-		return "", fmt.Errorf("%w: claim mode %q (want %q or %q)", ErrInvalid, mode, ClaimCollect, ClaimReplay)
+	c.Mode = cmp.Or(c.Mode, ClaimCollect)
+	if c.Mode != ClaimCollect && c.Mode != ClaimReplay {
+		return "", fmt.Errorf("%w: Claim.Mode is %q (want %q or %q)", ErrInvalid, c.Mode, ClaimCollect, ClaimReplay)
 	}
-	k := keysOf(s.cfg.Namespace, jobID)
-	cmd, rerr := s.runWrite(ctx, s.scripts.claim, []string{k.meta, k.outputs, k.fence}, token, string(mode))
+	if c.Lease < 0 || (c.Lease > 0 && c.Lease < time.Millisecond) {
+		return "", fmt.Errorf("%w: Claim.Lease is %v (want 0 for the default, or at least 1ms)", ErrInvalid, c.Lease)
+	}
+	c.Lease = cmp.Or(c.Lease, DefaultClaimLease)
+	now := s.now()
+	if err := s.indexAt(ctx, c.JobID, now.Add(c.Lease)); err != nil {
+		return "", err
+	}
+	k := keysOf(s.cfg.Namespace, c.JobID)
+	cmd, rerr := s.runWrite(ctx, s.scripts.claim, []string{k.meta, k.outputs, k.fence}, c.Token, string(c.Mode), now.UnixMilli())
 	from, err := cmd.Text()
 	if err = cmp.Or(err, rerr); err != nil {
-		return "", s.scriptErr(jobID, err)
+		return "", s.scriptErr(c.JobID, err)
 	}
 	return State(from), nil
 }
@@ -94,21 +110,27 @@ type Commit struct {
 	Result []byte
 	// Error is recorded in the job's meta (Status.Error); "" clears it.
 	Error string
-	// Retention is how long every key of the job lives after the commit;
-	// 0 deletes them all at once, with UNLINK.
+	// Retention is how long every key of the job lives after the commit.
+	// 0 deletes the job's data at once, with UNLINK, and keeps its meta as a
+	// tombstone for Config.Tombstone; a failed job is never deleted at once:
+	// with 0 it gets Config.FailedRetention, so its reasons stay readable
+	// and it can be replayed.
 	Retention time.Duration
 }
 
 // Commit writes a collection's outcome, once, in one atomic step: it checks
-// the fencing token (a token older than the highest seen, or other than the
-// one that claimed the job, is rejected with an error wrapping
-// locks.ErrFenced), writes the result, moves the job from collecting to its
-// final state and applies the retention to every key of the job (meta,
-// outputs, failures, events, result, fence, the lock's token counter). It
-// returns the number of outputs the job has.
+// that c.Token is the token that claimed the job (another token is rejected
+// with an error wrapping locks.ErrFenced, and changes nothing), that the
+// final state is true to the job's events (done needs a sealed job whose
+// every event has an output; partial needs a failed or missing event),
+// writes the result, moves the job from collecting to its final state and
+// applies the retention to every key of the job (meta, outputs, failures,
+// events, result, fence, the lock's token counter). It returns the number of
+// outputs the job has. A retry by the same token after a lost reply gets the
+// same answer.
 //
 // Other errors: ErrJobNotFound, ErrState (the job is not collecting),
-// ErrInvalid (a bad Commit).
+// ErrInvalid (a bad Commit, or a final state the events contradict).
 func (s *Store) Commit(ctx context.Context, c Commit) (int64, error) {
 	if err := ValidateJobID(c.JobID); err != nil {
 		return 0, err
@@ -116,25 +138,28 @@ func (s *Store) Commit(ctx context.Context, c Commit) (int64, error) {
 	switch {
 	case c.Token < 1:
 		return 0, fmt.Errorf("%w: Commit.Token is %d (want the fencing token of the claim)", ErrInvalid, c.Token)
-	case c.State != StateDone && c.State != StatePartial && c.State != StateFailed:
+	case !c.State.Committed():
 		return 0, fmt.Errorf("%w: Commit.State is %q (want %q, %q or %q)", ErrInvalid, c.State, StateDone, StatePartial, StateFailed)
 	case c.Retention < 0:
-		return 0, fmt.Errorf("%w: Commit.Retention is %v (want >= 0; 0 deletes the job at once)", ErrInvalid, c.Retention)
+		return 0, fmt.Errorf("%w: Commit.Retention is %v (want >= 0; 0 deletes the job's data at once)", ErrInvalid, c.Retention)
 	case c.Retention > 0 && c.Retention < time.Millisecond:
 		return 0, fmt.Errorf("%w: Commit.Retention is %v (want 0 or at least 1ms)", ErrInvalid, c.Retention)
+	}
+	if c.State == StateFailed && c.Retention == 0 {
+		c.Retention = s.cfg.FailedRetention
 	}
 	k := keysOf(s.cfg.Namespace, c.JobID)
 	has, result := "0", []byte{}
 	if c.Result != nil {
 		has, result = "1", c.Result
 	}
-	cmd, rerr := s.runWrite(ctx, s.scripts.commit,
-		[]string{k.meta, k.outputs, k.failures, k.events, k.result, k.fence, k.token},
-		c.Token, string(c.State), has, result, c.Error, c.Retention.Milliseconds())
+	cmd, rerr := s.runWrite(ctx, s.scripts.commit, k.all(),
+		c.Token, string(c.State), has, result, c.Error, c.Retention.Milliseconds(), s.cfg.Tombstone.Milliseconds(), s.now().UnixMilli())
 	n, err := cmd.Int64()
 	if err = cmp.Or(err, rerr); err != nil {
 		return 0, s.scriptErr(c.JobID, err)
 	}
+	s.unindex(ctx, c.JobID)
 	return n, nil
 }
 
@@ -150,35 +175,34 @@ func (s *Store) Result(ctx context.Context, jobID string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: job %s (not collected, failed, or expired)", ErrNoResult, jobID)
 	}
 	if err != nil {
-		return nil, unavailable("result of job "+jobID, err)
+		return nil, redisErr("result of job "+jobID, err)
 	}
 	return b, nil
 }
 
 // Gather streams the outputs of a job the caller has claimed, in no
 // particular order, never holding the whole hash (in Redis or here). size
-// is the number of outputs (Status.Done). Three read paths, chosen by
-// measurement (docs/BENCHMARKS.md):
+// is the number of outputs (Status.Done). The outputs held at once, in pages
+// fetched ahead and the page the caller handles, stay within
+// Config.GatherBudget bytes: pages are sized from the largest output the job
+// has. Three read paths, chosen by measurement (docs/BENCHMARKS.md):
 //
-//   - at most Config.SmallHash outputs: one HGETALL, faster than pages and
-//     blocking Redis for well under a millisecond;
-//   - a job whose event IDs are all generated ("#0", "#1", ...): HMGET of
-//     Config.ScanPage IDs at a time, two requests in flight while the
-//     caller handles the previous page. HMGET costs Redis about what one
-//     HVALS of the whole hash costs, in slices of half a millisecond; HSCAN
-//     costs twice that, as it copies every field and value;
-//   - otherwise (caller-given IDs) HSCAN pages of Config.ScanPage fields
-//     through the cache layer, the next page fetched while the caller
-//     handles the current one. (Listing the IDs with SSCAN to HMGET them
-//     costs Redis more than HSCAN.)
+//   - at most Config.SmallHash outputs that fit the budget: one HGETALL,
+//     faster than pages and blocking Redis for well under a millisecond;
+//   - a job whose event IDs are all generated ("#0", "#1", ...): HMGET of a
+//     page of IDs at a time, two requests in flight while the caller
+//     handles the previous page. HMGET costs Redis about what one HVALS of
+//     the whole hash costs, in slices of half a millisecond; HSCAN costs
+//     twice that, as it copies every field and value;
+//   - otherwise (caller-given IDs) HSCAN pages through the cache layer, the
+//     next page fetched while the caller handles the current one. (Listing
+//     the IDs with SSCAN to HMGET them costs Redis more than HSCAN.)
 //
-// A claimed job's outputs no longer change, so HSCAN yields each output
-// once (Redis repeats a field only when the hash is resized during the
-// scan, which only writes do). On the HMGET path, an output written under
-// an event ID the job never registered (possible only through Store.Write)
-// is still yielded: Gather counts what the HMGETs found and, when that falls
-// short of size, scans the hash for the outputs of unregistered IDs. An
-// error ends the sequence as its last pair.
+// Write accepts registered event IDs only, so every output is found on
+// either path. A claimed job's outputs no longer change, so HSCAN yields
+// each output once (Redis repeats a field only when the hash is resized
+// during the scan, which only writes do). An error ends the sequence as its
+// last pair.
 func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[Output, error] {
 	return func(yield func(Output, error) bool) {
 		if err := ValidateJobID(jobID); err != nil {
@@ -186,65 +210,68 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 			return
 		}
 		k := keysOf(s.cfg.Namespace, jobID)
-		if size <= int64(s.cfg.SmallHash) {
-			m, err := s.client.HGetAll(ctx, k.outputs).Result()
+		m, err := s.client.HMGet(ctx, k.meta, "n", "seq", "omax", "obytes").Result()
+		if err != nil {
+			yield(Output{}, redisErr("outputs of job "+jobID, err))
+			return
+		}
+		field := func(i int) (string, int64) {
+			t, _ := m[i].(string)
+			n, err := strconv.ParseInt(t, 10, 64)
 			if err != nil {
-				yield(Output{}, unavailable("outputs of job "+jobID, err))
+				return t, -1
+			}
+			return t, n
+		}
+		nText, _ := field(0)
+		seqText, seq := field(1)
+		_, omax := field(2)
+		_, obytes := field(3)
+		if omax < 0 { // written before outputs were measured
+			omax = int64(s.cfg.MaxOutputSize)
+		}
+		if obytes < 0 {
+			obytes = size * omax
+		}
+		budget := int64(s.cfg.GatherBudget)
+		if size <= int64(s.cfg.SmallHash) && obytes <= budget {
+			all, err := s.client.HGetAll(ctx, k.outputs).Result()
+			if err != nil {
+				yield(Output{}, redisErr("outputs of job "+jobID, err))
 				return
 			}
-			for id, v := range m {
+			for id, v := range all {
 				if !yield(Output{EventID: id, Value: []byte(v)}, nil) {
 					return
 				}
 			}
 			return
 		}
-		m, err := s.client.HMGet(ctx, k.meta, "n", "seq").Result()
-		if err != nil {
-			yield(Output{}, unavailable("outputs of job "+jobID, err))
-			return
+		workers, fetch := 1, fetcher(nil)
+		generated := nText == seqText && seq > 0
+		if generated {
+			workers = 2
 		}
-		n, _ := m[0].(string)
-		seqText, _ := m[1].(string)
-		seq, _ := strconv.ParseInt(seqText, 10, 64)
-		passes := []fetcher{s.fetchScan(jobID, func(string) bool { return true })}
-		workers := []int{1}
-		if n == seqText && seq > 0 {
-			// All generated: HMGET them, then look for unregistered IDs
-			// only if some outputs were not found.
-			passes = []fetcher{s.fetchGenerated(jobID, seq), s.fetchScan(jobID, func(id string) bool { return !isGenerated(id, seq) })}
-			workers = []int{2, 1}
+		// Pages held at once: one being filled per worker, workers in the
+		// channel, and the one the caller handles.
+		page := int(min(max(budget/(int64(2*workers+1)*max(omax, 1)), 1), int64(s.cfg.ScanPage)))
+		if generated {
+			fetch = s.fetchGenerated(jobID, seq, page)
+		} else {
+			fetch = s.fetchScan(jobID, page)
 		}
-		var found int64
-		for i, fetch := range passes {
-			if i > 0 && found >= size {
+		for outs, err := range prefetch(ctx, workers, fetch) {
+			if err != nil {
+				yield(Output{}, err)
 				return
 			}
-			for page, err := range prefetch(ctx, workers[i], fetch) {
-				if err != nil {
-					yield(Output{}, err)
+			for _, o := range outs {
+				if !yield(o, nil) {
 					return
-				}
-				for _, o := range page {
-					found++
-					if !yield(o, nil) {
-						return
-					}
 				}
 			}
 		}
 	}
-}
-
-// isGenerated reports whether id is the generated ID of a sequence number
-// below seq.
-func isGenerated(id string, seq int64) bool {
-	rest, ok := strings.CutPrefix(id, generatedPrefix)
-	if !ok {
-		return false
-	}
-	n, err := strconv.ParseInt(rest, 36, 64)
-	return err == nil && n >= 0 && n < seq && GeneratedID(n) == id
 }
 
 // fetcher fetches pages of outputs and hands each to emit, which returns
@@ -252,25 +279,24 @@ func isGenerated(id string, seq int64) bool {
 type fetcher func(ctx context.Context, emit func([]Output) bool) error
 
 // fetchGenerated reads the outputs of generated events #0 .. #(seq-1) with
-// HMGET of ScanPage IDs; the goroutines calling it share the pages.
-func (s *Store) fetchGenerated(jobID string, seq int64) fetcher {
+// HMGET of page IDs; the goroutines calling it share the pages.
+func (s *Store) fetchGenerated(jobID string, seq int64, page int) fetcher {
 	key := keysOf(s.cfg.Namespace, jobID).outputs
-	page := int64(s.cfg.ScanPage)
 	var next atomic.Int64
 	return func(ctx context.Context, emit func([]Output) bool) error {
 		ids := make([]string, 0, page)
 		for {
-			first := next.Add(page) - page
+			first := next.Add(int64(page)) - int64(page)
 			if first >= seq {
 				return nil
 			}
 			ids = ids[:0]
-			for i := first; i < min(first+page, seq); i++ {
+			for i := first; i < min(first+int64(page), seq); i++ {
 				ids = append(ids, GeneratedID(i))
 			}
 			vals, err := s.client.HMGet(ctx, key, ids...).Result()
 			if err != nil {
-				return unavailable("outputs of job "+jobID, err)
+				return redisErr("outputs of job "+jobID, err)
 			}
 			outs := make([]Output, 0, len(vals))
 			for i, v := range vals {
@@ -285,29 +311,25 @@ func (s *Store) fetchGenerated(jobID string, seq int64) fetcher {
 	}
 }
 
-// fetchScan reads the outputs hash with HSCAN pages through the cache layer
-// and keeps the outputs whose event ID passes keep.
-func (s *Store) fetchScan(jobID string, keep func(eventID string) bool) fetcher {
+// fetchScan reads the outputs hash with HSCAN pages of about page fields
+// through the cache layer.
+func (s *Store) fetchScan(jobID string, page int) fetcher {
 	return func(ctx context.Context, emit func([]Output) bool) error {
-		size := s.cfg.ScanPage
-		buf := make([]Output, 0, size)
-		for f, err := range s.Outputs(ctx, jobID) {
+		buf := make([]Output, 0, page)
+		for f, err := range s.hashes.HashScan(ctx, keysOf(s.cfg.Namespace, jobID).outputs, page) {
 			if err != nil {
-				return err
-			}
-			if !keep(f.Field) {
-				continue
+				return redisErr("outputs of job "+jobID, err)
 			}
 			raw, err := f.Item.Raw(nil)
 			if err != nil {
-				return fmt.Errorf("workoutput: output of event %q in job %s: %w", f.Field, jobID, err)
+				return fmt.Errorf("%w: output of event %q in job %s: %w", ErrInternal, f.Field, jobID, err)
 			}
 			buf = append(buf, Output{EventID: f.Field, Value: raw})
-			if len(buf) == size {
+			if len(buf) == page {
 				if !emit(buf) {
 					return nil
 				}
-				buf = make([]Output, 0, size)
+				buf = make([]Output, 0, page)
 			}
 		}
 		if len(buf) > 0 {

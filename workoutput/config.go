@@ -32,6 +32,18 @@ const (
 	// DefaultSmallHash is the largest outputs hash Gather reads with one
 	// HGETALL instead of HSCAN pages (see docs/BENCHMARKS.md).
 	DefaultSmallHash = 512
+	// DefaultSweepDelay is how long the sweeper leaves a job to its normal
+	// course before it looks at it (see Config.SweepDelay).
+	DefaultSweepDelay = 5 * time.Second
+	// DefaultTombstone is how long the meta of a job whose data was deleted
+	// at once (NoRetention) is kept (see Config.Tombstone).
+	DefaultTombstone = time.Hour
+	// DefaultFailedRetention is the retention of a failed job whose own
+	// retention is NoRetention (see Config.FailedRetention).
+	DefaultFailedRetention = 24 * time.Hour
+	// DefaultGatherBudget bounds the bytes of outputs Gather holds at once
+	// (16 MiB).
+	DefaultGatherBudget = 16 << 20
 	// DefaultReplicaTimeout is how long a write waits for Config.ReplicaAcks
 	// replicas when ReplicaAcks is set.
 	DefaultReplicaTimeout = time.Second
@@ -71,9 +83,36 @@ type Config struct {
 	// ScanPage is the page size of scans. Default DefaultScanPage (1000).
 	ScanPage int
 	// SmallHash is the largest number of outputs Gather reads with one
-	// HGETALL; larger jobs are scanned page by page. Default
-	// DefaultSmallHash (512). Negative: always scan.
+	// HGETALL (if they also fit GatherBudget); larger jobs are read page by
+	// page. Default DefaultSmallHash (512). Negative: always page.
 	SmallHash int
+	// GatherBudget bounds, in bytes, the outputs Gather holds at once in
+	// its pages in flight: pages are sized from the largest output the job
+	// has (recorded by Write), so a job of 1 MiB outputs reduces in bounded
+	// memory too. One output larger than the budget is still read, alone.
+	// Default DefaultGatherBudget (16 MiB).
+	GatherBudget int
+	// SweepDelay is how long the sweeper leaves a job to its normal course
+	// before it looks at it: an open or running job is first looked at
+	// SweepDelay after its deadline (so the clocks of producers and
+	// coordinators may differ by that much), a job announced complete
+	// (Notify) SweepDelay after the announcement. Default DefaultSweepDelay
+	// (5 s).
+	SweepDelay time.Duration
+	// Tombstone is how long the meta hash of a job whose data was deleted
+	// at once (a commit or cancel with NoRetention) is kept, with its fence
+	// and token counter: a retried Commit or Cancel then gets its first
+	// answer and Status tells how the job ended. Default DefaultTombstone
+	// (1 h).
+	Tombstone time.Duration
+	// FailedRetention is the retention Commit gives a failed job whose own
+	// retention is NoRetention: a failed job keeps its failure reasons and
+	// outputs for a replay. Default DefaultFailedRetention (24 h).
+	FailedRetention time.Duration
+	// Now returns the current time; every time stamp, deadline check and
+	// sweep of the Store reads it. Default time.Now. Tests and simulations
+	// set it to a clock of their own.
+	Now func() time.Time
 	// ReplicaAcks is how many replicas must acknowledge a write before the
 	// Store reports it done: every script that changes a job, and the job
 	// index entry, runs on the master together with a Redis WAIT in one
@@ -98,7 +137,8 @@ func (c Config) withDefaults() (Config, error) {
 	for _, f := range []struct {
 		name string
 		v    time.Duration
-	}{{"DefaultDeadline", c.DefaultDeadline}, {"DefaultRetention", c.DefaultRetention}, {"SafetyMargin", c.SafetyMargin}, {"ReplicaTimeout", c.ReplicaTimeout}} {
+	}{{"DefaultDeadline", c.DefaultDeadline}, {"DefaultRetention", c.DefaultRetention}, {"SafetyMargin", c.SafetyMargin}, {"ReplicaTimeout", c.ReplicaTimeout},
+		{"SweepDelay", c.SweepDelay}, {"Tombstone", c.Tombstone}, {"FailedRetention", c.FailedRetention}} {
 		if f.v < 0 {
 			return c, fmt.Errorf("%w: Config.%s is %v, want >= 0 (0 means the default)", ErrInvalid, f.name, f.v)
 		}
@@ -106,7 +146,7 @@ func (c Config) withDefaults() (Config, error) {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"MaxEventSize", c.MaxEventSize}, {"MaxOutputSize", c.MaxOutputSize}, {"MaxEvents", c.MaxEvents}, {"ScanPage", c.ScanPage}, {"ReplicaAcks", c.ReplicaAcks}} {
+	}{{"MaxEventSize", c.MaxEventSize}, {"MaxOutputSize", c.MaxOutputSize}, {"MaxEvents", c.MaxEvents}, {"ScanPage", c.ScanPage}, {"ReplicaAcks", c.ReplicaAcks}, {"GatherBudget", c.GatherBudget}} {
 		if f.v < 0 {
 			return c, fmt.Errorf("%w: Config.%s is %d, want >= 0 (0 means the default)", ErrInvalid, f.name, f.v)
 		}
@@ -124,5 +164,20 @@ func (c Config) withDefaults() (Config, error) {
 	c.ScanPage = cmp.Or(c.ScanPage, DefaultScanPage)
 	c.SmallHash = cmp.Or(c.SmallHash, DefaultSmallHash)
 	c.ReplicaTimeout = cmp.Or(c.ReplicaTimeout, DefaultReplicaTimeout)
+	c.GatherBudget = cmp.Or(c.GatherBudget, DefaultGatherBudget)
+	c.SweepDelay = cmp.Or(c.SweepDelay, DefaultSweepDelay)
+	c.Tombstone = cmp.Or(c.Tombstone, DefaultTombstone)
+	c.FailedRetention = cmp.Or(c.FailedRetention, DefaultFailedRetention)
+	for _, f := range []struct {
+		name string
+		v    time.Duration
+	}{{"SweepDelay", c.SweepDelay}, {"Tombstone", c.Tombstone}, {"FailedRetention", c.FailedRetention}} {
+		if f.v < time.Millisecond {
+			return c, fmt.Errorf("%w: Config.%s is %v, want at least 1ms", ErrInvalid, f.name, f.v)
+		}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	return c, nil
 }

@@ -24,7 +24,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	write := func(id, out string) {
-		res, err := store.Write(ctx, job.ID, []workoutput.Output{{EventID: id, Value: []byte(out)}}, nil)
+		res, err := store.Write(ctx, job.ID, workoutput.Record{Outputs: []workoutput.Output{{EventID: id, Value: []byte(out)}}})
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -34,7 +34,7 @@ func TestStoreFollowsFailover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Write(ctx, job.ID, []workoutput.Output{{EventID: "a", Value: []byte(`1`)}}, nil); err != nil {
+	if _, err := store.Write(ctx, job.ID, workoutput.Record{Outputs: []workoutput.Output{{EventID: "a", Value: []byte(`1`)}}}); err != nil {
 		t.Fatal(err)
 	}
 	// The master of the job's slot, and its replica.
@@ -75,10 +75,10 @@ func TestStoreFollowsFailover(t *testing.T) {
 	}
 	t.Logf("observation: replica promoted %v after the kill, the store followed %v after it",
 		promoted.Round(time.Millisecond), (time.Since(killed) - promoted).Round(time.Millisecond))
-	if st.Done != 1 || st.Total != 2 || st.State != workoutput.StateOpen {
-		t.Fatalf("Status after the failover = %+v; want open with 1 of 2 done", st)
+	if st.Done != 1 || st.Total != 2 || st.State != workoutput.StateRunning {
+		t.Fatalf("Status after the failover = %+v; want running with 1 of 2 done", st)
 	}
-	res, err := store.Write(ctx, job.ID, []workoutput.Output{{EventID: "b", Value: []byte(`2`)}}, nil)
+	res, err := store.Write(ctx, job.ID, workoutput.Record{Outputs: []workoutput.Output{{EventID: "b", Value: []byte(`2`)}}})
 	if err != nil || !res.Completed {
 		t.Fatalf("Write after the failover = %+v, %v; want it to complete the job", res, err)
 	}

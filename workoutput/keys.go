@@ -25,8 +25,16 @@ type jobKeys struct {
 	failures string // hash: event ID -> encoded Failure
 	events   string // set: caller-given event IDs (generated IDs are implied by seq)
 	result   string // string: the committed result of the coordinator
+	adds     string // hash: Add's idempotency key -> first sequence number reserved
 	fence    string // string: the highest fencing token accepted (locks.FenceKey)
 	token    string // string: the lock's fencing-token counter (see lockTokenKey)
+}
+
+// all returns every key of the job, in the order of the KEYS of commit.lua
+// and cancel.lua: meta, outputs, failures, events, result, adds, fence,
+// token.
+func (k jobKeys) all() []string {
+	return []string{k.meta, k.outputs, k.failures, k.events, k.result, k.adds, k.fence, k.token}
 }
 
 // keysOf returns the keys of job id under namespace ns.
@@ -38,6 +46,7 @@ func keysOf(ns, id string) jobKeys {
 		failures: base + "failures",
 		events:   base + "events",
 		result:   base + "result",
+		adds:     base + "adds",
 		fence:    locks.FenceKey(ns, lockResource(id)),
 		token:    lockTokenKey(ns, id),
 	}
@@ -53,7 +62,9 @@ func lockResource(id string) string { return "job:{" + id + "}" }
 // no key behind.
 func lockTokenKey(ns, id string) string { return locks.TokenKey(ns, lockResource(id)) }
 
-// indexKey is the sorted set of known jobs, scored by deadline (Unix ms).
+// indexKey is the sweeper's index: a sorted set of every job that is not
+// finished, scored by the time (Unix ms) by which a sweep must look at it
+// (see Store.Sweep).
 func indexKey(ns string) string { return ns + "jobs" }
 
 // notifyChannel is the pub/sub channel on which a job's completion is

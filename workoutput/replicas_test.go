@@ -55,14 +55,14 @@ func TestReplicaAcksWriteIsOnReplica(t *testing.T) {
 	}
 	meta := "rep:job:{" + job.ID + "}:meta"
 	outputs := "rep:job:{" + job.ID + "}:outputs"
-	if state, err := e.onReplica.HGet(ctx, meta, "state").Result(); err != nil || state != "open" {
-		t.Fatalf("replica's state after Open = %q, %v; want open", state, err)
+	if state, err := e.onReplica.HGet(ctx, meta, "state").Result(); err != nil || state != "running" {
+		t.Fatalf("replica's state after Open = %q, %v; want running", state, err)
 	}
 	if _, err := e.onReplica.ZScore(ctx, "rep:jobs", job.ID).Result(); err != nil {
 		t.Fatalf("replica's job index after Open: %v; want the job indexed", err)
 	}
 	for i, id := range ids {
-		res, err := e.store.Write(ctx, job.ID, []workoutput.Output{{EventID: id, Value: []byte(fmt.Sprint(i))}}, nil)
+		res, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: []workoutput.Output{{EventID: id, Value: []byte(fmt.Sprint(i))}}})
 		if err != nil {
 			t.Fatalf("Write %s: %v", id, err)
 		}
@@ -76,11 +76,11 @@ func TestReplicaAcksWriteIsOnReplica(t *testing.T) {
 	if state, _ := e.onReplica.HGet(ctx, meta, "state").Result(); state != "complete" {
 		t.Fatalf("replica's state after the last Write = %q; want complete", state)
 	}
-	if _, err := e.store.Transition(ctx, job.ID, workoutput.StateCancelled, workoutput.StateComplete); err != nil {
+	if err := e.store.Cancel(ctx, job.ID); err != nil {
 		t.Fatal(err)
 	}
 	if state, _ := e.onReplica.HGet(ctx, meta, "state").Result(); state != "cancelled" {
-		t.Fatalf("replica's state after Transition = %q; want cancelled", state)
+		t.Fatalf("replica's state after Cancel = %q; want cancelled", state)
 	}
 }
 
@@ -105,7 +105,7 @@ func TestReplicaAcksPausedReplica(t *testing.T) {
 		}
 	}()
 	out := []workoutput.Output{{EventID: "a", Value: []byte(`1`)}}
-	res, err := e.store.Write(ctx, job.ID, out, nil)
+	res, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: out})
 	if !errors.Is(err, workoutput.ErrNotReplicated) || !errors.Is(err, cache.ErrUnavailable) {
 		t.Fatalf("Write with the replica stopped: %v; want ErrNotReplicated and cache.ErrUnavailable", err)
 	}
@@ -124,7 +124,7 @@ func TestReplicaAcksPausedReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := otherStore.Write(ctx, job.ID, out, nil); !errors.Is(err, workoutput.ErrNotReplicated) {
+	if _, err := otherStore.Write(ctx, job.ID, workoutput.Record{Outputs: out}); !errors.Is(err, workoutput.ErrNotReplicated) {
 		t.Fatalf("retried Write with the replica stopped: %v; want ErrNotReplicated", err)
 	}
 	if err := e.store.SyncReplicas(ctx, "any-key"); !errors.Is(err, workoutput.ErrNotReplicated) {
@@ -135,15 +135,15 @@ func TestReplicaAcksPausedReplica(t *testing.T) {
 	var res2 workoutput.WriteResult
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if res2, err = e.store.Write(ctx, job.ID, out, nil); err == nil {
+		if res2, err = e.store.Write(ctx, job.ID, workoutput.Record{Outputs: out}); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("retried Write after the replica resumed still fails: %v", err)
 		}
 	}
-	if res2.Completed {
-		t.Errorf("the retry reports Completed again: %+v", res2)
+	if !res2.Completed {
+		t.Errorf("the retry of the completing write = %+v; want the first answer, Completed", res2)
 	}
 	st, err := e.store.Status(ctx, job.ID)
 	if err != nil || st.Done != 1 || st.State != workoutput.StateComplete {
@@ -241,7 +241,7 @@ func TestReplicaAcksCluster(t *testing.T) {
 		seen[master] = true
 		r := replicaClient(master)
 		for _, id := range []string{"a", "b"} {
-			if _, err := store.Write(ctx, job.ID, []workoutput.Output{{EventID: id, Value: []byte(`"` + id + `"`)}}, nil); err != nil {
+			if _, err := store.Write(ctx, job.ID, workoutput.Record{Outputs: []workoutput.Output{{EventID: id, Value: []byte(`"` + id + `"`)}}}); err != nil {
 				t.Fatalf("Write on master %s: %v", master.Addr(), err)
 			}
 			if got, err := r.HGet(ctx, "rc:job:{"+job.ID+"}:outputs", id).Result(); err != nil || got != `"`+id+`"` {
@@ -292,7 +292,7 @@ func BenchmarkWriteReplicaAcks(b *testing.B) {
 					outputs[i] = workoutput.Output{EventID: workoutput.GeneratedID(int64(seq)), Value: value}
 					seq++
 				}
-				if _, err := store.Write(ctx, job.ID, outputs, nil); err != nil {
+				if _, err := store.Write(ctx, job.ID, workoutput.Record{Outputs: outputs}); err != nil {
 					b.Fatal(err)
 				}
 			}

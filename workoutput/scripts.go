@@ -9,8 +9,8 @@ import (
 )
 
 var (
-	//go:embed lua/complete.lua
-	completeLua string
+	//go:embed lua/lifecycle.lua
+	lifecycleFuncsLua string
 	//go:embed lua/open.lua
 	openLua string
 	//go:embed lua/add.lua
@@ -23,30 +23,38 @@ var (
 	pendingLua string
 	//go:embed lua/missing.lua
 	missingLua string
-	//go:embed lua/transition.lua
-	transitionLua string
+	//go:embed lua/stall.lua
+	stallLua string
 	//go:embed lua/claim.lua
 	claimLua string
 	//go:embed lua/commit.lua
 	commitLua string
+	//go:embed lua/cancel.lua
+	cancelLua string
+	//go:embed lua/sweep.lua
+	sweepLua string
 )
 
-// scripts are the Lua scripts of a Store.
+// scripts are the Lua scripts of a Store. Every script that changes a job's
+// state starts with the lifecycle prelude (lifecycleLua).
 type scripts struct {
-	open, add, seal, write, pending, missing, transition *redis.Script
-	claim, commit                                        *redis.Script
+	open, add, seal, write, pending, missing, stall *redis.Script
+	claim, commit, cancel, sweep                    *redis.Script
 }
 
 func newScripts() scripts {
+	life := lifecycleLua() + "\n"
 	return scripts{
-		open:       redis.NewScript(completeLua + openLua),
-		add:        redis.NewScript(addLua),
-		seal:       redis.NewScript(completeLua + sealLua),
-		write:      redis.NewScript(completeLua + writeLua),
-		pending:    redis.NewScript(pendingLua),
-		missing:    redis.NewScript(missingLua),
-		transition: redis.NewScript(transitionLua),
-		claim:      redis.NewScript(locks.FenceLua() + "\n" + claimLua),
-		commit:     redis.NewScript(locks.FenceLua() + "\n" + commitLua),
+		open:    redis.NewScript(life + openLua),
+		add:     redis.NewScript(addLua),
+		seal:    redis.NewScript(life + sealLua),
+		write:   redis.NewScript(life + writeLua),
+		pending: redis.NewScript(pendingLua),
+		missing: redis.NewScript(missingLua),
+		stall:   redis.NewScript(stallLua),
+		claim:   redis.NewScript(locks.FenceLua() + "\n" + life + claimLua),
+		commit:  redis.NewScript(life + commitLua),
+		cancel:  redis.NewScript(life + cancelLua),
+		sweep:   redis.NewScript(sweepLua),
 	}
 }

@@ -3,6 +3,8 @@ package workoutput
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,12 +106,15 @@ func (s *Store) checkBatch(b Batch) error {
 }
 
 // Open creates a job from spec and registers the events of b. With seal, the
-// job is sealed at once with b's events as its total (a job sealed with 0
-// events is created complete: Job.Completed). Without seal, events are added
-// with Add and the job sealed with Seal.
+// job is created sealed (running) with b's events as its total (a job sealed
+// with 0 events is created complete: Job.Completed). Without seal, it is
+// open: events are added with Add and the job sealed with Seal.
 //
 // The job is added to the sweeper's index before it is created, so the
-// sweeper can never miss a job that exists.
+// sweeper can never miss a job that exists. Open is idempotent: a retry of
+// the same request (same Spec.ID, same spec and events) after a lost reply
+// gets the first call's answer, as long as the job has not moved on. Another
+// request for a job ID in use gets ErrJobExists.
 func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, error) {
 	if spec.ID == "" {
 		spec.ID = NewJobID()
@@ -141,18 +146,12 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	case NoRetention:
 		spec.Retention = 0
 	}
-	now := time.Now()
+	now := s.now()
 	deadline := now.Add(spec.Deadline)
 	expires := deadline.Add(spec.Retention + s.cfg.SafetyMargin)
-
 	n := strconv.Itoa(b.Len())
-	sealed, total := "0", "0"
-	if seal {
-		sealed, total = "1", n
-	}
 	meta := []any{
-		"kind", spec.Kind, "name", spec.Name, "state", string(StateOpen),
-		"sealed", sealed, "total", total, "n", n, "seq", b.Generated,
+		"kind", spec.Kind, "name", spec.Name, "sealed", "0", "total", "0", "n", n, "seq", b.Generated,
 		"created", now.UnixMilli(), "deadline", deadline.UnixMilli(),
 		"retention", spec.Retention.Milliseconds(), "chunk", spec.ChunkSize,
 		"maxretry", spec.MaxRetry, "policy", string(spec.FailurePolicy),
@@ -161,18 +160,16 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	k := keysOf(s.cfg.Namespace, spec.ID)
 	// The index entry is written first and removed only once the job is
 	// finished, or gone past its deadline (Sweep): a job that exists is
-	// always indexed.
-	var zadd *redis.IntCmd
-	if err := s.replicated(ctx, indexKey(s.cfg.Namespace), func(p redis.Pipeliner) {
-		zadd = p.ZAdd(ctx, indexKey(s.cfg.Namespace), redis.Z{Score: float64(deadline.UnixMilli()), Member: spec.ID})
-	}); err != nil {
+	// always indexed. Its first due time leaves SweepDelay for the clocks
+	// of the producer and the coordinators to differ; open.lua refuses to
+	// create a job past its deadline, so a sweep that finds no job for a
+	// due entry may drop it.
+	if err := s.indexAt(ctx, spec.ID, deadline.Add(s.cfg.SweepDelay)); err != nil {
 		return Job{}, err
 	}
-	if err := zadd.Err(); err != nil {
-		return Job{}, unavailable("index job "+spec.ID, err)
-	}
-	args := make([]any, 0, 2+len(meta)+len(b.IDs))
-	args = append(args, expires.UnixMilli(), len(meta))
+	args := make([]any, 0, 6+len(meta)+len(b.IDs))
+	args = append(args, s.now().UnixMilli(), expires.UnixMilli(), deadline.UnixMilli(),
+		openFingerprint(spec, b, seal), boolArg(seal), len(meta))
 	args = append(args, meta...)
 	for _, id := range b.IDs {
 		args = append(args, id)
@@ -185,12 +182,56 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	return Job{ID: spec.ID, Created: time.UnixMilli(now.UnixMilli()), Deadline: time.UnixMilli(deadline.UnixMilli()), Completed: res == 1}, nil
 }
 
-// Add registers the events of b with an open, unsealed job, all or nothing:
-// a duplicate event ID (ErrDuplicateEvent), a sealed job (ErrSealed), an
+// openFingerprint identifies an Open request by everything but its times,
+// so that a retry is recognised as the same request.
+func openFingerprint(spec Spec, b Batch, seal bool) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q %q %q %d %d %d %d %t %d %d\x00", spec.Kind, spec.Name, spec.FailurePolicy,
+		spec.Deadline, spec.Retention, spec.ChunkSize, spec.MaxRetry, seal, b.Generated, len(b.IDs))
+	for _, id := range b.IDs {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// writeID identifies a Write that has no Record.ID by its event IDs: any two
+// writes of the same events count as one.
+func writeID(outputs []Output, failures []Failure) string {
+	h := sha256.New()
+	for _, o := range outputs {
+		h.Write([]byte(o.EventID))
+		h.Write([]byte{0})
+	}
+	h.Write([]byte{1})
+	for _, f := range failures {
+		h.Write([]byte(f.EventID))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func boolArg(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// now reads the Store's clock (Config.Now).
+func (s *Store) now() time.Time { return s.cfg.Now() }
+
+// Add registers the events of b with an open job, all or nothing: a
+// duplicate event ID (ErrDuplicateEvent), a sealed job (ErrSealed), an
 // unknown job (ErrJobNotFound) or too many events (ErrTooLarge) rejects the
 // whole call. It returns the first sequence number reserved for b's
 // generated events: their IDs are GeneratedID(first), GeneratedID(first+1),
 // and so on.
+//
+// Give b a Key to make the call idempotent: a retry with the same Key after a
+// lost reply registers nothing more and returns the first call's answer.
+// Without a Key, a retry of a call that did succeed registers b's events
+// twice (or fails with ErrDuplicateEvent).
 func (s *Store) Add(ctx context.Context, jobID string, b Batch) (first int64, err error) {
 	if err := ValidateJobID(jobID); err != nil {
 		return 0, err
@@ -198,13 +239,16 @@ func (s *Store) Add(ctx context.Context, jobID string, b Batch) (first int64, er
 	if err := s.checkBatch(b); err != nil {
 		return 0, err
 	}
+	if len(b.Key) > maxEventIDLen {
+		return 0, fmt.Errorf("%w: Batch.Key is %d bytes (want at most %d)", ErrInvalid, len(b.Key), maxEventIDLen)
+	}
 	k := keysOf(s.cfg.Namespace, jobID)
-	args := make([]any, 0, 2+len(b.IDs))
-	args = append(args, s.cfg.MaxEvents, b.Generated)
+	args := make([]any, 0, 3+len(b.IDs))
+	args = append(args, s.cfg.MaxEvents, b.Generated, b.Key)
 	for _, id := range b.IDs {
 		args = append(args, id)
 	}
-	cmd, rerr := s.runWrite(ctx, s.scripts.add, []string{k.meta, k.events}, args...)
+	cmd, rerr := s.runWrite(ctx, s.scripts.add, []string{k.meta, k.events, k.adds}, args...)
 	first, err = cmd.Int64()
 	if err = cmp.Or(err, rerr); err != nil {
 		if n, ok := strings.CutPrefix(err.Error(), "TOOMANY "); ok {
@@ -215,17 +259,19 @@ func (s *Store) Add(ctx context.Context, jobID string, b Batch) (first int64, er
 	return first, nil
 }
 
-// Seal fixes the total of a job to the events added so far; no event can be
-// added afterwards. It reports whether the seal completed the job (every
-// event already had an output or failure, or the job has no event): the
-// caller then hands it to the coordinator. Sealing a sealed job does
-// nothing.
+// Seal fixes the total of a job to the events added so far (open ->
+// running); no event can be added afterwards. It reports whether the seal
+// completed the job (every event already had an output or failure, or the
+// job has no event): the caller then hands it to the coordinator. Sealing a
+// sealed job changes nothing and reports what the first seal reported.
+// Sealing a job that was never sealed and has moved on (cancelled, or
+// collected past its deadline) is an error wrapping ErrState.
 func (s *Store) Seal(ctx context.Context, jobID string) (completed bool, err error) {
 	if err := ValidateJobID(jobID); err != nil {
 		return false, err
 	}
 	k := keysOf(s.cfg.Namespace, jobID)
-	cmd, rerr := s.runWrite(ctx, s.scripts.seal, []string{k.meta, k.outputs, k.failures})
+	cmd, rerr := s.runWrite(ctx, s.scripts.seal, []string{k.meta, k.outputs, k.failures}, s.now().UnixMilli())
 	res, err := cmd.Int()
 	if err = cmp.Or(err, rerr); err != nil {
 		return false, s.scriptErr(jobID, err)
@@ -233,47 +279,78 @@ func (s *Store) Seal(ctx context.Context, jobID string) (completed bool, err err
 	return res == 1, nil
 }
 
-// Pending returns the job's state and, for each of eventIDs, whether it
-// already has an output, in one round trip: a redelivered chunk skips the
-// events already done.
-func (s *Store) Pending(ctx context.Context, jobID string, eventIDs []string) (State, []bool, error) {
+// ChunkState is what Pending reads about a job before a chunk of its events
+// runs.
+type ChunkState struct {
+	// State is the job's state.
+	State State
+	// Done reports, per event ID asked for, whether it already has an
+	// output.
+	Done []bool
+	// Created and Deadline are those of the job.
+	Created, Deadline time.Time
+}
+
+// Pending returns the job's state and times and, for each of eventIDs,
+// whether it already has an output, in one round trip: a redelivered chunk
+// skips the events already done.
+func (s *Store) Pending(ctx context.Context, jobID string, eventIDs []string) (ChunkState, error) {
 	if err := ValidateJobID(jobID); err != nil {
-		return "", nil, err
+		return ChunkState{}, err
 	}
 	k := keysOf(s.cfg.Namespace, jobID)
 	res, err := s.scripts.pending.Run(ctx, s.client, []string{k.meta, k.outputs}, stringArgs(eventIDs)...).Slice()
 	if err != nil {
-		return "", nil, s.scriptErr(jobID, err)
+		return ChunkState{}, s.scriptErr(jobID, err)
 	}
-	if len(res) != 2 {
-		return "", nil, fmt.Errorf("%w: pending script returned %d values, want 2", cache.ErrUnavailable, len(res))
+	if len(res) != 4 {
+		return ChunkState{}, fmt.Errorf("%w: pending script returned %d values, want 4", ErrInternal, len(res))
 	}
-	state, _ := res[0].(string)
-	flags, _ := res[1].(string)
-	done := make([]bool, len(eventIDs))
-	for i := range done {
-		done[i] = i < len(flags) && flags[i] == '1'
+	text := func(v any) string { t, _ := v.(string); return t }
+	flags := text(res[1])
+	c := ChunkState{State: State(text(res[0])), Done: make([]bool, len(eventIDs)),
+		Created: unixMilli(text(res[2])), Deadline: unixMilli(text(res[3]))}
+	for i := range c.Done {
+		c.Done[i] = i < len(flags) && flags[i] == '1'
 	}
-	return State(state), done, nil
+	return c, nil
 }
 
-// Write records the outputs and failures of a chunk of events and checks
-// completion, in one atomic round trip. Outputs are set idempotently (the
-// first output of an event wins) and replace an earlier failure; a failure
-// is recorded only for an event without output. Exactly one Write or Seal of
-// a job reports WriteResult.Completed.
+// unixMilli parses Unix ms; "" or garbage is the zero time.
+func unixMilli(v string) time.Time {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+		return time.UnixMilli(n)
+	}
+	return time.Time{}
+}
+
+// Write records r, the outcomes of a chunk of events, and checks completion,
+// in one atomic round trip. Every event ID must be registered with the job:
+// one that is not (ErrUnknownEvent) rejects the whole call before anything
+// is written. Outputs are set idempotently (the first output of an event
+// wins) and replace an earlier failure; a failure is recorded only for an
+// event without output. Exactly one write of a job reports
+// WriteResult.Completed, or one Seal; so does every retry of that write
+// (same Record.ID) while the job is complete.
 //
 // With Config.ReplicaAcks, an error wrapping ErrNotReplicated means the
 // master applied the write but too few replicas acknowledged it in time: the
-// WriteResult is still the write's (Completed stays true only for this
-// call), and the caller should retry the Write until it succeeds.
-func (s *Store) Write(ctx context.Context, jobID string, outputs []Output, failures []Failure) (WriteResult, error) {
+// WriteResult is still the write's, and the caller should retry the Write
+// until it succeeds.
+func (s *Store) Write(ctx context.Context, jobID string, r Record) (WriteResult, error) {
 	if err := ValidateJobID(jobID); err != nil {
 		return WriteResult{}, err
 	}
-	args := make([]any, 0, 1+2*len(outputs)+2*len(failures))
-	args = append(args, len(outputs))
-	for _, o := range outputs {
+	if len(r.ID) > maxEventIDLen {
+		return WriteResult{}, fmt.Errorf("%w: Record.ID is %d bytes (want at most %d)", ErrInvalid, len(r.ID), maxEventIDLen)
+	}
+	id := r.ID
+	if id == "" {
+		id = writeID(r.Outputs, r.Failures)
+	}
+	args := make([]any, 0, 3+2*len(r.Outputs)+2*len(r.Failures))
+	args = append(args, s.now().UnixMilli(), "w:"+id, len(r.Outputs))
+	for _, o := range r.Outputs {
 		if o.EventID == "" {
 			return WriteResult{}, fmt.Errorf("%w: output with empty event ID", ErrInvalid)
 		}
@@ -282,52 +359,54 @@ func (s *Store) Write(ctx context.Context, jobID string, outputs []Output, failu
 		}
 		args = append(args, o.EventID, o.Value)
 	}
-	for _, f := range failures {
+	for _, f := range r.Failures {
 		if f.EventID == "" {
 			return WriteResult{}, fmt.Errorf("%w: failure with empty event ID", ErrInvalid)
 		}
 		b, err := json.Marshal(f)
 		if err != nil {
-			return WriteResult{}, fmt.Errorf("workoutput: encode failure of event %q: %w", f.EventID, err)
+			return WriteResult{}, fmt.Errorf("%w: encode failure of event %q: %w", ErrInvalid, f.EventID, err)
 		}
 		args = append(args, f.EventID, b)
 	}
 	k := keysOf(s.cfg.Namespace, jobID)
-	cmd, rerr := s.runWrite(ctx, s.scripts.write, []string{k.meta, k.outputs, k.failures}, args...)
+	cmd, rerr := s.runWrite(ctx, s.scripts.write, []string{k.meta, k.outputs, k.failures, k.events}, args...)
 	res, err := cmd.Int()
 	if err != nil {
-		return WriteResult{}, s.scriptErr(jobID, err)
+		return WriteResult{}, s.scriptErr(jobID, cmp.Or(rerr, err))
 	}
 	// Applied on the master; with rerr (ErrNotReplicated) not yet durable.
 	return WriteResult{Completed: res == 1, Skipped: res == -1}, rerr
 }
 
-// Transition moves a job to state to if it is in one of from (the
-// coordinator's compare-and-set). It reports false when the job already is
-// in state to; an error wrapping ErrState names the current state otherwise.
-func (s *Store) Transition(ctx context.Context, jobID string, to State, from ...State) (bool, error) {
+// Cancel cancels a job that is open, running or complete: workers skip its
+// remaining events, the coordinator does not collect it, and its keys get
+// the job's retention from now (with NoRetention its data is deleted at
+// once). Cancelling a cancelled job does nothing; cancelling a job that is
+// being or has been collected is an error wrapping ErrState.
+func (s *Store) Cancel(ctx context.Context, jobID string) error {
 	if err := ValidateJobID(jobID); err != nil {
-		return false, err
+		return err
 	}
-	args := make([]any, 0, 1+len(from))
-	args = append(args, string(to))
-	for _, f := range from {
-		args = append(args, string(f))
+	cmd, rerr := s.runWrite(ctx, s.scripts.cancel, keysOf(s.cfg.Namespace, jobID).all(), s.now().UnixMilli(), s.cfg.Tombstone.Milliseconds())
+	if err := cmp.Or(cmd.Err(), rerr); err != nil {
+		return s.scriptErr(jobID, err)
 	}
-	cmd, rerr := s.runWrite(ctx, s.scripts.transition, []string{keysOf(s.cfg.Namespace, jobID).meta}, args...)
-	res, err := cmd.Int()
-	if err = cmp.Or(err, rerr); err != nil {
-		return false, s.scriptErr(jobID, err)
-	}
-	return res == 1, nil
+	s.unindex(ctx, jobID)
+	return nil
 }
 
-// Cancel cancels an open or complete job: workers skip its remaining events
-// and the coordinator does not collect it. Cancelling a cancelled job does
-// nothing; cancelling a collected job is an error wrapping ErrState.
-func (s *Store) Cancel(ctx context.Context, jobID string) error {
-	_, err := s.Transition(ctx, jobID, StateCancelled, StateOpen, StateComplete)
-	return err
+// Stall records why the events of a job are not being processed (no worker
+// has a handler for its kind, say); Status.Stalled shows it until the next
+// output is written. A job that is not accepting events is left alone.
+func (s *Store) Stall(ctx context.Context, jobID, reason string) error {
+	if err := ValidateJobID(jobID); err != nil {
+		return err
+	}
+	if err := s.scripts.stall.Run(ctx, s.client, []string{keysOf(s.cfg.Namespace, jobID).meta}, reason).Err(); err != nil {
+		return s.scriptErr(jobID, err)
+	}
+	return nil
 }
 
 // Status returns a consistent snapshot of a job.
@@ -345,26 +424,25 @@ func (s *Store) Status(ctx context.Context, jobID string) (Status, error) {
 		return nil
 	})
 	if err != nil {
-		return Status{}, unavailable("status of job "+jobID, err)
+		return Status{}, redisErr("status of job "+jobID, err)
 	}
 	m := meta.Val()
 	if len(m) == 0 {
 		return Status{}, notFound(jobID)
 	}
 	num := func(f string) int64 { n, _ := strconv.ParseInt(m[f], 10, 64); return n }
-	ms := func(f string) time.Time {
-		if n := num(f); n > 0 {
-			return time.UnixMilli(n)
-		}
-		return time.Time{}
-	}
 	st := Status{
 		ID: jobID, Kind: m["kind"], Name: m["name"], State: State(m["state"]),
 		Sealed: m["sealed"] == "1", Total: num("n"), Done: done.Val(), Failed: failed.Val(),
-		Created: ms("created"), Deadline: ms("deadline"), Completed: ms("completed"),
+		Created: unixMilli(m["created"]), Deadline: unixMilli(m["deadline"]), Completed: unixMilli(m["completed"]),
 		Retention: time.Duration(num("retention")) * time.Millisecond,
 		ChunkSize: int(num("chunk")), MaxRetry: int(num("maxretry")), FailurePolicy: FailurePolicy(m["policy"]),
-		Token: num("token"), Finished: ms("finished"), Error: m["error"],
+		Token: num("token"), Claimed: unixMilli(m["claimed"]), Finished: unixMilli(m["finished"]), Error: m["error"],
+		Stalled: m["stalled"], Retained: m["retained"] == "1",
+	}
+	if st.State.Terminal() && !st.Retained {
+		// Tombstone: the data is gone, the counts are those committed.
+		st.Done = num("noutputs")
 	}
 	if st.Sealed {
 		st.Total = num("total")
@@ -384,15 +462,23 @@ func (s *Store) Missing(ctx context.Context, jobID string) iter.Seq2[string, err
 			return
 		}
 		k := keysOf(s.cfg.Namespace, jobID)
-		seq, err := s.client.HGet(ctx, k.meta, "seq").Int64()
-		if errors.Is(err, redis.Nil) {
+		m, err := s.client.HMGet(ctx, k.meta, "seq", "state", "retained").Result()
+		if err != nil {
+			yield("", redisErr("missing events of job "+jobID, err))
+			return
+		}
+		seqText, _ := m[0].(string)
+		state, _ := m[1].(string)
+		retained, _ := m[2].(string)
+		if state == "" {
 			yield("", notFound(jobID))
 			return
 		}
-		if err != nil {
-			yield("", unavailable("missing events of job "+jobID, err))
+		if State(state).Terminal() && retained != "1" {
+			yield("", fmt.Errorf("%w: job %s is %s and its data is deleted", ErrNotRetained, jobID, state))
 			return
 		}
+		seq, _ := strconv.ParseInt(seqText, 10, 64)
 		// filter yields the missing IDs among ids; false means stop.
 		filter := func(ids []string) bool {
 			if len(ids) == 0 {
@@ -400,7 +486,7 @@ func (s *Store) Missing(ctx context.Context, jobID string) iter.Seq2[string, err
 			}
 			res, err := s.scripts.missing.Run(ctx, s.client, []string{k.outputs, k.failures}, stringArgs(ids)...).StringSlice()
 			if err != nil {
-				yield("", unavailable("missing events of job "+jobID, err))
+				yield("", redisErr("missing events of job "+jobID, err))
 				return false
 			}
 			for _, id := range res {
@@ -428,7 +514,7 @@ func (s *Store) Missing(ctx context.Context, jobID string) iter.Seq2[string, err
 		for {
 			keys, next, err := s.client.SScan(ctx, k.events, cursor, "", int64(page)).Result()
 			if err != nil {
-				yield("", unavailable("missing events of job "+jobID, err))
+				yield("", redisErr("missing events of job "+jobID, err))
 				return
 			}
 			if !filter(keys) {
@@ -474,7 +560,7 @@ func (s *Store) Failures(ctx context.Context, jobID string) iter.Seq2[Failure, e
 			}
 			var fl Failure
 			if err := f.Item.Decode(&fl); err != nil {
-				yield(Failure{}, fmt.Errorf("workoutput: failure of event %q in job %s: %w", f.Field, jobID, err))
+				yield(Failure{}, fmt.Errorf("%w: failure of event %q in job %s does not decode: %w", ErrInternal, f.Field, jobID, err))
 				return
 			}
 			fl.EventID = f.Field
@@ -485,83 +571,13 @@ func (s *Store) Failures(ctx context.Context, jobID string) iter.Seq2[Failure, e
 	}
 }
 
-// Sweep walks the job index once: it returns the jobs complete but not
-// collected and the open jobs past their deadline at now, and drops from the
-// index the jobs in a terminal state and those that no longer exist once
-// their deadline has passed (before it, a missing job may be one that Open
-// has indexed but not created yet). The
-// coordinator runs it every sweep interval, so a worker that crashes between
-// completing a job and enqueuing its collect task delays collection by at
-// most one interval.
-func (s *Store) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
-	var res SweepResult
-	idx := indexKey(s.cfg.Namespace)
-	var drop []any
-	page := int64(s.cfg.ScanPage)
-	for start := int64(0); ; start += page {
-		entries, err := s.client.ZRangeWithScores(ctx, idx, start, start+page-1).Result()
-		if err != nil {
-			return res, unavailable("sweep job index", err)
-		}
-		if len(entries) == 0 {
-			break
-		}
-		ids := make([]string, len(entries))
-		for i, e := range entries {
-			ids[i], _ = e.Member.(string)
-		}
-		cmds := make([]*redis.SliceCmd, len(ids))
-		_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, id := range ids {
-				cmds[i] = p.HMGet(ctx, keysOf(s.cfg.Namespace, id).meta, "state", "deadline")
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return res, unavailable("sweep job index", err)
-		}
-		for i, id := range ids {
-			v := cmds[i].Val()
-			state, _ := v[0].(string)
-			switch {
-			case state == "" && float64(now.UnixMilli()) > entries[i].Score:
-				drop = append(drop, id) // gone (expired, deleted)
-			case state == "":
-				// Indexed by Open, maybe not created yet: keep it until
-				// its deadline (the index score).
-			case State(state).Terminal():
-				drop = append(drop, id)
-			case State(state) == StateComplete:
-				res.Complete = append(res.Complete, id)
-			case State(state) == StateCollecting:
-				res.Collecting = append(res.Collecting, id)
-			case State(state) == StateOpen:
-				dl, _ := v[1].(string)
-				if ms, err := strconv.ParseInt(dl, 10, 64); err == nil && now.UnixMilli() > ms {
-					res.Overdue = append(res.Overdue, id)
-				}
-			}
-		}
-		if int64(len(entries)) < page {
-			break
-		}
-	}
-	if len(drop) > 0 {
-		n, err := s.client.ZRem(ctx, idx, drop...).Result()
-		if err != nil {
-			return res, unavailable("sweep job index", err)
-		}
-		res.Removed = int(n)
-	}
-	return res, nil
-}
-
-// scriptErr maps a Lua error reply to a sentinel error.
+// scriptErr maps the error reply of a script to a sentinel error; other
+// errors are classified by redisErr.
 func (s *Store) scriptErr(jobID string, err error) error {
-	if errors.Is(err, ErrNotReplicated) {
+	if errors.Is(err, ErrNotReplicated) || errors.Is(err, cache.ErrUnavailable) {
 		return err
 	}
-	msg := strings.TrimPrefix(err.Error(), "ERR ")
+	msg := replyCode(err.Error())
 	switch {
 	case msg == "NOTFOUND":
 		return notFound(jobID)
@@ -577,8 +593,14 @@ func (s *Store) scriptErr(jobID string, err error) error {
 		return fencedErr(jobID, msg)
 	case strings.HasPrefix(msg, "STATE "):
 		return fmt.Errorf("%w: job %s is %s", ErrState, jobID, msg[6:])
+	case msg == "TOOLATE":
+		return fmt.Errorf("%w: job %s: the request to create it arrived after its deadline", ErrState, jobID)
+	case strings.HasPrefix(msg, "UNKNOWN "):
+		return fmt.Errorf("%w: event ID %q in job %s (want an ID registered with Open or Add)", ErrUnknownEvent, msg[8:], jobID)
+	case strings.HasPrefix(msg, "OUTCOME "):
+		return fmt.Errorf("%w: job %s: %s", ErrInvalid, jobID, msg[8:])
 	}
-	return unavailable("job "+jobID, err)
+	return redisErr("job "+jobID, err)
 }
 
 func notFound(jobID string) error {

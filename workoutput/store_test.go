@@ -73,7 +73,7 @@ func TestSealAfterLastOutputCompletes(t *testing.T) {
 		if err != nil || first != 0 {
 			t.Fatalf("Add = %d, %v; want 0, nil", first, err)
 		}
-		res, err := e.store.Write(ctx, job.ID, outs("a", "b", workoutput.GeneratedID(0)), []workoutput.Failure{{EventID: workoutput.GeneratedID(1), Reason: "boom", Attempts: 3, Time: time.Now()}})
+		res, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: outs("a", "b", workoutput.GeneratedID(0)), Failures: []workoutput.Failure{{EventID: workoutput.GeneratedID(1), Reason: "boom", Attempts: 3, Time: time.Now()}}})
 		if err != nil || res.Completed {
 			t.Fatalf("Write before seal = %+v, %v; want not completed", res, err)
 		}
@@ -81,9 +81,10 @@ func TestSealAfterLastOutputCompletes(t *testing.T) {
 		if err != nil || !completed {
 			t.Fatalf("Seal after last output = %v, %v; want completed", completed, err)
 		}
+		// A second Seal (a retry after a lost reply) gets the first answer.
 		again, err := e.store.Seal(ctx, job.ID)
-		if err != nil || again {
-			t.Fatalf("second Seal = %v, %v; want false, nil", again, err)
+		if err != nil || !again {
+			t.Fatalf("second Seal = %v, %v; want true, nil (the first seal's answer)", again, err)
 		}
 		st, err := e.store.Status(ctx, job.ID)
 		if err != nil {
@@ -120,24 +121,32 @@ func TestSealBeforeLastOutputCompletesOnce(t *testing.T) {
 		}
 		ids := []string{"#0", "#1", "#2"}
 		completions := 0
-		// Every event delivered three times, in overlapping chunks.
-		for range 3 {
-			for _, chunk := range [][]string{ids[:2], ids[1:]} {
-				res, err := e.store.Write(ctx, job.ID, outs(chunk...), nil)
+		// Every event delivered three times, in overlapping chunks; each
+		// delivery's write has an ID of its own, as the worker's do.
+		var completer workoutput.Record
+		for round := range 3 {
+			for i, chunk := range [][]string{ids[:2], ids[1:]} {
+				rec := workoutput.Record{Outputs: outs(chunk...), ID: fmt.Sprint("delivery-", round, "-", i)}
+				res, err := e.store.Write(ctx, job.ID, rec)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if res.Completed {
 					completions++
+					completer = rec
 				}
 			}
 		}
 		if completions != 1 {
 			t.Fatalf("completion reported %d times, want 1", completions)
 		}
-		state, done, err := e.store.Pending(ctx, job.ID, []string{"#0", "#9"})
-		if err != nil || state != workoutput.StateComplete || !slices.Equal(done, []bool{true, false}) {
-			t.Fatalf("Pending = %v %v %v", state, done, err)
+		// A retry of the completing write (a lost reply) gets its answer.
+		if res, err := e.store.Write(ctx, job.ID, completer); err != nil || !res.Completed {
+			t.Fatalf("retry of the completing write = %+v, %v; want Completed again", res, err)
+		}
+		chunk, err := e.store.Pending(ctx, job.ID, []string{"#0", "#9"})
+		if err != nil || chunk.State != workoutput.StateComplete || !slices.Equal(chunk.Done, []bool{true, false}) {
+			t.Fatalf("Pending = %+v %v", chunk, err)
 		}
 		item, err := e.store.Output(ctx, job.ID, "#1")
 		var got string
@@ -187,18 +196,18 @@ func TestFailureReplacedByLaterOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.Write(ctx, job.ID, nil, []workoutput.Failure{{EventID: "x", Reason: "first try"}}); err != nil {
+	if _, err := e.store.Write(ctx, job.ID, workoutput.Record{Failures: []workoutput.Failure{{EventID: "x", Reason: "first try"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.Write(ctx, job.ID, outs("x"), nil); err != nil {
+	if _, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: outs("x")}); err != nil {
 		t.Fatal(err)
 	}
 	// A late failure of an event that has an output is ignored.
-	if _, err := e.store.Write(ctx, job.ID, nil, []workoutput.Failure{{EventID: "x", Reason: "late"}}); err != nil {
+	if _, err := e.store.Write(ctx, job.ID, workoutput.Record{Failures: []workoutput.Failure{{EventID: "x", Reason: "late"}}}); err != nil {
 		t.Fatal(err)
 	}
 	st, err := e.store.Status(ctx, job.ID)
-	if err != nil || st.Done != 1 || st.Failed != 0 || st.Pending != 1 || st.State != workoutput.StateOpen {
+	if err != nil || st.Done != 1 || st.Failed != 0 || st.Pending != 1 || st.State != workoutput.StateRunning {
 		t.Fatalf("Status = %+v, %v", st, err)
 	}
 	var missing []string
@@ -232,7 +241,7 @@ func TestMissingPagesThroughGeneratedAndGivenIDs(t *testing.T) {
 	for i := int64(0); i < 25; i += 5 {
 		done = append(done, workoutput.GeneratedID(i))
 	}
-	if _, err := e.store.Write(ctx, job.ID, outs(done...), nil); err != nil {
+	if _, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: outs(done...)}); err != nil {
 		t.Fatal(err)
 	}
 	var want []string
@@ -272,13 +281,13 @@ func TestCancel(t *testing.T) {
 	if err := e.store.Cancel(ctx, job.ID); err != nil {
 		t.Fatalf("second Cancel: %v, want nil", err)
 	}
-	res, err := e.store.Write(ctx, job.ID, outs("#0", "#1"), nil)
+	res, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: outs("#0", "#1")})
 	if err != nil || !res.Skipped || res.Completed {
 		t.Fatalf("Write to cancelled job = %+v, %v; want Skipped", res, err)
 	}
-	state, _, err := e.store.Pending(ctx, job.ID, []string{"#0"})
-	if err != nil || state != workoutput.StateCancelled {
-		t.Fatalf("Pending state = %v, %v", state, err)
+	chunk, err := e.store.Pending(ctx, job.ID, []string{"#0"})
+	if err != nil || chunk.State != workoutput.StateCancelled {
+		t.Fatalf("Pending state = %v, %v", chunk.State, err)
 	}
 	if _, err := e.store.Seal(ctx, job.ID); !errors.Is(err, workoutput.ErrState) {
 		t.Fatalf("Seal of cancelled job: %v, want ErrState", err)
@@ -293,7 +302,7 @@ func TestKeysHaveSafetyTTLAndShareSlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.Write(ctx, job.ID, outs("a"), []workoutput.Failure{{EventID: "b", Reason: "x"}}); err != nil {
+	if _, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: outs("a"), Failures: []workoutput.Failure{{EventID: "b", Reason: "x"}}}); err != nil {
 		t.Fatal(err)
 	}
 	cc := e.r.Client.(*redis.ClusterClient)
@@ -361,6 +370,7 @@ func TestSweep(t *testing.T) {
 	modes(t, func(t *testing.T, cluster bool) {
 		ctx := context.Background()
 		e := newEnv(t, cluster, workoutput.Config{})
+		idx := e.r.Prefix + "jobs"
 		open := func(deadline time.Duration, n int) string {
 			job, err := e.store.Open(ctx, workoutput.Spec{Kind: "k", Deadline: deadline}, workoutput.Batch{Generated: n}, true)
 			if err != nil {
@@ -369,39 +379,58 @@ func TestSweep(t *testing.T) {
 			return job.ID
 		}
 		complete := open(time.Hour, 0)
+		if err := e.store.Notify(ctx, complete); err != nil {
+			t.Fatal(err)
+		}
 		overdue := open(time.Millisecond, 1)
 		running := open(time.Hour, 1)
+		early := open(time.Hour, 1) // marked due, but not complete
+		if err := e.store.MarkDue(ctx, early); err != nil {
+			t.Fatal(err)
+		}
 		cancelled := open(time.Hour, 1)
 		if err := e.store.Cancel(ctx, cancelled); err != nil {
 			t.Fatal(err)
 		}
-		res, err := e.store.Sweep(ctx, time.Now().Add(time.Second))
+		if _, err := e.r.Client.ZScore(ctx, idx, cancelled).Result(); !errors.Is(err, redis.Nil) {
+			t.Fatalf("index entry of a cancelled job: %v; want none", err)
+		}
+		at := time.Now().Add(workoutput.DefaultSweepDelay + time.Second)
+		res, err := e.store.Sweep(ctx, at, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(res.Complete, []string{complete}) || !slices.Equal(res.Overdue, []string{overdue}) || res.Removed != 1 {
-			t.Fatalf("Sweep = %+v; want complete %s, overdue %s, 1 removed (running %s)", res, complete, overdue, running)
+		if !slices.Equal(res.Complete, []string{complete}) || !slices.Equal(res.Overdue, []string{overdue}) || len(res.Collecting) != 0 {
+			t.Fatalf("Sweep = %+v; want complete %s, overdue %s (running %s, early %s)", res, complete, overdue, running, early)
 		}
-		res, err = e.store.Sweep(ctx, time.Now().Add(time.Second))
-		if err != nil || res.Removed != 0 || len(res.Complete) != 1 {
-			t.Fatalf("second Sweep = %+v, %v", res, err)
-		}
-		// An index entry whose job does not exist (yet): Open writes the
-		// entry first, so a sweep between the two steps keeps it until
-		// its deadline, the entry's score, and drops it after.
-		creating := workoutput.NewJobID()
-		deadline := time.Now().Add(time.Hour)
-		if err := e.r.Client.ZAdd(ctx, e.r.Prefix+"jobs", redis.Z{Score: float64(deadline.UnixMilli()), Member: creating}).Err(); err != nil {
+		// The job marked due early is back at its deadline.
+		st, err := e.store.Status(ctx, early)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if res, err = e.store.Sweep(ctx, time.Now()); err != nil || res.Removed != 0 {
-			t.Fatalf("Sweep with a job being created = %+v, %v; want its entry kept", res, err)
+		if score, err := e.r.Client.ZScore(ctx, idx, early).Result(); err != nil || int64(score) != st.Deadline.Add(workoutput.DefaultSweepDelay).UnixMilli() {
+			t.Fatalf("index score of the job marked due early = %v, %v; want its deadline + SweepDelay", score, err)
 		}
-		if _, err := e.r.Client.ZScore(ctx, e.r.Prefix+"jobs", creating).Result(); err != nil {
+		if res, err = e.store.Sweep(ctx, at, time.Minute); err != nil || len(res.Complete)+len(res.Overdue) != 0 {
+			t.Fatalf("second Sweep within the lease = %+v, %v; want nothing", res, err)
+		}
+		// An index entry whose job does not exist (yet): Open writes the
+		// entry first, due SweepDelay after the job's deadline, and refuses
+		// to create the job past its deadline; so a sweep before the entry
+		// is due keeps it, and one after drops it.
+		creating := workoutput.NewJobID()
+		due := time.Now().Add(time.Hour)
+		if err := e.r.Client.ZAdd(ctx, idx, redis.Z{Score: float64(due.UnixMilli()), Member: creating}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err = e.store.Sweep(ctx, time.Now(), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.r.Client.ZScore(ctx, idx, creating).Result(); err != nil {
 			t.Fatalf("index entry of the job being created: %v; want it kept", err)
 		}
-		if res, err = e.store.Sweep(ctx, deadline.Add(time.Second)); err != nil || res.Removed != 1 {
-			t.Fatalf("Sweep past its deadline = %+v, %v; want the entry of the missing job dropped", res, err)
+		if res, err = e.store.Sweep(ctx, due.Add(time.Second), time.Minute); err != nil || res.Removed != 1 {
+			t.Fatalf("Sweep once the entry is due = %+v, %v; want the entry of the missing job dropped", res, err)
 		}
 	})
 }
@@ -458,14 +487,14 @@ func TestBadInput(t *testing.T) {
 		{"too many events across calls", func() error { _, err := s.Add(ctx, open.ID, workoutput.Batch{Generated: 5}); return err },
 			workoutput.ErrTooLarge, "workoutput: too large: job " + open.ID + " has 1 events, adding 5 would exceed 5 (Config.MaxEvents)"},
 		{"oversize output", func() error {
-			_, err := s.Write(ctx, open.ID, []workoutput.Output{{EventID: "a", Value: []byte("123456789")}}, nil)
+			_, err := s.Write(ctx, open.ID, workoutput.Record{Outputs: []workoutput.Output{{EventID: "a", Value: []byte("123456789")}}})
 			return err
 		}, workoutput.ErrTooLarge, `workoutput: too large: output of event "a" is 9 bytes (want at most 8, Config.MaxOutputSize)`},
 		{"unknown job", func() error { _, err := s.Seal(ctx, unknown); return err },
 			workoutput.ErrJobNotFound, "workoutput: job not found: " + unknown + " (never opened, expired or deleted)"},
 		{"unknown job status", func() error { _, err := s.Status(ctx, unknown); return err },
 			workoutput.ErrJobNotFound, "workoutput: job not found: " + unknown + " (never opened, expired or deleted)"},
-		{"unknown job write", func() error { _, err := s.Write(ctx, unknown, outs("a"), nil); return err },
+		{"unknown job write", func() error { _, err := s.Write(ctx, unknown, workoutput.Record{Outputs: outs("a")}); return err },
 			workoutput.ErrJobNotFound, "workoutput: job not found: " + unknown + " (never opened, expired or deleted)"},
 		{"negative config", func() error { _, err := workoutput.New(e.r.Client, workoutput.Config{MaxEvents: -1}); return err },
 			workoutput.ErrInvalid, "workoutput: invalid input: Config.MaxEvents is -1, want >= 0 (0 means the default)"},

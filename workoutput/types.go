@@ -8,40 +8,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// State is the state of a job. See the package documentation for the state
-// machine.
-type State string
-
-// The states of a job.
-const (
-	// StateOpen: events are being added or processed.
-	StateOpen State = "open"
-	// StateComplete: sealed, and every event has an output or a failure;
-	// waiting for the coordinator.
-	StateComplete State = "complete"
-	// StateCollecting: the coordinator is gathering the outputs.
-	StateCollecting State = "collecting"
-	// StateDone: collected, every event succeeded.
-	StateDone State = "done"
-	// StatePartial: collected with some failed events (policy Continue).
-	StatePartial State = "partial"
-	// StateFailed: the job failed (failed events under policy Fail, or the
-	// deadline passed).
-	StateFailed State = "failed"
-	// StateCancelled: cancelled by a user; workers skip its events.
-	StateCancelled State = "cancelled"
-)
-
-// Terminal reports whether s is a final state (done, partial, failed,
-// cancelled).
-func (s State) Terminal() bool {
-	switch s {
-	case StateDone, StatePartial, StateFailed, StateCancelled:
-		return true
-	}
-	return false
-}
-
 // FailurePolicy says what the coordinator does with a job that has failed
 // events.
 type FailurePolicy string
@@ -93,6 +59,10 @@ type Batch struct {
 	// Generated is the number of events whose IDs the store generates
 	// (GeneratedID of consecutive sequence numbers).
 	Generated int
+	// Key, when set, makes Store.Add idempotent: a retry with the same Key
+	// registers nothing more and gets the first call's answer. Unique per
+	// call (a UUID, say); at most 512 bytes. Open ignores it.
+	Key string
 }
 
 // Len is the number of events of b.
@@ -131,14 +101,29 @@ type Failure struct {
 	Time time.Time `json:"at"`
 }
 
+// Record is what Store.Write records: the outcomes of a chunk of events.
+type Record struct {
+	// Outputs are the events that succeeded.
+	Outputs []Output
+	// Failures are the events that failed for good.
+	Failures []Failure
+	// ID identifies the write: the retries of one write carry the same ID
+	// (the worker uses a UUID per delivery of a chunk), so a retry after a
+	// lost reply gets the first call's answer, and a second delivery of the
+	// same events does not report completing the job again. At most 512
+	// bytes. Empty: an ID is derived from the event IDs, so any two writes
+	// of the same events count as one.
+	ID string
+}
+
 // WriteResult is the outcome of Store.Write.
 type WriteResult struct {
 	// Completed reports that this write completed the job: exactly one
 	// write (or seal) of a job reports it; the caller then hands the job to
 	// the coordinator.
 	Completed bool
-	// Skipped reports that the job is neither open nor complete (cancelled
-	// or already collected) and nothing was written.
+	// Skipped reports that the job is neither open, running nor complete
+	// (cancelled or already collected) and nothing was written.
 	Skipped bool
 }
 
@@ -172,26 +157,39 @@ type Status struct {
 	// Token is the fencing token of the coordinator's last claim (0 before
 	// any).
 	Token int64
-	// Finished is when the coordinator committed the job (zero before).
+	// Claimed is when the coordinator last claimed the job (zero before).
+	Claimed time.Time
+	// Finished is when the job was committed or cancelled (zero before).
 	Finished time.Time
-	// Error says why a failed job failed (failed events under policy fail,
-	// or a reducer error), as recorded by the coordinator.
+	// Error says why a failed or partial job ended so (failed or missing
+	// events, a job never sealed, a reducer error, no reducer), as recorded
+	// by the coordinator.
 	Error string
+	// Stalled says why the job's events are not being processed (see
+	// Store.Stall); empty when nothing is known to hold them up.
+	Stalled string
+	// Retained reports that a finished job's data (outputs, failures,
+	// result) is kept, so that it can be replayed; false before the job is
+	// finished and for a job finished with NoRetention.
+	Retained bool
 }
 
-// SweepResult lists the jobs a sweep found.
+// SweepResult lists the jobs a sweep took from the index because they were
+// due. Each is now leased to the caller: the index will offer it again only
+// once the sweep's lease has passed, unless a collection finishes it first.
 type SweepResult struct {
-	// Complete are jobs complete but not yet collected: the coordinator
-	// should collect them (their collect task may have been lost).
+	// Complete are jobs complete but not collected: their hand-off to a
+	// coordinator was lost or failed.
 	Complete []string
-	// Overdue are open jobs past their deadline.
+	// Overdue are open or running jobs past their deadline: the
+	// coordinator collects them with what they have.
 	Overdue []string
 	// Collecting are jobs a coordinator has claimed and not committed: the
 	// coordinator takes over those whose lock has expired (its holder
-	// crashed).
+	// crashed or stalled).
 	Collecting []string
-	// Removed is how many index entries were dropped (jobs expired or in a
-	// terminal state).
+	// Removed is how many index entries were dropped (finished jobs, and
+	// jobs that no longer exist).
 	Removed int
 }
 

@@ -94,6 +94,9 @@ func writeStatus(w io.Writer, st workoutput.Status) error {
 		fmt.Fprintf(tw, "name\t%s\n", st.Name)
 	}
 	fmt.Fprintf(tw, "state\t%s (%s)\n", st.State, sealed)
+	if st.Stalled != "" {
+		fmt.Fprintf(tw, "waiting\t%s\n", st.Stalled)
+	}
 	fmt.Fprintf(tw, "events\t%d: %d done, %d failed, %d pending\n", st.Total, st.Done, st.Failed, st.Pending)
 	fmt.Fprintf(tw, "created\t%s\n", ts(st.Created))
 	fmt.Fprintf(tw, "deadline\t%s\n", ts(st.Deadline))
@@ -113,8 +116,8 @@ func (a *app) listCmd() *cobra.Command {
 		Short: "List the jobs in Redis, newest first",
 		Long: `list shows every job whose data is still in Redis (finished jobs stay for their
 retention), newest first. --state keeps the jobs in the given states
-(comma-separated: open, complete, collecting, done, partial, failed,
-cancelled).`,
+(comma-separated: open, running, complete, collecting, done, partial,
+failed, cancelled).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			want := map[workoutput.State]bool{}
@@ -124,7 +127,7 @@ cancelled).`,
 					continue
 				}
 				if !validState(workoutput.State(s)) {
-					return usage("--state %q (want open, complete, collecting, done, partial, failed or cancelled)", s)
+					return usage("--state %q (want one of %s)", s, stateNames())
 				}
 				want[workoutput.State(s)] = true
 			}
@@ -174,13 +177,15 @@ cancelled).`,
 }
 
 // validState reports whether s is a job state.
-func validState(s workoutput.State) bool {
-	switch s {
-	case workoutput.StateOpen, workoutput.StateComplete, workoutput.StateCollecting, workoutput.StateDone,
-		workoutput.StatePartial, workoutput.StateFailed, workoutput.StateCancelled:
-		return true
+func validState(s workoutput.State) bool { return slices.Contains(workoutput.States(), s) }
+
+// stateNames lists the job states for a usage message.
+func stateNames() string {
+	names := make([]string, 0, len(workoutput.States()))
+	for _, s := range workoutput.States() {
+		names = append(names, string(s))
 	}
-	return false
+	return strings.Join(names, ", ")
 }
 
 func (a *app) inspectCmd() *cobra.Command {

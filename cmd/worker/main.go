@@ -246,6 +246,9 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 			completed.Inc()
 			log.Info("job complete, handed to the coordinator", "job", jobID, "err", err)
 		},
+		OnUnknownKind: func(ctx context.Context, jobID, kind string, err error) {
+			log.Warn("no handler for the kind of a chunk: handed back to its queue for a worker that has one", "job", jobID, "kind", kind, "err", err)
+		},
 	})
 	if err != nil {
 		return err

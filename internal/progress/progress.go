@@ -141,6 +141,8 @@ type JSON struct {
 	FailurePolicy string     `json:"failure_policy"`
 	Token         int64      `json:"token,omitempty"`
 	Error         string     `json:"error,omitempty"`
+	Stalled       string     `json:"stalled,omitempty"`
+	Retained      bool       `json:"retained,omitempty"`
 }
 
 // NewJSON returns the JSON form of st.
@@ -158,5 +160,6 @@ func NewJSON(st workoutput.Status) JSON {
 		Created: st.Created.UTC(), Deadline: st.Deadline.UTC(), Completed: opt(st.Completed), Finished: opt(st.Finished),
 		RetentionMS: st.Retention.Milliseconds(), ChunkSize: st.ChunkSize, MaxRetry: st.MaxRetry,
 		FailurePolicy: string(st.FailurePolicy), Token: st.Token, Error: st.Error,
+		Stalled: st.Stalled, Retained: st.Retained,
 	}
 }

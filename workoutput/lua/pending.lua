@@ -1,18 +1,19 @@
--- pending.lua reads, in one round trip, a job's state and which events of a
--- chunk already have an output, so a redelivered chunk skips them.
+-- pending.lua reads, in one round trip, a job's state, times and which events
+-- of a chunk already have an output, so a redelivered chunk skips them.
+-- Read-only.
 --
 -- KEYS[1] meta hash
 -- KEYS[2] outputs hash
 -- ARGV[1 ..] event IDs
 --
--- Returns {state, flags}: flags has one character per event ID, "1" when it
--- has an output, "0" otherwise. Error: NOTFOUND.
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then
+-- Returns {state, flags, created, deadline}: flags has one character per
+-- event ID, "1" when it has an output, "0" otherwise. Error: NOTFOUND.
+local m = redis.call('HMGET', KEYS[1], 'state', 'created', 'deadline')
+if not m[1] then
   return redis.error_reply('NOTFOUND')
 end
 local flags = {}
 for i = 1, #ARGV do
   flags[i] = redis.call('HEXISTS', KEYS[2], ARGV[i]) == 1 and '1' or '0'
 end
-return {state, table.concat(flags)}
+return {m[1], table.concat(flags), m[2], m[3]}

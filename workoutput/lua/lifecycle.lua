@@ -1,0 +1,73 @@
+-- lifecycle.lua is the prelude of every script that changes a job. It is
+-- preceded by the table fanin_transitions, rendered from Transitions() in
+-- lifecycle.go (the one owner of the state machine):
+--
+--   fanin_transitions[name] = {from = {[state] = true, ...}, to = {[state] = true, ...}}
+--
+-- Scripts check every precondition before their first write, and change a
+-- job's state only through fanin_move. Redis does not roll a script back, so
+-- a check that fails after a write would leave half a change behind.
+
+-- fanin_fail ends the script with the error reply code (for example
+-- "STATE cancelled"). Redis appends " script: <sha>, on @user_script:<n>."
+-- to it; the Store strips that.
+local function fanin_fail(code)
+  error({err = code})
+end
+
+-- fanin_allowed reports whether transition name leads from state to to.
+local function fanin_allowed(state, name, to)
+  local t = fanin_transitions[name]
+  return t ~= nil and t.from[state] == true and t.to[to] == true
+end
+
+-- fanin_move moves the job whose meta hash is meta from state to to by
+-- transition name, or fails with STATE <state> when the lifecycle has no
+-- such move.
+local function fanin_move(meta, state, name, to)
+  if not fanin_allowed(state, name, to) then
+    fanin_fail('STATE ' .. tostring(state))
+  end
+  redis.call('HSET', meta, 'state', to)
+end
+
+-- fanin_finish moves a running job to complete when every one of its
+-- events has an output or a failure (HLEN(outputs) + HLEN(failures) >=
+-- total; the two hashes are disjoint and hold registered events only). It
+-- records who finished it (by: "open", "seal" or a write's ID) so that a
+-- retry of that call gets the same answer, and returns 1 only for the call
+-- that makes the move.
+local function fanin_finish(meta, outputs, failures, by, now)
+  local m = redis.call('HMGET', meta, 'state', 'total')
+  if m[1] ~= 'running' then
+    return 0
+  end
+  if redis.call('HLEN', outputs) + redis.call('HLEN', failures) < tonumber(m[2]) then
+    return 0
+  end
+  fanin_move(meta, 'running', 'finish', 'complete')
+  redis.call('HSET', meta, 'completed', now, 'completedby', by)
+  return 1
+end
+
+-- fanin_retain applies a finished job's retention: with retention > 0 (ms)
+-- every key in keep and drop expires that long from now; with 0 the keys in
+-- drop (the job's data) are deleted at once (UNLINK: freed in the
+-- background) and those in keep (meta, fence, token counter: a few hundred
+-- bytes) live tombstone ms more, so that a retried call still gets its
+-- answer and status tells how the job ended.
+local function fanin_retain(keep, drop, retention, tombstone)
+  if retention > 0 then
+    for i = 1, #keep do
+      redis.call('PEXPIRE', keep[i], retention)
+    end
+    for i = 1, #drop do
+      redis.call('PEXPIRE', drop[i], retention)
+    end
+    return
+  end
+  redis.call('UNLINK', unpack(drop))
+  for i = 1, #keep do
+    redis.call('PEXPIRE', keep[i], tombstone)
+  end
+end
