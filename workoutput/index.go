@@ -33,11 +33,19 @@ import (
 
 // indexAt sets jobID's due time in the index to at.
 func (s *Store) indexAt(ctx context.Context, jobID string, at time.Time) error {
+	return s.index(ctx, jobID, redis.ZAddArgs{Members: []redis.Z{{Score: float64(at.UnixMilli()), Member: jobID}}})
+}
+
+// indexNew indexes jobID, due at at, unless it is indexed already.
+func (s *Store) indexNew(ctx context.Context, jobID string, at time.Time) error {
+	return s.index(ctx, jobID, redis.ZAddArgs{NX: true, Members: []redis.Z{{Score: float64(at.UnixMilli()), Member: jobID}}})
+}
+
+// index runs one ZADD of jobID on the index.
+func (s *Store) index(ctx context.Context, jobID string, args redis.ZAddArgs) error {
 	idx := indexKey(s.cfg.Namespace)
 	var cmd *redis.IntCmd
-	if err := s.replicated(ctx, idx, func(p redis.Pipeliner) {
-		cmd = p.ZAdd(ctx, idx, redis.Z{Score: float64(at.UnixMilli()), Member: jobID})
-	}); err != nil {
+	if err := s.replicated(ctx, idx, func(p redis.Pipeliner) { cmd = p.ZAddArgs(ctx, idx, args) }); err != nil {
 		return err
 	}
 	if err := cmd.Err(); err != nil {
@@ -67,18 +75,8 @@ func (s *Store) MarkDue(ctx context.Context, jobID string) error {
 	if err := ValidateJobID(jobID); err != nil {
 		return err
 	}
-	idx := indexKey(s.cfg.Namespace)
-	var zadd *redis.IntCmd
-	if err := s.replicated(ctx, idx, func(p redis.Pipeliner) {
-		zadd = p.ZAddArgs(ctx, idx, redis.ZAddArgs{XX: true, LT: true,
-			Members: []redis.Z{{Score: float64(s.now().Add(s.cfg.SweepDelay).UnixMilli()), Member: jobID}}})
-	}); err != nil {
-		return err
-	}
-	if err := zadd.Err(); err != nil {
-		return redisErr("mark job "+jobID+" due", err)
-	}
-	return nil
+	return s.index(ctx, jobID, redis.ZAddArgs{XX: true, LT: true,
+		Members: []redis.Z{{Score: float64(s.now().Add(s.cfg.SweepDelay).UnixMilli()), Member: jobID}}})
 }
 
 // Notify announces that jobID is complete: it marks the job due (MarkDue),

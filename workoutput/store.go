@@ -163,8 +163,9 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	// always indexed. Its first due time leaves SweepDelay for the clocks
 	// of the producer and the coordinators to differ; open.lua refuses to
 	// create a job past its deadline, so a sweep that finds no job for a
-	// due entry may drop it.
-	if err := s.indexAt(ctx, spec.ID, deadline.Add(s.cfg.SweepDelay)); err != nil {
+	// due entry may drop it. An entry already there (a retry, or another
+	// request for a job ID in use) is left as it is.
+	if err := s.indexNew(ctx, spec.ID, deadline.Add(s.cfg.SweepDelay)); err != nil {
 		return Job{}, err
 	}
 	args := make([]any, 0, 6+len(meta)+len(b.IDs))
