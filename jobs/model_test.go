@@ -59,7 +59,7 @@ func modelSize(cluster bool) (seeds []uint64, steps int) {
 	count, steps := 40, 150
 	switch {
 	case os.Getenv("FANIN_FULL") != "":
-		count, steps = 1500, 300
+		count, steps = 500, 300
 	case cluster:
 		count = 12
 	}
