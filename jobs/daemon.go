@@ -22,6 +22,9 @@ import (
 // ends the task successfully; a job of a kind without reducer is archived
 // (asynq.SkipRetry); an unavailable Redis is retried.
 func (c *Coordinator) ProcessTask(ctx context.Context, task *asynq.Task) error {
+	if back, err := handBack(ctx, task, TypeEvents, c.cfg.EventsQueue, c.sweeper.handoff.client, c.store, c.log); back {
+		return err
+	}
 	if task.Type() != TypeCollect {
 		return fmt.Errorf("%w: task type %q (want %q)", asynq.SkipRetry, task.Type(), TypeCollect)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -30,6 +31,9 @@ type MuxConfig struct {
 	// that completed it and the enqueue of its collect task (err is that
 	// enqueue's error). For metrics and tests; it must not block.
 	OnComplete func(ctx context.Context, jobID string, err error)
+	// Logger receives the Mux's warnings (a collect task handed back to
+	// CollectQueue). Default: none (discarded).
+	Logger *slog.Logger
 }
 
 // Mux is the worker runtime: an asynq.Handler for TypeEvents tasks that
@@ -119,6 +123,9 @@ func Handle[In, Out any](mux *Mux, kind string, fn func(ctx context.Context, in 
 
 // ProcessTask handles one TypeEvents task; it implements asynq.Handler.
 func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
+	if back, err := handBack(ctx, task, TypeCollect, m.cfg.CollectQueue, m.handoff.client, m.store, m.cfg.Logger); back {
+		return err
+	}
 	if task.Type() != TypeEvents {
 		return fmt.Errorf("%w: task type %q (want %q)", asynq.SkipRetry, task.Type(), TypeEvents)
 	}
