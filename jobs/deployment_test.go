@@ -13,7 +13,7 @@ func TestDeployment(t *testing.T) {
 	t.Parallel()
 	client := redistest.New(t).Client
 	for _, tc := range []struct {
-		spellings                     []string
+		spellings                  []string
 		namespace, events, collect string
 	}{
 		{[]string{"fanin", "fanin:"}, "fanin:", "default", "fanin-collect"},
