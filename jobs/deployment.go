@@ -37,8 +37,8 @@ const (
 	// not counting a trailing colon.
 	MaxNamespaceLen = 64
 	// namespaceRule says what ParseDeployment accepts, for its errors.
-	namespaceRule = `want letters, digits, '-', '_' and '.' in parts separated by ':', ` +
-		`like "acme" or "acme:prod" (a trailing ':' changes nothing), at most 64 characters before it, not starting with "asynq"`
+	namespaceRule = `want letters, digits, '-', '_' and '.' in parts separated by ':', at most 64 characters, ` +
+		`not starting with "asynq", like "acme" or "acme:prod" (a trailing ':' is optional)`
 	// defaultName is the name of the zero Deployment.
 	defaultName = "fanin"
 )
