@@ -30,14 +30,17 @@ func untouched(t *testing.T, client redis.UniversalClient) {
 	}
 }
 
-// goodEvents writes a one-event events file in a temporary directory.
-func goodEvents(t *testing.T) string {
+// refusals starts a dedicated server for a test of refused command lines
+// and returns a client of it, the binaries' environment naming it, and a
+// one-event events file.
+func refusals(t *testing.T) (client redis.UniversalClient, environ []string, good string) {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "good.jsonl")
-	if err := os.WriteFile(p, []byte("{\"id\":\"a\"}\n"), 0o600); err != nil {
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	good = filepath.Join(t.TempDir(), "good.jsonl")
+	if err := os.WriteFile(good, []byte("{\"id\":\"a\"}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return srv.Client(t), env("FANIN_REDIS_URL=" + srv.URL()), good
 }
 
 // usageCase is a run that must exit with code, its stderr holding every
@@ -101,9 +104,7 @@ func TestNamespaceSpellingsAreOneDeployment(t *testing.T) {
 // binary, and nothing is written to Redis.
 func TestNamespaceMustBeWellFormed(t *testing.T) {
 	t.Parallel()
-	srv := redistest.StartServer(t, redistest.ServerOptions{})
-	e := env("FANIN_REDIS_URL=" + srv.URL())
-	good := goodEvents(t)
+	client, e, good := refusals(t)
 	allowed := "letters, digits"
 	var cases []usageCase
 	for _, ns := range []string{"", " ", "a b", "*", "a*", "50%", "a\nb", "asynq:", "asynq", "a::b", ":a", "{a}"} {
@@ -118,7 +119,7 @@ func TestNamespaceMustBeWellFormed(t *testing.T) {
 		usageCase{e, "zombies", []string{"--namespace", "*", "-n", "10"}, 2, []string{"namespace", allowed}},
 	)
 	checkCases(t, cases)
-	untouched(t, srv.Client(t))
+	untouched(t, client)
 }
 
 // TestRolesCannotShareAQueue: an events queue that is the collect queue, or
@@ -126,9 +127,7 @@ func TestNamespaceMustBeWellFormed(t *testing.T) {
 // start by every role, and nothing is written to Redis.
 func TestRolesCannotShareAQueue(t *testing.T) {
 	t.Parallel()
-	srv := redistest.StartServer(t, redistest.ServerOptions{})
-	e := env("FANIN_REDIS_URL=" + srv.URL())
-	good := goodEvents(t)
+	client, e, good := refusals(t)
 	submit := []string{"submit", "--kind", "k", "--events", good}
 	checkCases(t, []usageCase{
 		{e, "coordinator", append(submit, "--queue", "fanin-collect"), 2, []string{"collect queue"}},
@@ -141,7 +140,7 @@ func TestRolesCannotShareAQueue(t *testing.T) {
 		{e, "worker", []string{"--queues", "fanin-collect", "--collect-queue", "c2"}, 2, []string{"collect queue"}},
 		{e, "zombies", []string{"--collect-queue", "default", "-n", "10"}, 2, []string{"events queue"}},
 	})
-	untouched(t, srv.Client(t))
+	untouched(t, client)
 }
 
 // passwordPieces returns every substring of at least 4 bytes of pw.
@@ -204,7 +203,7 @@ func TestRedisPasswordNeverPrinted(t *testing.T) {
 func TestRedisURLAndFlagsAreValidated(t *testing.T) {
 	t.Parallel()
 	srv := redistest.StartServer(t, redistest.ServerOptions{})
-	e := env("FANIN_REDIS_URL=" + srv.URL())
+	client, e := srv.Client(t), env("FANIN_REDIS_URL="+srv.URL())
 	db99 := "redis://" + srv.Addr() + "/99"
 	job := "8f14e45f-ceea-467f-a0e6-5f1b5c8e6a3d"
 	checkCases(t, []usageCase{
@@ -228,22 +227,20 @@ func TestRedisURLAndFlagsAreValidated(t *testing.T) {
 			t.Errorf("%v --redis .../99: exit %d, stderr %q; want exit 4 at once, naming the refused database", args, r.code, r.stderr)
 		}
 	}
-	untouched(t, srv.Client(t))
+	untouched(t, client)
 }
 
 // TestSubmitChunkIsBounded: --chunk above its documented bound is a usage
 // error before anything is written to Redis; the bound itself is accepted.
 func TestSubmitChunkIsBounded(t *testing.T) {
 	t.Parallel()
-	srv := redistest.StartServer(t, redistest.ServerOptions{})
-	e := env("FANIN_REDIS_URL=" + srv.URL())
-	good := goodEvents(t)
+	client, e, good := refusals(t)
 	checkCases(t, []usageCase{
 		{e, "coordinator", []string{"submit", "--kind", "k", "--events", good, "--chunk", "100000000"}, 2, []string{"--chunk 100000000", "at most 10000"}},
 		{e, "coordinator", []string{"submit", "--kind", "k", "--events", good, "--chunk", "10001"}, 2, []string{"at most 10000"}},
 		{e, "zombies", []string{"--chunk", "100000000", "-n", "10"}, 2, []string{"at most 10000"}},
 	})
-	untouched(t, srv.Client(t))
+	untouched(t, client)
 	mustRun(t, e, "coordinator", "submit", "--kind", "k", "--events", good, "--chunk", "10000")
 }
 
@@ -337,8 +334,7 @@ func TestOutFilesAreWrittenSafely(t *testing.T) {
 // every binary and command.
 func TestUsageErrorsExitTwo(t *testing.T) {
 	t.Parallel()
-	srv := redistest.StartServer(t, redistest.ServerOptions{})
-	e := env("FANIN_REDIS_URL=" + srv.URL())
+	client, e, _ := refusals(t)
 	checkCases(t, []usageCase{
 		{e, "worker", []string{"extra-arg"}, 2, []string{"extra-arg"}},
 		{e, "zombies", []string{"extra-arg"}, 2, []string{"extra-arg"}},
@@ -346,7 +342,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{e, "coordinator", []string{"run", "extra-arg"}, 2, []string{"extra-arg"}},
 		{e, "coordinator", []string{"list", "extra-arg"}, 2, []string{"extra-arg"}},
 	})
-	untouched(t, srv.Client(t))
+	untouched(t, client)
 }
 
 // TestStartedAgainstAnotherDeploymentWarns: a worker whose namespace has no
