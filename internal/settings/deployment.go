@@ -14,7 +14,7 @@ import (
 )
 
 // CheckTimeout bounds WarnOtherDeployment's reads.
-const CheckTimeout = 10 * time.Second
+const CheckTimeout = 5 * time.Second
 
 // WarnOtherDeployment warns once, on log, when a daemon can see it was
 // started against another deployment than the one whose tasks it serves:
