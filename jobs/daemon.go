@@ -22,7 +22,7 @@ import (
 // ends the task successfully; a job of a kind without reducer is archived
 // (asynq.SkipRetry); an unavailable Redis is retried.
 func (c *Coordinator) ProcessTask(ctx context.Context, task *asynq.Task) error {
-	if back, err := handBack(ctx, task, TypeEvents, c.cfg.EventsQueue, c.sweeper.handoff.client, c.store, c.log); back {
+	if back, err := misrouted(ctx, task, TypeEvents, c.cfg.EventsQueue, redisEnqueuer{c.client}, c.store, c.log); back {
 		return err
 	}
 	if task.Type() != TypeCollect {

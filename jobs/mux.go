@@ -123,7 +123,7 @@ func Handle[In, Out any](mux *Mux, kind string, fn func(ctx context.Context, in 
 
 // ProcessTask handles one TypeEvents task; it implements asynq.Handler.
 func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
-	if back, err := handBack(ctx, task, TypeCollect, m.cfg.CollectQueue, m.handoff.client, m.store, m.cfg.Logger); back {
+	if back, err := misrouted(ctx, task, TypeCollect, m.cfg.CollectQueue, m.handoff.client, m.store, m.cfg.Logger); back {
 		return err
 	}
 	if task.Type() != TypeEvents {

@@ -7,17 +7,28 @@ import (
 	"log/slog"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
-// enqueuer enqueues Asynq tasks (*asynq.Client).
+// enqueuer enqueues Asynq tasks (*asynq.Client, redisEnqueuer).
 type enqueuer interface {
 	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
-// handBack keeps a task that reached the wrong role from being archived:
-// when task is of type misrouted (a collect task given to a Mux, an event
+// redisEnqueuer enqueues through an Asynq client made on its Redis client
+// for each call (a wrapper, no connection of its own): for a role that
+// holds no Asynq client and hands tasks back rarely.
+type redisEnqueuer struct{ client redis.UniversalClient }
+
+// EnqueueContext enqueues task with opts.
+func (r redisEnqueuer) EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	return asynq.NewClientFromRedisClient(r.client).EnqueueContext(ctx, task, opts...)
+}
+
+// misrouted keeps a task that reached the wrong role from being archived:
+// when task is of type wrongType (a collect task given to a Mux, an event
 // chunk given to a Coordinator), it enqueues a copy on queue, the queue of
 // the role that handles it, under the same task ID (so a repeated hand-back
 // enqueues nothing twice) and with the same MaxRetry, waits for
@@ -28,8 +39,8 @@ type enqueuer interface {
 // the error returned makes Asynq retry the task rather than archive it.
 //
 // Mux.ProcessTask and Coordinator.ProcessTask call it first.
-func handBack(ctx context.Context, task *asynq.Task, misrouted, queue string, client enqueuer, store *workoutput.Store, log *slog.Logger) (handled bool, err error) {
-	if task.Type() != misrouted {
+func misrouted(ctx context.Context, task *asynq.Task, wrongType, queue string, client enqueuer, store *workoutput.Store, log *slog.Logger) (handled bool, err error) {
+	if task.Type() != wrongType {
 		return false, nil
 	}
 	if log == nil {
@@ -38,7 +49,7 @@ func handBack(ctx context.Context, task *asynq.Task, misrouted, queue string, cl
 	from, _ := asynq.GetQueueName(ctx)
 	id, _ := asynq.GetTaskID(ctx)
 	why := "a worker pool serves the collect queue, or a producer or worker uses one of its queues as collect queue"
-	if misrouted == TypeEvents {
+	if wrongType == TypeEvents {
 		why = "a coordinator serves an events queue, or a producer sends events to the collect queue"
 	}
 	if from == queue {
