@@ -19,6 +19,7 @@ test-full: ## The fault, load and end-to-end suites at full size (FANIN_FULL=1; 
 fuzz: ## Run each fuzz target for 30 s (FUZZTIME=...)
 	$(GO) test -run '^$$' -fuzz FuzzDecodeChunk -fuzztime $${FUZZTIME:-30s} ./jobs/
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $${FUZZTIME:-30s} ./internal/eventfile/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $${FUZZTIME:-30s} ./internal/redisurl/
 
 bench: ## Benchmarks of the main module and of the bench/ module (peers live there)
 	$(GO) test -run '^$$' -bench . -benchmem ./...

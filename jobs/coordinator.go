@@ -51,6 +51,10 @@ type CoordinatorConfig struct {
 	// Queue is the Asynq queue of collect tasks, the CollectQueue of the
 	// producers and workers. Default DefaultCollectQueue.
 	Queue string
+	// EventsQueue is where an event chunk that reached the collect queue is
+	// handed back (see Deployment.EventsQueue); it must differ from Queue.
+	// Default DefaultQueue.
+	EventsQueue string
 	// Concurrency is how many jobs are collected at once. Default
 	// DefaultCoordinatorConcurrency (4).
 	Concurrency int
@@ -136,6 +140,9 @@ func (c CoordinatorConfig) withDefaults() (CoordinatorConfig, error) {
 	}
 	if strings.TrimSpace(c.Queue) == "" {
 		c.Queue = DefaultCollectQueue
+	}
+	if c.EventsQueue = cmp.Or(strings.TrimSpace(c.EventsQueue), DefaultQueue); c.EventsQueue == c.Queue {
+		return c, fmt.Errorf("%w: CoordinatorConfig.EventsQueue and Queue are both %q (want distinct queues: event chunks handed back would return to the coordinator)", ErrInvalid, c.Queue)
 	}
 	c.Concurrency = cmp.Or(c.Concurrency, DefaultCoordinatorConcurrency)
 	c.LockTTL = cmp.Or(c.LockTTL, DefaultLockTTL)

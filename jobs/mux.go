@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -33,10 +34,10 @@ type MuxConfig struct {
 	// either way: a sweep collects it). For metrics and logs; it must not
 	// block.
 	OnComplete func(ctx context.Context, jobID string, err error)
-	// OnUnknownKind, when set, is called when a chunk of a kind this Mux
-	// has no handler for is handed back to its queue (err says what failed
-	// in handing it back). For logs; it must not block.
-	OnUnknownKind func(ctx context.Context, jobID, kind string, err error)
+	// Logger receives the Mux's warnings: a chunk of a kind it has no
+	// handler for handed back to its queue, a collect task handed back to
+	// CollectQueue. Default: none (discarded).
+	Logger *slog.Logger
 }
 
 // Mux is the worker runtime: an asynq.Handler for TypeEvents tasks that
@@ -136,6 +137,9 @@ func Handle[In, Out any](mux *Mux, kind string, fn func(ctx context.Context, in 
 
 // ProcessTask handles one TypeEvents task; it implements asynq.Handler.
 func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
+	if back, err := misrouted(ctx, task, TypeCollect, m.cfg.CollectQueue, m.handoff.client, m.store, m.cfg.Logger); back {
+		return err
+	}
 	if task.Type() != TypeEvents {
 		return fmt.Errorf("%w: task type %q (want %q)", asynq.SkipRetry, task.Type(), TypeEvents)
 	}
@@ -284,8 +288,9 @@ func (m *Mux) handBack(ctx context.Context, task *asynq.Task, c *chunk, job work
 	_ = m.store.Stall(ctx, c.jobID, fmt.Sprintf("no handler for kind %q on the worker that last took its events (%s); they wait for a worker that has one",
 		c.kind, now.UTC().Format(time.RFC3339)))
 	_, err := m.tasks.EnqueueContext(ctx, asynq.NewTask(TypeEvents, task.Payload()), opts...)
-	if m.cfg.OnUnknownKind != nil {
-		m.cfg.OnUnknownKind(ctx, c.jobID, c.kind, err)
+	if m.cfg.Logger != nil {
+		m.cfg.Logger.WarnContext(ctx, "fanin: no handler for the kind of a chunk: handed back to its queue for a worker that has one",
+			"job", c.jobID, "kind", c.kind, "delay", delay, "err", err)
 	}
 	if err != nil {
 		return fmt.Errorf("jobs: %w: no handler for kind %q in job %s, and handing the chunk back failed: %w", ErrUnknownKind, c.kind, c.jobID, err)

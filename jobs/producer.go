@@ -40,6 +40,8 @@ const (
 	// DefaultChunkSize is the number of events per task, chosen by
 	// BenchmarkChunkSize (docs/BENCHMARKS.md).
 	DefaultChunkSize = 500
+	// MaxChunkSize bounds ProducerConfig.ChunkSize.
+	MaxChunkSize = 10_000
 	// DefaultMaxChunkBytes caps the payload of one task; a chunk ends
 	// early when the next event would exceed it.
 	DefaultMaxChunkBytes = 4 << 20
@@ -61,8 +63,8 @@ type ProducerConfig struct {
 	// CollectQueue is the Asynq queue of collect tasks. Default
 	// DefaultCollectQueue.
 	CollectQueue string
-	// ChunkSize is the maximum number of events per task. Default
-	// DefaultChunkSize (500).
+	// ChunkSize is the maximum number of events per task, at most
+	// MaxChunkSize. Default DefaultChunkSize (500).
 	ChunkSize int
 	// MaxChunkBytes caps the payload bytes of one task. Default
 	// DefaultMaxChunkBytes (4 MiB).
@@ -81,6 +83,9 @@ type ProducerConfig struct {
 func (c ProducerConfig) withDefaults() (ProducerConfig, error) {
 	if c.ChunkSize < 0 || c.MaxChunkBytes < 0 || c.Concurrency < 0 || c.MaxRetry < 0 || c.Timeout < 0 {
 		return c, fmt.Errorf("%w: ProducerConfig has a negative ChunkSize, MaxChunkBytes, Concurrency, MaxRetry or Timeout (want >= 0, 0 means the default)", ErrInvalid)
+	}
+	if c.ChunkSize > MaxChunkSize {
+		return c, fmt.Errorf("%w: ProducerConfig.ChunkSize %d (want at most %d, MaxChunkSize)", ErrInvalid, c.ChunkSize, MaxChunkSize)
 	}
 	if strings.TrimSpace(c.Queue) == "" {
 		c.Queue = DefaultQueue

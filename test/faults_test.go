@@ -20,6 +20,7 @@ import (
 
 	"github.com/fanin-dev/fanin/internal/asynqtest"
 	"github.com/fanin-dev/fanin/internal/redistest"
+	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
@@ -92,15 +93,18 @@ type fanin struct {
 // environment plus extra.
 func newFanin(t *testing.T, url string, client redis.UniversalClient, ns string, extra ...string) *fanin {
 	t.Helper()
-	store, err := workoutput.New(client, workoutput.Config{Namespace: ns})
+	var d jobs.Deployment
+	if ns != "" {
+		var err error
+		if d, err = jobs.ParseDeployment(ns); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store, err := workoutput.New(client, workoutput.Config{Namespace: d.Namespace()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	queue := "default"
-	if ns != "" && ns != workoutput.DefaultNamespace {
-		queue = strings.TrimSuffix(ns, ":") + ":default"
-	}
-	return &fanin{env: env(append([]string{"FANIN_REDIS_URL=" + url}, extra...)...), client: client, store: store, ns: ns, queue: queue}
+	return &fanin{env: env(append([]string{"FANIN_REDIS_URL=" + url}, extra...)...), client: client, store: store, ns: ns, queue: d.EventsQueue()}
 }
 
 // submit submits the sightings of path and returns the job ID.

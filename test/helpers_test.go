@@ -37,12 +37,17 @@ type result struct {
 }
 
 // runBin runs a binary to its end (at most 4 minutes) with the given
-// environment.
+// environment: one of the binaries under test, or a program given by its
+// absolute path.
 func runBin(t *testing.T, environ []string, name string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(bin, name), args...)
+	path := name
+	if !filepath.IsAbs(name) {
+		path = filepath.Join(bin, name)
+	}
+	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = environ
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

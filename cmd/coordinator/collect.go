@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/outfile"
 	"github.com/fanin-dev/fanin/internal/progress"
 	"github.com/fanin-dev/fanin/workoutput"
 )
@@ -32,7 +32,7 @@ type follow struct {
 func (f *follow) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.wait, "wait", false, "wait until the job ends (a progress bar shows on a terminal)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "with --wait, give up after this long (exit code 5); 0 waits forever")
-	fs.StringVar(&f.out, "out", "", "write the result to this file (exactly its bytes) instead of stdout")
+	fs.StringVar(&f.out, "out", "", outHelp)
 }
 
 func (a *app) collectCmd() *cobra.Command {
@@ -120,11 +120,17 @@ type resultJSON struct {
 	Out    string          `json:"out,omitempty"`
 }
 
-// writeResult writes result to out (a file, atomically) or stdout.
+// outHelp documents --out.
+const outHelp = `write the result (exactly its bytes) to this file instead of stdout ("-": stdout); a regular file is replaced atomically keeping its mode, a new one honours the umask, a symlink is followed, a device or FIFO is written in place`
+
+// writeResult writes result to out (see outHelp) or stdout.
 func (a *app) writeResult(st workoutput.Status, result []byte, out string) error {
+	if out == "-" {
+		out = ""
+	}
 	if out != "" && result != nil {
-		if err := writeFile(out, result); err != nil {
-			return err
+		if err := outfile.Write(out, result); err != nil {
+			return fmt.Errorf("--out %s: %w", out, err)
 		}
 	}
 	if a.json {
@@ -145,26 +151,6 @@ func (a *app) writeResult(st workoutput.Status, result []byte, out string) error
 	}
 	_, err := a.stdout.Write(result)
 	return err
-}
-
-// writeFile writes b to path through a temporary file renamed into place.
-func writeFile(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return exitcode.With(exitcode.Usage, fmt.Errorf("--out: %w", err))
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-		return fmt.Errorf("--out %s: %w", path, err)
-	}
-	return nil
 }
 
 // statusErr gives a store error its exit code.

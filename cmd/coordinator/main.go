@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
@@ -26,10 +25,11 @@ const exitCodes = `Exit codes:
   0  success
   1  any other error
   2  usage error: bad flag or argument, unreadable or malformed events file,
-     malformed Redis URL
+     malformed Redis URL or namespace, queues that cross the collect queue,
+     an --out path that cannot take the result
   3  the job failed, ended partial or was cancelled
-  4  Redis unreachable (run: rejected the connection, or unreachable past
-     --redis-wait)
+  4  Redis unreachable (run: rejected the connection, a database it does not
+     have, or unreachable past --redis-wait)
   5  not ready: the job has no result yet, or --timeout passed first`
 
 const envHelp = `Environment variables (a flag given on the command line wins):
@@ -99,23 +99,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitcode.OK
 	}
 	fmt.Fprintf(stderr, "coordinator: %v\n", err)
-	code := exitcode.Of(err)
-	if code == exitcode.Failure && isUsage(err) {
-		code = exitcode.Usage
-	}
-	return code
-}
-
-// isUsage recognises cobra's own argument errors (wrong number of
-// arguments, unknown subcommand).
-func isUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"accepts ", "unknown command", "requires at least", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
+	return settings.ExitCode(err)
 }
 
 // connect opens Redis and the store.

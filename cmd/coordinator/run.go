@@ -111,6 +111,10 @@ func (f *coordinatorFlags) build(a *app, client redis.UniversalClient, store *wo
 	if f.concurrency < 1 || f.sweep <= 0 || f.lockTTL <= 0 {
 		return nil, usage("--concurrency must be >= 1, --sweep-interval and --lock-ttl > 0")
 	}
+	d, err := a.common.CheckQueues()
+	if err != nil {
+		return nil, err
+	}
 	sinks := extra
 	if f.sinkDir != "" {
 		if fi, err := os.Stat(f.sinkDir); err != nil || !fi.IsDir() {
@@ -120,6 +124,7 @@ func (f *coordinatorFlags) build(a *app, client redis.UniversalClient, store *wo
 	}
 	c, err := jobs.NewCoordinator(client, store, jobs.CoordinatorConfig{
 		Queue:         a.common.CollectQueue,
+		EventsQueue:   d.EventsQueue(),
 		Concurrency:   f.concurrency,
 		SweepInterval: f.sweep,
 		LockTTL:       f.lockTTL,
@@ -194,6 +199,11 @@ SIGTERM or SIGINT stops it after the collections in progress.
 			if stopped || err != nil {
 				return err
 			}
+			d, err := a.common.Deployment()
+			if err != nil {
+				return err
+			}
+			settings.WarnOtherDeployment(ctx, client, store, "coordinator", []string{a.common.CollectQueue, d.EventsQueue()}, a.log)
 			a.log.Info("coordinator started", "redis", target.Redacted, "mode", target.Mode,
 				"collect_queue", a.common.CollectQueue, "concurrency", f.concurrency, "pid", os.Getpid())
 			err = c.Run(ctx)
@@ -253,7 +263,7 @@ exits like collect: 0 done, 3 partial or failed.
 	for _, daemonOnly := range []string{"concurrency", "sweep-interval"} {
 		_ = cmd.Flags().MarkHidden(daemonOnly)
 	}
-	cmd.Flags().StringVar(&out, "out", "", "write the result to this file instead of stdout")
+	cmd.Flags().StringVar(&out, "out", "", outHelp)
 	return cmd
 }
 

@@ -61,8 +61,11 @@ goes to stderr, the result to stdout (or --out).`,
 			if spec.FailurePolicy != workoutput.PolicyFail && spec.FailurePolicy != workoutput.PolicyContinue {
 				return usage("--policy %q (want %s or %s)", policy, workoutput.PolicyFail, workoutput.PolicyContinue)
 			}
-			if deadline < 0 || chunk < 0 || maxRetry < 0 {
-				return usage("--deadline, --chunk and --max-retry must not be negative")
+			if chunk > jobs.MaxChunkSize {
+				return usage("--chunk %d (want at most %d events per task, or 0 for the default %d)", chunk, jobs.MaxChunkSize, jobs.DefaultChunkSize)
+			}
+			if _, err := a.common.CheckQueues(queue); err != nil {
+				return err
 			}
 			src := events
 			if events == "-" {
@@ -110,7 +113,7 @@ goes to stderr, the result to stdout (or --out).`,
 	fs.StringVar(&idField, "id-field", "id", "top-level field of each line holding the event ID; empty generates every ID")
 	fs.DurationVar(&deadline, "deadline", 0, "how long the job may take; past it the coordinator collects what there is (default 1h)")
 	fs.StringVar(&retention, "retention", "", "how long the job's data and result are kept once finished, or none (default 24h)")
-	fs.IntVar(&chunk, "chunk", 0, fmt.Sprintf("events per Asynq task (default %d)", jobs.DefaultChunkSize))
+	fs.IntVar(&chunk, "chunk", 0, fmt.Sprintf("events per Asynq task, at most %d (default %d)", jobs.MaxChunkSize, jobs.DefaultChunkSize))
 	fs.IntVar(&maxRetry, "max-retry", 0, fmt.Sprintf("retries of a failing event (default %d)", jobs.DefaultMaxRetry))
 	fs.StringVar(&policy, "policy", string(workoutput.PolicyFail), "what failed events do to the job: fail, or continue (the result covers the rest; the job ends partial)")
 	fs.StringVar(&queue, "queue", jobs.DefaultQueue, "Asynq queue of the job's events (workers serve it with --queues; default NAMESPACE:default under a --namespace other than fanin:)")

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -95,9 +95,10 @@ Environment variables (a flag given on the command line wins):
 Exit codes:
   0  stopped by SIGTERM or SIGINT after a graceful shutdown
   1  any other error
-  2  usage error (bad flag, malformed Redis URL, unreadable CA file)
-  4  Redis rejected the connection (password, TLS), or stayed unreachable
-     past --redis-wait`
+  2  usage error (bad flag or argument, malformed Redis URL or namespace,
+     queues that cross the collect queue, unreadable CA file)
+  4  Redis rejected the connection (password, TLS, a database it does not
+     have), or stayed unreachable past --redis-wait`
 
 // run runs the worker with args and returns its exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -136,15 +137,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := cmd.ExecuteContext(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "worker: %v\n", err)
-		if errors.Is(err, errUsage) {
-			return exitcode.Usage
-		}
 	}
-	return exitcode.Of(err)
+	return settings.ExitCode(err)
 }
-
-// errUsage marks a bad flag value found after parsing.
-var errUsage = errors.New("usage")
 
 func usage(format string, args ...any) error {
 	return exitcode.With(exitcode.Usage, fmt.Errorf(format, args...))
@@ -214,8 +209,13 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := queues[o.common.CollectQueue]; ok {
-		return usage("--queues includes the collect queue %q: workers must not serve it (the coordinator does)", o.common.CollectQueue)
+	names := make([]string, 0, len(queues))
+	for q := range queues {
+		names = append(names, q)
+	}
+	slices.Sort(names)
+	if _, err := o.common.CheckQueues(names...); err != nil {
+		return err
 	}
 	if o.concurrency < 1 || o.execProcs < 1 || o.shutdownTimeout < 0 || o.retryDelay < 0 {
 		return usage("--concurrency and --exec-procs must be >= 1, --shutdown-timeout and --retry-delay >= 0 (got %d, %d, %v, %v)", o.concurrency, o.execProcs, o.shutdownTimeout, o.retryDelay)
@@ -242,12 +242,10 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	reg.MustRegister(completed)
 	mux, err := jobs.NewMux(client, store, jobs.MuxConfig{
 		CollectQueue: o.common.CollectQueue,
+		Logger:       log,
 		OnComplete: func(ctx context.Context, jobID string, err error) {
 			completed.Inc()
 			log.Info("job complete, handed to the coordinator", "job", jobID, "err", err)
-		},
-		OnUnknownKind: func(ctx context.Context, jobID, kind string, err error) {
-			log.Warn("no handler for the kind of a chunk: handed back to its queue for a worker that has one", "job", jobID, "kind", kind, "err", err)
 		},
 	})
 	if err != nil {
@@ -271,10 +269,6 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 		}
 	}
 
-	names := make([]string, 0, len(queues))
-	for q := range queues {
-		names = append(names, q)
-	}
 	reg.MustRegister(telemetry.QueueCollector(asynq.NewInspectorFromRedisClient(client), names...))
 	tm := telemetry.NewTaskMetrics(reg)
 	stopped, err := settings.StartDaemon(ctx, settings.Daemon{
@@ -284,6 +278,7 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	if stopped || err != nil {
 		return err
 	}
+	settings.WarnOtherDeployment(ctx, client, store, "worker", names, log)
 
 	srv := asynq.NewServerFromRedisClient(client, asynq.Config{
 		Concurrency:     o.concurrency,
@@ -296,6 +291,7 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	sm := asynq.NewServeMux()
 	sm.Use(tm.Middleware)
 	sm.Handle(jobs.TypeEvents, mux)
+	sm.Handle(jobs.TypeCollect, mux) // handed back to the collect queue
 	if err := srv.Start(sm); err != nil {
 		return fmt.Errorf("start the worker pool: %w", err)
 	}

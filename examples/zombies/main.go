@@ -20,6 +20,7 @@ import (
 	"github.com/fanin-dev/fanin/examples/zombies/sightings"
 	"github.com/fanin-dev/fanin/examples/zombies/zombiejob"
 	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/outfile"
 	"github.com/fanin-dev/fanin/internal/progress"
 	"github.com/fanin-dev/fanin/internal/settings"
 	"github.com/fanin-dev/fanin/internal/telemetry"
@@ -86,8 +87,8 @@ unreachable.`,
 	fs.IntVarP(&d.n, "sightings", "n", 20_000, "number of sightings to generate")
 	fs.Int64Var(&d.seed, "seed", 42, "seed of the generator")
 	fs.IntVar(&d.workers, "workers", 4, "events analysed at once")
-	fs.IntVar(&d.chunk, "chunk", 0, fmt.Sprintf("events per Asynq task (default %d)", jobs.DefaultChunkSize))
-	fs.StringVar(&d.out, "out", "", "also write the result JSON to this file")
+	fs.IntVar(&d.chunk, "chunk", 0, fmt.Sprintf("events per Asynq task, at most %d (default %d)", jobs.MaxChunkSize, jobs.DefaultChunkSize))
+	fs.StringVar(&d.out, "out", "", `also write the result JSON to this file ("-": print it instead of the summary, like --json); a regular file is replaced atomically keeping its mode, a new one honours the umask, a symlink is followed, a device or FIFO is written in place`)
 	fs.BoolVar(&d.json, "json", false, "print the result JSON instead of the summary")
 	root.AddCommand(generateCmd(stdout))
 
@@ -95,7 +96,7 @@ unreachable.`,
 	if err != nil {
 		fmt.Fprintf(stderr, "zombies: %v\n", err)
 	}
-	return exitcode.Of(err)
+	return settings.ExitCode(err)
 }
 
 // generateCmd writes sightings as JSON lines.
@@ -140,8 +141,15 @@ func generateCmd(stdout io.Writer) *cobra.Command {
 
 // run runs the demo.
 func (d *demo) run(ctx context.Context, stdout, stderr io.Writer) error {
-	if d.n < 0 || d.workers < 1 || d.chunk < 0 {
-		return exitcode.With(exitcode.Usage, fmt.Errorf("--sightings must be >= 0, --workers >= 1, --chunk >= 0 (got %d, %d, %d)", d.n, d.workers, d.chunk))
+	if d.n < 0 || d.workers < 1 || d.chunk < 0 || d.chunk > jobs.MaxChunkSize {
+		return exitcode.With(exitcode.Usage, fmt.Errorf("--sightings must be >= 0, --workers >= 1, --chunk from 0 to at most %d (got %d, %d, %d)", jobs.MaxChunkSize, d.n, d.workers, d.chunk))
+	}
+	dep, err := d.common.CheckQueues()
+	if err != nil {
+		return err
+	}
+	if d.out == "-" {
+		d.out, d.json = "", true
 	}
 	if d.common.RedisURL == "" && d.common.ReplicaAcks > 0 {
 		return exitcode.With(exitcode.Usage, fmt.Errorf("--replica-acks %d needs a Redis with replicas; the embedded Redis has none (give --redis)", d.common.ReplicaAcks))
@@ -165,7 +173,7 @@ func (d *demo) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 
 	// The worker pool.
-	mux, err := jobs.NewMux(client, store, jobs.MuxConfig{CollectQueue: d.common.CollectQueue})
+	mux, err := jobs.NewMux(client, store, jobs.MuxConfig{CollectQueue: d.common.CollectQueue, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -174,7 +182,7 @@ func (d *demo) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	srv := asynq.NewServerFromRedisClient(client, asynq.Config{
 		Concurrency:       d.workers,
-		Queues:            map[string]int{d.common.EventsQueue(): 1},
+		Queues:            map[string]int{dep.EventsQueue(): 1},
 		TaskCheckInterval: 50 * time.Millisecond,
 		Logger:            telemetry.AsynqLogger{L: log},
 		LogLevel:          asynq.WarnLevel,
@@ -187,7 +195,7 @@ func (d *demo) run(ctx context.Context, stdout, stderr io.Writer) error {
 	defer srv.Shutdown()
 
 	// The coordinator.
-	coord, err := jobs.NewCoordinator(client, store, jobs.CoordinatorConfig{Queue: d.common.CollectQueue, Logger: log})
+	coord, err := jobs.NewCoordinator(client, store, jobs.CoordinatorConfig{Queue: d.common.CollectQueue, EventsQueue: dep.EventsQueue(), Logger: log})
 	if err != nil {
 		return err
 	}
@@ -207,7 +215,7 @@ func (d *demo) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, err := jobs.NewProducer(client, store, jobs.ProducerConfig{Queue: d.common.EventsQueue(), CollectQueue: d.common.CollectQueue, ChunkSize: d.chunk})
+	p, err := jobs.NewProducer(client, store, jobs.ProducerConfig{Queue: dep.EventsQueue(), CollectQueue: d.common.CollectQueue, ChunkSize: d.chunk})
 	if err != nil {
 		return err
 	}
@@ -234,8 +242,8 @@ func (d *demo) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "zombies: job %s done in %v\n", id, time.Since(start).Round(time.Millisecond))
 	if d.out != "" {
-		if err := os.WriteFile(d.out, result, 0o644); err != nil {
-			return err
+		if err := outfile.Write(d.out, result); err != nil {
+			return fmt.Errorf("--out %s: %w", d.out, err)
 		}
 	}
 	if d.json {

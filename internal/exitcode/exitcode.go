@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"github.com/fanin-dev/fanin/cache"
+	"github.com/fanin-dev/fanin/internal/outfile"
 	"github.com/fanin-dev/fanin/internal/redisurl"
 	"github.com/fanin-dev/fanin/internal/telemetry"
 )
@@ -48,8 +49,8 @@ func With(code int, err error) error {
 }
 
 // Of returns the exit code for err: the code it carries, Unreachable for an
-// unreachable or unavailable Redis, Usage for invalid settings, Failure
-// otherwise; OK for nil.
+// unreachable or unavailable Redis, Usage for invalid settings or an
+// unusable output path, Failure otherwise; OK for nil.
 func Of(err error) int {
 	var e *Error
 	var ne net.Error
@@ -60,7 +61,7 @@ func Of(err error) int {
 		return e.Code
 	case errors.Is(err, redisurl.ErrUnreachable), errors.Is(err, cache.ErrUnavailable), errors.As(err, &ne):
 		return Unreachable
-	case errors.Is(err, redisurl.ErrInvalid), errors.Is(err, telemetry.ErrInvalid):
+	case errors.Is(err, redisurl.ErrInvalid), errors.Is(err, telemetry.ErrInvalid), errors.Is(err, outfile.ErrUnusable):
 		return Usage
 	}
 	return Failure

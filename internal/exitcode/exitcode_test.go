@@ -7,6 +7,7 @@ import (
 
 	"github.com/fanin-dev/fanin/cache"
 	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/outfile"
 	"github.com/fanin-dev/fanin/internal/redisurl"
 )
 
@@ -23,6 +24,8 @@ func TestOf(t *testing.T) {
 		{fmt.Errorf("status: %w", cache.ErrUnavailable), exitcode.Unreachable},
 		{fmt.Errorf("%w: refused", redisurl.ErrUnreachable), exitcode.Unreachable},
 		{fmt.Errorf("%w: bad port", redisurl.ErrInvalid), exitcode.Usage},
+		{fmt.Errorf("--out: %w: is a directory", outfile.ErrUnusable), exitcode.Usage},
+		{fmt.Errorf("write x: %w", errors.New("no space left on device")), exitcode.Failure},
 	} {
 		if got := exitcode.Of(tc.err); got != tc.want {
 			t.Errorf("Of(%v) = %d, want %d", tc.err, got, tc.want)

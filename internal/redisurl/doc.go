@@ -20,7 +20,13 @@
 // redis:// URL listing Sentinel addresses into a Sentinel URL, and
 // Options.CAFile trusts a private CA for rediss.
 //
+// The user-info ends at the last '@'; '/', '?', '#' and '%' in a password
+// must be percent-encoded (%2F, %3F, %23, %25; '@' may be, as %40), and a
+// database number is 0 or more.
+//
 // Every client has ContextTimeoutEnabled set, so context deadlines are
-// honoured. Passwords never appear in an error of this package: Redact
-// replaces them, and every error text is scrubbed of them.
+// honoured. Passwords never appear in an error of this package: the
+// user-info is split off before any parsing (a URL whose user-info cannot be
+// told apart is reported without it), Redact replaces passwords, and every
+// error text is scrubbed of them. FuzzParse checks it.
 package redisurl

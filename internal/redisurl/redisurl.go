@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -22,8 +23,8 @@ var ErrUnreachable = errors.New("redisurl: Redis unreachable")
 
 // ErrRejected is matched, besides ErrUnreachable, by a Ping error that
 // retrying cannot fix: the server refused the credentials (WRONGPASS,
-// NOAUTH, NOPERM) or the TLS handshake failed on the certificate or the
-// protocol.
+// NOAUTH, NOPERM) or the URL's database (DB index is out of range), or the
+// TLS handshake failed on the certificate or the protocol.
 var ErrRejected = errors.New("redisurl: Redis rejected the connection")
 
 // redacted replaces a secret in URLs and errors.
@@ -75,16 +76,103 @@ type Target struct {
 }
 
 // Parse parses raw into a Target, or returns an error wrapping ErrInvalid
-// that names what is wrong (with the URL's secrets redacted).
+// that names what is wrong. The user-info is split off first (see
+// splitUserinfo), so the URL parsers never see the password and no error
+// can show any of it; the query's sentinel_password is scrubbed.
 func Parse(raw string, opts Options) (*Target, error) {
 	raw = strings.TrimSpace(raw)
-	secrets := secretsOf(raw)
-	t, err := parse(raw, opts)
+	bare, ui, shown, err := splitUserinfo(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w %q: %s", ErrInvalid, Redact(raw), scrub(err.Error(), secrets))
+		return nil, fmt.Errorf("%w %q: %s", ErrInvalid, shown, err)
 	}
-	t.Redacted = Redact(raw)
+	t, err := parse(bare, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w %q: %s", ErrInvalid, shown, scrub(err.Error(), querySecrets(bare)))
+	}
+	t.setUserinfo(ui)
+	t.Redacted = shown
 	return t, nil
+}
+
+// userinfo is the user name and password of a URL, percent-decoded.
+type userinfo struct {
+	user, password string
+}
+
+// splitUserinfo splits raw ("scheme://[user[:password]@]rest") into the
+// URL without its user-info (bare), the decoded user-info, and the URL to
+// show in logs and errors (shown: the password, everything before an '@'
+// that does not end the user-info, and the query's sentinel_password
+// replaced by "xxxxx"). The user-info ends at the last '@'. One holding
+// '/', '?' or '#' (a password that needs percent-encoding, or an '@' after
+// the host) is refused, as is one that is not valid percent-encoding: its
+// error, like shown, holds none of it.
+func splitUserinfo(raw string) (bare string, ui userinfo, shown string, err error) {
+	if raw == "" {
+		return "", ui, "", nil // parse says it is empty
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok || !validScheme(scheme) {
+		// Not a URL: hide what could be a user-info.
+		shown = raw
+		if at := strings.LastIndex(raw, "@"); at >= 0 {
+			shown = redacted + raw[at:]
+		}
+		return "", ui, redactParam(shown, "sentinel_password"), errors.New(noScheme)
+	}
+	prefix := scheme + "://"
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return raw, ui, redactParam(raw, "sentinel_password"), nil
+	}
+	info, host := rest[:at], rest[at+1:]
+	bare = prefix + host
+	if strings.ContainsAny(info, "/?#") {
+		return "", ui, redactParam(prefix+redacted+"@"+host, "sentinel_password"),
+			errors.New("the user-info holds '/', '?' or '#', or an '@' follows the host (want user:password@host with '/', '?', '#' and '@' in the password percent-encoded as %2F, %3F, %23 and %40)")
+	}
+	userRaw, passRaw, hasPass := strings.Cut(info, ":")
+	shown = prefix + userRaw + "@" + host
+	if hasPass {
+		shown = prefix + userRaw + ":" + redacted + "@" + host
+	}
+	shown = redactParam(shown, "sentinel_password")
+	if ui.user, err = url.PathUnescape(userRaw); err != nil {
+		return "", ui, shown, errors.New("the user name is not valid percent-encoding (want '%' followed by two hex digits, '%' itself as %25)")
+	}
+	if ui.password, err = url.PathUnescape(passRaw); err != nil {
+		return "", ui, shown, errors.New("the password is not valid percent-encoding (want '%' followed by two hex digits, '%' itself as %25)")
+	}
+	return bare, ui, shown, nil
+}
+
+// noScheme is the error of a URL without a scheme.
+const noScheme = "no scheme (want redis://host:port, rediss://, redis+cluster://, redis+sentinel:// or unix://)"
+
+// validScheme reports whether s has the syntax of a URL scheme: a letter,
+// then letters, digits, '+', '-' and '.'.
+func validScheme(s string) bool {
+	for i, r := range s {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !letter && (i == 0 || !(r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// setUserinfo gives t's options the URL's user and password: those of the
+// server, of every node of a cluster, or of the master found through
+// Sentinels.
+func (t *Target) setUserinfo(ui userinfo) {
+	switch t.Mode {
+	case ModeCluster:
+		t.cluster.Username, t.cluster.Password = ui.user, ui.password
+	case ModeSentinel:
+		t.failover.Username, t.failover.Password = ui.user, ui.password
+	default:
+		t.single.Username, t.single.Password = ui.user, ui.password
+	}
 }
 
 func parse(raw string, opts Options) (*Target, error) {
@@ -93,7 +181,7 @@ func parse(raw string, opts Options) (*Target, error) {
 	}
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		return nil, errors.New("no scheme (want redis://host:port, rediss://, redis+cluster://, redis+sentinel:// or unix://)")
+		return nil, errors.New(noScheme)
 	}
 	scheme = strings.ToLower(scheme)
 	base, variant, _ := strings.Cut(scheme, "+")
@@ -166,6 +254,9 @@ func parse(raw string, opts Options) (*Target, error) {
 	}
 	if err != nil {
 		return nil, urlErr(err)
+	}
+	if db := t.db(); db < 0 {
+		return nil, fmt.Errorf("database %q (want 0 or more, below the server's number of databases)", strconv.Itoa(db))
 	}
 	if err := t.configure(opts); err != nil {
 		return nil, err
@@ -240,14 +331,24 @@ func parseSentinel(base, rest, master string) (*redis.FailoverOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	// ParseFailoverURL reads the user info as the Sentinels' credentials;
-	// in fanin's URL it is the master's, and the Sentinels' come apart.
-	o.Username, o.Password = o.SentinelUsername, o.SentinelPassword
+	// The URL's user-info is the master's (setUserinfo); the Sentinels'
+	// credentials come apart, in the query.
 	o.SentinelUsername, o.SentinelPassword = sentinelUser, sentinelPass
 	if master == "" {
 		return nil, errors.New("no master name (want redis+sentinel://host:26379/<master name>)")
 	}
 	return o, nil
+}
+
+// db is the database number of t's options (0 for a cluster).
+func (t *Target) db() int {
+	switch t.Mode {
+	case ModeSingle:
+		return t.single.DB
+	case ModeSentinel:
+		return t.failover.DB
+	}
+	return 0
 }
 
 // configure applies what every client of fanin needs: honoured context
@@ -324,10 +425,11 @@ func Ping(ctx context.Context, client redis.UniversalClient, t *Target) error {
 	if t != nil {
 		what = fmt.Sprintf("Redis at %s (%s)", t.Redacted, t.Mode)
 	}
-	return &pingError{
-		msg:      fmt.Sprintf("%v: %s: %s", ErrUnreachable, what, scrub(err.Error(), t.secrets())),
-		rejected: rejected(err),
+	msg := fmt.Sprintf("%v: %s: %s", ErrUnreachable, what, scrub(err.Error(), t.secrets()))
+	if strings.Contains(err.Error(), dbOutOfRange) {
+		msg += " (the URL's database is beyond the server's number of databases, its 'databases' setting)"
 	}
+	return &pingError{msg: msg, rejected: rejected(err)}
 }
 
 // pingError is Ping's error: it matches ErrUnreachable, and ErrRejected
@@ -344,7 +446,11 @@ func (e *pingError) Is(target error) bool {
 	return target == ErrUnreachable || (e.rejected && target == ErrRejected)
 }
 
-// rejected reports an authentication, permission or TLS failure.
+// dbOutOfRange is Redis's error to a SELECT of a database it does not have.
+const dbOutOfRange = "DB index is out of range"
+
+// rejected reports an authentication, permission or TLS failure, or a
+// database the server does not have.
 func rejected(err error) bool {
 	var cv *tls.CertificateVerificationError
 	var rh tls.RecordHeaderError
@@ -359,7 +465,7 @@ func rejected(err error) bool {
 		return false
 	}
 	msg := re.Error()
-	for _, p := range []string{"WRONGPASS", "NOAUTH", "NOPERM", "ERR AUTH", "ERR invalid password"} {
+	for _, p := range []string{"WRONGPASS", "NOAUTH", "NOPERM", "ERR AUTH", "ERR invalid password", "ERR " + dbOutOfRange} {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}
@@ -392,24 +498,12 @@ func urlErr(err error) error {
 	return err
 }
 
-// Redact returns raw with its password and sentinel_password replaced by
-// "xxxxx". It works on malformed URLs too, without parsing them.
+// Redact returns raw as Parse shows it: its password and
+// sentinel_password replaced by "xxxxx", and, when its user-info holds '/',
+// '?' or '#', the whole user-info. It works on malformed URLs too.
 func Redact(raw string) string {
-	out := raw
-	if _, rest, ok := strings.Cut(raw, "://"); ok {
-		end := strings.IndexAny(rest, "/?")
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-			userinfo := rest[:at]
-			if user, _, hasPass := strings.Cut(userinfo, ":"); hasPass {
-				prefix := raw[:len(raw)-len(rest)]
-				out = prefix + user + ":" + redacted + rest[at:]
-			}
-		}
-	}
-	return redactParam(out, "sentinel_password")
+	_, _, shown, _ := splitUserinfo(raw)
+	return shown
 }
 
 // redactParam replaces the value of query parameter name in s.
@@ -437,36 +531,18 @@ func redactParam(s, name string) string {
 	}
 }
 
-// secretsOf returns the password and sentinel_password found in raw, raw
-// and unescaped, without parsing it.
-func secretsOf(raw string) []string {
+// querySecrets returns the sentinel_password values found in raw, raw and
+// unescaped, without parsing it.
+func querySecrets(raw string) []string {
 	var out []string
-	add := func(s string) {
-		if s == "" {
-			return
-		}
-		out = append(out, s)
-		if u, err := url.PathUnescape(s); err == nil && u != s {
-			out = append(out, u)
-		}
-		if u, err := url.QueryUnescape(s); err == nil && u != s {
-			out = append(out, u)
-		}
-	}
-	if _, rest, ok := strings.Cut(raw, "://"); ok {
-		end := strings.IndexAny(rest, "/?")
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-			if _, pass, ok := strings.Cut(rest[:at], ":"); ok {
-				add(pass)
-			}
-		}
-	}
 	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '?' || r == '&' }) {
-		if v, ok := strings.CutPrefix(part, "sentinel_password="); ok {
-			add(v)
+		v, ok := strings.CutPrefix(part, "sentinel_password=")
+		if !ok || v == "" {
+			continue
+		}
+		out = append(out, v)
+		if u, err := url.QueryUnescape(v); err == nil && u != v {
+			out = append(out, u)
 		}
 	}
 	return out

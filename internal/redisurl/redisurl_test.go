@@ -173,6 +173,12 @@ func TestParseErrorsNameTheProblemWithoutSecrets(t *testing.T) {
 		{"rediss://u:topsecret@h:1", redisurl.Options{CAFile: filepath.Join(t.TempDir(), "missing.pem")}, "no such file"},
 		{"redis+cluster://u:topsecret@h:1", redisurl.Options{SentinelMaster: "m"}, "cannot go with"},
 		{"redis+sentinel://h:1/m?sentinel_password=topsecret&bad=1", redisurl.Options{}, "bad"},
+		{"redis://u:top/secret@h:1", redisurl.Options{}, "percent-encoded"},
+		{"redis://u:top%secret@h:1", redisurl.Options{}, "not valid percent-encoding"},
+		{"u:topsecret@h:1", redisurl.Options{}, "no scheme"},
+		{"redis://u:topsecret@h:1/-1", redisurl.Options{}, `database "-1"`},
+		{"unix://u:topsecret@/tmp/r.sock?db=-3", redisurl.Options{}, `database "-3"`},
+		{"redis+sentinel://u:topsecret@h:1/m/-2", redisurl.Options{}, `database "-2"`},
 	} {
 		_, err := redisurl.Parse(tc.raw, tc.opts)
 		if !errors.Is(err, redisurl.ErrInvalid) {
@@ -196,7 +202,11 @@ func TestRedact(t *testing.T) {
 		"rediss://:p%40ss@h1:1,h2:2?dial_timeout=3":      "rediss://:xxxxx@h1:1,h2:2?dial_timeout=3",
 		"redis://user@h:1":                               "redis://user@h:1",
 		"redis+sentinel://h:1/m?sentinel_password=s&x=1": "redis+sentinel://h:1/m?sentinel_password=xxxxx&x=1",
-		"not a url with:colon@":                          "not a url with:colon@",
+		"not a url with:colon@":                          "xxxxx@",
+		"app:pw@h:1":                                     "xxxxx@h:1",
+		"redis://app:Zx9/Qw8+pw==@h:1/0":                 "redis://xxxxx@h:1/0",
+		"redis://S3cr3t:p@ss/w%rd@h:1/0":                 "redis://xxxxx@h:1/0",
+		"redis://app:p@ss@h:1/0":                         "redis://app:xxxxx@h:1/0",
 	} {
 		if got := redisurl.Redact(raw); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", raw, got, want)

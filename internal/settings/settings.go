@@ -25,45 +25,40 @@ const (
 	// DefaultRedisURL is used when neither --redis nor an environment
 	// variable names Redis.
 	DefaultRedisURL = "redis://127.0.0.1:6379/0"
-	// DefaultCollectQueue is the Asynq queue of collect tasks
-	// (jobs.DefaultCollectQueue). It differs from the events queue so that
-	// a worker pool never takes a collect task.
-	DefaultCollectQueue = jobs.DefaultCollectQueue
-	// DefaultEventsQueue is the Asynq queue of events (jobs.DefaultQueue)
-	// under the default namespace.
-	DefaultEventsQueue = jobs.DefaultQueue
 	// DefaultConnectTimeout bounds the first PING.
 	DefaultConnectTimeout = 10 * time.Second
 )
 
-// QueueRule explains, for --help, how the default queue names follow the
-// namespace.
-const QueueRule = `Under a --namespace other than fanin:, the default queue names follow
-the namespace, so that two deployments on one Redis never share a queue:
-namespace acme: (or acme) gives the events queue acme:default and the collect
-queue acme:fanin-collect. --queues, --queue and --collect-queue (or their
-environment variables) override them; producers, workers and coordinators of
-one deployment must then agree.`
+// QueueRule explains, for --help, the deployment value: what --namespace
+// derives and which overrides are refused.
+const QueueRule = `--namespace names the deployment; NAME and NAME: are the same one. From
+it derive its key prefix NAME:, its events queue NAME:default, its collect
+queue NAME:fanin-collect and its completion channel NAME:completed; the
+default, fanin, keeps the queue names default and fanin-collect. Allowed:
+letters, digits, '-', '_' and '.' in parts separated by ':', at most 64
+characters, not starting with asynq. Two deployments on one Redis never
+share a queue. --queues, --queue and --collect-queue (or their environment
+variables) override the queue names; a collect queue that is an events
+queue, or the deployment's events queue, is refused at start, as is an
+events queue that is the deployment's collect queue.`
 
-// Queues returns the default events and collect queue names of namespace:
-// DefaultEventsQueue and DefaultCollectQueue under the default namespace,
-// otherwise the namespace without its trailing colon, a colon and those
-// names ("acme:" → "acme:default", "acme:fanin-collect"). Asynq's keys are
-// named after its queues only, so deployments sharing a queue name would
-// take each other's tasks.
-func Queues(namespace string) (events, collect string) {
-	if namespace == "" || namespace == workoutput.DefaultNamespace {
-		return DefaultEventsQueue, DefaultCollectQueue
-	}
-	p := strings.TrimSuffix(namespace, ":") + ":"
-	return p + DefaultEventsQueue, p + DefaultCollectQueue
+// Deployment returns the deployment of the settings' namespace; its error
+// carries the usage exit code.
+func (c *Common) Deployment() (jobs.Deployment, error) {
+	d, err := jobs.ParseDeployment(c.Namespace)
+	return d, exitcode.With(exitcode.Usage, err)
 }
 
-// EventsQueue returns the events queue of the settings' namespace (see
-// Queues), for programs without a --queue or --queues flag.
-func (c *Common) EventsQueue() string {
-	events, _ := Queues(c.Namespace)
-	return events
+// CheckQueues checks the queue names of one process (events: the queues
+// it sends events to or serves; the collect queue of the settings) against
+// the deployment (see jobs.Deployment.CheckQueues) and returns the
+// deployment; its errors carry the usage exit code.
+func (c *Common) CheckQueues(events ...string) (jobs.Deployment, error) {
+	d, err := c.Deployment()
+	if err != nil {
+		return d, err
+	}
+	return d, exitcode.With(exitcode.Usage, d.CheckQueues(events, c.CollectQueue))
 }
 
 // Environment variables.
@@ -130,8 +125,8 @@ func (c *Common) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.RedisURL, "redis", "", "Redis URL: redis://[user:password@]host:port/db, rediss:// for TLS, several host:port separated by commas or redis+cluster:// for a Cluster, redis+sentinel://host:26379/master for Sentinel (env "+EnvRedisURL+" or "+EnvRedisURLShort+"; default "+DefaultRedisURL+")")
 	fs.StringVar(&c.CAFile, "redis-ca-file", "", "PEM file of the CA that signed the Redis server's certificate, for rediss:// with a private CA (env "+EnvCAFile+")")
 	fs.StringVar(&c.SentinelMaster, "sentinel-master", "", "read the --redis addresses as Sentinels and connect to this master (env "+EnvSentinelMaster+")")
-	fs.StringVar(&c.Namespace, "namespace", workoutput.DefaultNamespace, "prefix of fanin's Redis keys (env "+EnvNamespace+")")
-	fs.StringVar(&c.CollectQueue, "collect-queue", DefaultCollectQueue, "Asynq queue of collect tasks; workers never serve it (env "+EnvCollectQueue+"; default NAMESPACE:fanin-collect under a --namespace other than fanin:)")
+	fs.StringVar(&c.Namespace, "namespace", workoutput.DefaultNamespace, "the deployment: prefix of fanin's Redis keys, and of its queues and channel under another namespace than fanin: (NAME and NAME: are the same; env "+EnvNamespace+")")
+	fs.StringVar(&c.CollectQueue, "collect-queue", jobs.DefaultCollectQueue, "Asynq queue of collect tasks; workers never serve it (env "+EnvCollectQueue+"; default NAMESPACE:fanin-collect under a --namespace other than fanin:)")
 	fs.StringVar(&c.LogFormat, "log-format", telemetry.FormatText, "log format: text or json (env "+EnvLogFormat+")")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error (env "+EnvLogLevel+")")
 	fs.IntVar(&c.ReplicaAcks, "replica-acks", 0, "replicas that must acknowledge every job write before it counts as done (Redis WAIT), so a failover loses nothing acknowledged; writes wait while fewer replicas answer (env "+EnvReplicaAcks+"; 0: the master's acknowledgement is enough)")
@@ -139,8 +134,8 @@ func (c *Common) AddFlags(fs *pflag.FlagSet) {
 }
 
 // Names of the queue flags whose default follows the namespace (see
-// Queues): the collect queue of every program, the worker's --queues and
-// submit's --queue.
+// jobs.Deployment): the collect queue of every program, the worker's
+// --queues and submit's --queue.
 const (
 	flagNamespace    = "namespace"
 	flagCollectQueue = "collect-queue"
@@ -150,9 +145,11 @@ const (
 
 // FromEnv fills each flag of fs that was not given on the command line from
 // its environment variable in env (flag name → variable names, first set
-// wins). Then, under a namespace other than the default, the queue flags
-// given neither way (collect-queue, queues, queue) take the namespace's
-// queue names (see Queues).
+// and non-empty wins). Then it checks the flags: --redis given empty, a
+// negative int or duration flag, and an empty or ill-formed --namespace
+// are errors; and the queue flags given neither way (collect-queue, queues,
+// queue) take the names of the namespace's deployment
+// (jobs.Deployment). Callers report its errors as usage errors.
 func FromEnv(fs *pflag.FlagSet, env map[string][]string) error {
 	given := map[string]bool{}
 	fs.Visit(func(f *pflag.Flag) { given[f.Name] = true })
@@ -172,12 +169,27 @@ func FromEnv(fs *pflag.FlagSet, env map[string][]string) error {
 			}
 		}
 	}
+	if f := fs.Lookup("redis"); f != nil && f.Changed && strings.TrimSpace(f.Value.String()) == "" {
+		return fmt.Errorf("--redis is empty (want a Redis URL like %s; leave the flag out to use %s, %s or that default)", DefaultRedisURL, EnvRedisURL, EnvRedisURLShort)
+	}
+	var negative error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if t := f.Value.Type(); negative == nil && (t == "int" || t == "duration") && strings.HasPrefix(f.Value.String(), "-") {
+			negative = fmt.Errorf("--%s %s: must not be negative", f.Name, f.Value)
+		}
+	})
+	if negative != nil {
+		return negative
+	}
 	ns := fs.Lookup(flagNamespace)
 	if ns == nil {
 		return nil
 	}
-	events, collect := Queues(ns.Value.String())
-	for name, val := range map[string]string{flagCollectQueue: collect, flagQueues: events, flagQueue: events} {
+	d, err := jobs.ParseDeployment(ns.Value.String())
+	if err != nil {
+		return err
+	}
+	for name, val := range map[string]string{flagCollectQueue: d.CollectQueue(), flagQueues: d.EventsQueue(), flagQueue: d.EventsQueue()} {
 		if f := fs.Lookup(name); f != nil && !given[name] {
 			if err := f.Value.Set(val); err != nil {
 				return fmt.Errorf("--%s from --namespace: %w", name, err)
@@ -303,7 +315,11 @@ func (c *Common) OpenStore(clientName string) (redis.UniversalClient, *redisurl.
 	return client, target, store, nil
 }
 
-// Store returns the work-output store of the settings' namespace.
+// Store returns the work-output store of the settings' deployment.
 func (c *Common) Store(client redis.UniversalClient) (*workoutput.Store, error) {
-	return workoutput.New(client, workoutput.Config{Namespace: c.Namespace, ReplicaAcks: c.ReplicaAcks, ReplicaTimeout: c.ReplicaTimeout})
+	d, err := c.Deployment()
+	if err != nil {
+		return nil, err
+	}
+	return workoutput.New(client, workoutput.Config{Namespace: d.Namespace(), ReplicaAcks: c.ReplicaAcks, ReplicaTimeout: c.ReplicaTimeout})
 }

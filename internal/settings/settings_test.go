@@ -14,6 +14,7 @@ import (
 
 	"github.com/fanin-dev/fanin/internal/redisurl"
 	"github.com/fanin-dev/fanin/internal/settings"
+	"github.com/fanin-dev/fanin/jobs"
 )
 
 func TestFlagWinsOverEnvWhichWinsOverDefault(t *testing.T) {
@@ -29,7 +30,7 @@ func TestFlagWinsOverEnvWhichWinsOverDefault(t *testing.T) {
 	if err := settings.FromEnv(fs, settings.CommonEnv()); err != nil {
 		t.Fatal(err)
 	}
-	if c.URL() != "redis://short:1" || c.Namespace != "env:" || c.LogLevel != "warn" || c.CollectQueue != "env:"+settings.DefaultCollectQueue {
+	if c.URL() != "redis://short:1" || c.Namespace != "env:" || c.LogLevel != "warn" || c.CollectQueue != "env:"+jobs.DefaultCollectQueue {
 		t.Fatalf("settings = %+v", c)
 	}
 	t.Setenv(settings.EnvRedisURL, "redis://long:2")
@@ -62,6 +63,7 @@ func TestQueuesFollowTheNamespace(t *testing.T) {
 		{[]string{"--namespace", "fanin:"}, "fanin-collect", "default", ""},
 		{[]string{"--namespace", "acme:"}, "acme:fanin-collect", "acme:default", ""},
 		{[]string{"--namespace", "acme"}, "acme:fanin-collect", "acme:default", ""},
+		{[]string{"--namespace", "fanin"}, "fanin-collect", "default", ""},
 		{[]string{"--namespace", "acme:", "--collect-queue", "c", "--queue", "q"}, "c", "q", ""},
 		{[]string{"--namespace", "acme:"}, "from-env", "acme:default", "from-env"},
 	} {
@@ -80,8 +82,8 @@ func TestQueuesFollowTheNamespace(t *testing.T) {
 		if c.CollectQueue != tc.collect || queue != tc.events {
 			t.Errorf("%v (env collect %q): collect %q, events %q; want %q, %q", tc.args, tc.envCollect, c.CollectQueue, queue, tc.collect, tc.events)
 		}
-		if ev, col := settings.Queues(c.Namespace); tc.envCollect == "" && tc.args != nil && len(tc.args) == 2 && (ev != tc.events || col != tc.collect) {
-			t.Errorf("Queues(%q) = %q, %q", c.Namespace, ev, col)
+		if d, err := c.Deployment(); err != nil || tc.envCollect == "" && len(tc.args) == 2 && (d.EventsQueue() != tc.events || d.CollectQueue() != tc.collect) {
+			t.Errorf("the deployment of %q = %v, %v", c.Namespace, d, err)
 		}
 	}
 }
@@ -117,5 +119,45 @@ func TestWaitForRedisGivesUpAfterMaxWait(t *testing.T) {
 	cancel()
 	if err := settings.WaitForRedis(ctx, client, target, log, 0); !errors.Is(err, context.Canceled) {
 		t.Fatalf("WaitForRedis with a cancelled context = %v", err)
+	}
+}
+
+// TestFromEnvRefusesBadValues: --redis given empty, negative int and
+// duration flags (by flag or environment) and a bad namespace are errors;
+// a negative int64 (a seed) is not.
+func TestFromEnvRefusesBadValues(t *testing.T) {
+	t.Setenv(settings.EnvNamespace, "")
+	t.Setenv(settings.EnvRedisWait, "")
+	for _, tc := range []struct {
+		args []string
+		env  string // FANIN_REDIS_WAIT
+		want string // "" accepts
+	}{
+		{nil, "", ""},
+		{[]string{"--seed", "-3"}, "", ""},
+		{[]string{"--redis", ""}, "", "--redis is empty"},
+		{[]string{"--redis", "  "}, "", "--redis is empty"},
+		{[]string{"--redis-wait", "-1s"}, "", "--redis-wait -1s: must not be negative"},
+		{nil, "-2s", "--redis-wait -2s: must not be negative"},
+		{[]string{"--limit", "-1"}, "", "--limit -1: must not be negative"},
+		{[]string{"--replica-acks", "-1"}, "", "--replica-acks -1: must not be negative"},
+		{[]string{"--namespace", ""}, "", `namespace "": empty`},
+		{[]string{"--namespace", "a b"}, "", `namespace "a b": has ' '`},
+	} {
+		t.Setenv(settings.EnvRedisWait, tc.env)
+		var c settings.Common
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		c.AddFlags(fs)
+		var wait time.Duration
+		settings.AddWaitFlag(fs, &wait)
+		fs.Int("limit", 0, "")
+		fs.Int64("seed", 0, "")
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		err := settings.FromEnv(fs, settings.CommonEnv())
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%q (FANIN_REDIS_WAIT=%q): %v; want %q", tc.args, tc.env, err, tc.want)
+		}
 	}
 }
