@@ -24,14 +24,18 @@
 // again, possibly while the first run is still going. fanin makes the
 // recorded outcome exactly once: an event's first output wins, a retried
 // chunk skips the events that have an output, and the job's completion is
-// detected by exactly one atomic script call, which enqueues the job's
-// collect task (TypeCollect, task ID "collect:<job ID>"). A handler's side
-// effects outside fanin (an e-mail, a payment) may still happen twice and
-// must be idempotent on their own, for example keyed by JobID and EventID.
+// detected by exactly one atomic script call, whose caller hands the job to
+// the coordinator (handoff.go: an announcement, then the collect task,
+// TypeCollect, task ID "collect:<job ID>"). A handler's side effects outside
+// fanin (an e-mail, a payment) may still happen twice and must be idempotent
+// on their own, for example keyed by JobID and EventID.
 //
-// A worker that crashes after completing a job but before enqueuing its
-// collect task loses nothing: the coordinator's Sweeper finds the job on
-// its next sweep.
+// A worker that crashes after completing a job but before its hand-off loses
+// nothing: Asynq redelivers the chunk, and the Mux, finding the job
+// complete, hands it off again; the coordinator's sweep collects any job
+// whose hand-off was lost. A Redis outage is ridden out by the producer,
+// the worker and the coordinator alike (outage.go): every store call that
+// changes a job is idempotent.
 //
 // # Coordinator
 //
@@ -51,8 +55,9 @@
 // token, moves the job to done, partial or failed and applies its retention.
 // A coordinator that lost its lock is rejected (locks.ErrFenced). A job past
 // its deadline is collected with what it has; its failure policy makes it
-// partial or failed. Replay reduces a collected job again while its outputs
-// are retained.
+// partial or failed, and so does a job never sealed; a job whose kind no
+// coordinator reduces by its deadline fails. Replay reduces a collected job
+// again while its outputs are retained.
 //
 // The worker that completes a job announces it on a pub/sub channel, so an
 // idle coordinator starts at once; the collect task (TypeCollect) and the

@@ -14,15 +14,17 @@
 //
 //	<ns>job:{<id>}:meta      hash  kind, name, state, sealed, total, n, seq,
 //	                               created, deadline, retention, chunk,
-//	                               maxretry, policy, expires, completed
+//	                               maxretry, policy, expires, completed, ...
 //	<ns>job:{<id>}:outputs   hash  event ID -> output
 //	<ns>job:{<id>}:failures  hash  event ID -> failure (reason, attempts, time)
 //	<ns>job:{<id>}:events    set   caller-given event IDs
 //	<ns>job:{<id>}:result    string the committed result
+//	<ns>job:{<id>}:adds      hash  Add's idempotency key -> first sequence number
 //	<ns>fence:job:{<id>}     string highest fencing token accepted (locks)
 //	<ns>lock:job:{<id>}      string the coordinator's lock (locks)
 //	<ns>lock:job:{<id>}:token string the lock's token counter (locks)
-//	<ns>jobs                 zset  job ID scored by deadline: the sweeper's index
+//	<ns>jobs                 zset  unfinished job IDs scored by the time a sweep
+//	                               must look at them: the sweeper's index
 //	<ns>completed            pub/sub channel announcing completed jobs
 //	<ns>replsync:{<tag>}     string marker of a replicated write (Config.ReplicaAcks), 1 min
 //
@@ -34,19 +36,31 @@
 //
 // # States
 //
-//	open ──(sealed and outputs+failures = total)──> complete ──> collecting ──> done | partial | failed
-//	open ──(past its deadline)──> collecting
-//	open | complete ──Cancel──> cancelled
+// lifecycle.go owns the state machine (Transitions); every script moves a
+// job only through it:
 //
-// Only the script call that moves a job from open to complete reports it
+//	open ──Seal──> running ──(last event finished)──> complete ──Claim──> collecting ──Commit──> done | partial | failed
+//	open | running ──(Claim past the deadline)──> collecting
+//	collecting ──(Claim by a newer token)──> collecting
+//	done | partial | failed ──(Claim in ClaimReplay mode)──> collecting
+//	open | running | complete ──Cancel──> cancelled
+//
+// Only the script call that moves a job from running to complete reports it
 // (WriteResult.Completed or Seal's result), so the hand-off to the
-// coordinator happens exactly once however often events are delivered.
-// The coordinator drives the rest under the job's lock (LockResource):
-// Claim moves a job to collecting under the lock's fencing token (from
-// complete; from open past its deadline; from collecting when the previous
-// coordinator lost its lock; from done, partial or failed for a replay),
-// Gather streams its outputs, and Commit writes the result, the final
-// state and the retention TTLs in one script that rejects a stale token.
+// coordinator happens once however often events are delivered. Every write
+// is idempotent: a retry after a lost reply gets the first call's answer
+// (Open by its request's fingerprint, Add by Batch.Key, Write by Record.ID,
+// Claim and Commit by the token). Write accepts registered event IDs only;
+// Commit accepts only the claim's token and a final state true to the
+// events (done needs a sealed job whose every event has an output).
+//
+// # The index
+//
+// The sweeper's index holds every unfinished job, scored by the time a sweep
+// must look at it: its deadline plus Config.SweepDelay, sooner once it is
+// announced complete (Notify, MarkDue), the end of a claim's lease once
+// claimed. Sweep takes the due jobs only, leasing each, so its cost follows
+// what is due and two coordinators never take the same job.
 //
 // # Reads
 //
