@@ -196,6 +196,38 @@ func openFingerprint(spec Spec, b Batch, seal bool) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
+// generatedMax finds, among the event IDs of a Write, the generated one of
+// the largest sequence number.
+type generatedMax struct {
+	limit int64  // 1 + the largest sequence number; 0 for none
+	id    string // its ID
+}
+
+// classify checks the form of eventID: a caller-given ID (reported given),
+// or a generated one in canonical form, which it counts. An ID of neither
+// form can never have been registered: ErrUnknownEvent, or ErrInvalid when
+// empty.
+func (g *generatedMax) classify(jobID, eventID string) (given bool, err error) {
+	if eventID == "" {
+		return false, fmt.Errorf("%w: an output or failure with an empty event ID", ErrInvalid)
+	}
+	if rest, ok := strings.CutPrefix(eventID, generatedPrefix); ok {
+		n, perr := strconv.ParseInt(rest, 36, 64)
+		if perr != nil || n < 0 || GeneratedID(n) != eventID {
+			return false, fmt.Errorf("%w: event ID %q in job %s (want a caller-given ID, or %q and a base-36 sequence number in canonical form)",
+				ErrUnknownEvent, eventID, jobID, generatedPrefix)
+		}
+		if n >= g.limit {
+			g.limit, g.id = n+1, eventID
+		}
+		return false, nil
+	}
+	if len(eventID) > maxEventIDLen {
+		return false, fmt.Errorf("%w: event ID %.20q... in job %s is %d bytes (want at most %d)", ErrUnknownEvent, eventID, jobID, len(eventID), maxEventIDLen)
+	}
+	return true, nil
+}
+
 // writeID identifies a Write that has no Record.ID by its event IDs: any two
 // writes of the same events count as one.
 func writeID(outputs []Output, failures []Failure) string {
@@ -349,27 +381,50 @@ func (s *Store) Write(ctx context.Context, jobID string, r Record) (WriteResult,
 	if id == "" {
 		id = writeID(r.Outputs, r.Failures)
 	}
-	args := make([]any, 0, 3+2*len(r.Outputs)+2*len(r.Failures))
-	args = append(args, s.now().UnixMilli(), "w:"+id, len(r.Outputs))
+	// The script checks that every ID is registered: a caller-given one in
+	// the events set, a generated one below meta.seq, for which the largest
+	// stands. Here: the form of each, and the order the script wants (the
+	// caller-given IDs first, counted).
+	gen := generatedMax{}
+	args := make([]any, 7, 7+2*len(r.Outputs)+2*len(r.Failures))
+	givenOut, givenFail := 0, 0
+	var generatedPairs []any
 	for _, o := range r.Outputs {
-		if o.EventID == "" {
-			return WriteResult{}, fmt.Errorf("%w: output with empty event ID", ErrInvalid)
-		}
 		if err := s.CheckOutput(o.EventID, o.Value); err != nil {
 			return WriteResult{}, err
 		}
-		args = append(args, o.EventID, o.Value)
+		given, err := gen.classify(jobID, o.EventID)
+		if err != nil {
+			return WriteResult{}, err
+		}
+		if given {
+			args = append(args, o.EventID, o.Value)
+			givenOut++
+		} else {
+			generatedPairs = append(generatedPairs, o.EventID, o.Value)
+		}
 	}
+	args = append(args, generatedPairs...)
+	generatedPairs = generatedPairs[:0]
 	for _, f := range r.Failures {
-		if f.EventID == "" {
-			return WriteResult{}, fmt.Errorf("%w: failure with empty event ID", ErrInvalid)
+		given, err := gen.classify(jobID, f.EventID)
+		if err != nil {
+			return WriteResult{}, err
 		}
 		b, err := json.Marshal(f)
 		if err != nil {
 			return WriteResult{}, fmt.Errorf("%w: encode failure of event %q: %w", ErrInvalid, f.EventID, err)
 		}
-		args = append(args, f.EventID, b)
+		if given {
+			args = append(args, f.EventID, b)
+			givenFail++
+		} else {
+			generatedPairs = append(generatedPairs, f.EventID, b)
+		}
 	}
+	args = append(args, generatedPairs...)
+	args[0], args[1], args[2], args[3] = s.now().UnixMilli(), "w:"+id, gen.limit, gen.id
+	args[4], args[5], args[6] = len(r.Outputs), givenOut, givenFail
 	k := keysOf(s.cfg.Namespace, jobID)
 	cmd, rerr := s.runWrite(ctx, s.scripts.write, []string{k.meta, k.outputs, k.failures, k.events}, args...)
 	res, err := cmd.Int()

@@ -1,13 +1,15 @@
 -- write.lua records the outcome of a chunk of events and checks completion,
 -- all atomically.
 --
--- Every event ID must be registered with the job (a generated ID below
--- meta.seq, or a caller-given ID in the events set); one that is not fails
--- the whole call before anything is written, so no unregistered event is
--- ever counted. Outputs are set idempotently (HSETNX: the first output of an
--- event wins, a redelivered event changes nothing) and remove an earlier
--- failure of the same event. A failure is recorded only for an event
--- without output. So the outputs and failures hashes stay disjoint and
+-- Every event ID must be registered with the job, or the whole call is
+-- rejected before anything is written, so no unregistered event is ever
+-- counted: a caller-given ID must be in the events set; a generated ID
+-- ("#" and a canonical base-36 sequence number, which Store.Write checks
+-- before calling) must be below meta.seq, which the largest of them stands
+-- for. Outputs are set idempotently (HSETNX: the first output of an event
+-- wins, a redelivered event changes nothing) and remove an earlier failure
+-- of the same event. A failure is recorded only for an event without
+-- output. So the outputs and failures hashes stay disjoint and
 -- HLEN(outputs) + HLEN(failures) counts each finished event once.
 --
 -- KEYS[1] meta hash
@@ -15,10 +17,14 @@
 -- KEYS[3] failures hash
 -- KEYS[4] events set
 -- ARGV[1] now, Unix ms
--- ARGV[2] the write's ID (a digest of its event IDs): a retry carries the same
--- ARGV[3] number n of outputs
--- ARGV[4 .. 3+2n] event ID, output, ...
--- ARGV[4+2n ..] event ID, encoded failure, ...
+-- ARGV[2] the write's ID: a retry carries the same
+-- ARGV[3] 1 + the largest sequence number among the generated IDs (0: none)
+-- ARGV[4] the generated ID of that sequence number ("" for none)
+-- ARGV[5] number n of outputs
+-- ARGV[6] number g of outputs with caller-given IDs: the first g outputs
+-- ARGV[7] number h of failures with caller-given IDs: the first h failures
+-- ARGV[8 .. 7+2n] event ID, output, ...
+-- ARGV[8+2n ..] event ID, encoded failure, ...
 --
 -- Returns 1 when this write completed the job (also for a retry of it while
 -- the job is still complete), 0 when it did not, -1 when the job is neither
@@ -34,22 +40,17 @@ end
 if m[1] ~= 'open' and m[1] ~= 'running' and m[1] ~= 'complete' then
   return -1
 end
-local seq = tonumber(m[3])
+if tonumber(ARGV[3]) > tonumber(m[3]) then
+  return redis.error_reply('UNKNOWN ' .. ARGV[4])
+end
+local n = tonumber(ARGV[5])
+local last = 7 + 2 * n
 local given = {}
-for i = 4, #ARGV, 2 do
-  local id = ARGV[i]
-  if string.byte(id, 1) == 35 then -- "#": a generated ID, canonical base 36
-    local digits = string.sub(id, 2)
-    local v = nil
-    if string.find(digits, '^[0-9a-z]+$') and (#digits == 1 or string.byte(digits, 1) ~= 48) then
-      v = tonumber(digits, 36)
-    end
-    if v == nil or v >= seq then
-      return redis.error_reply('UNKNOWN ' .. id)
-    end
-  else
-    given[#given + 1] = id
-  end
+for i = 8, 6 + 2 * tonumber(ARGV[6]), 2 do
+  given[#given + 1] = ARGV[i]
+end
+for i = last + 1, last - 1 + 2 * tonumber(ARGV[7]), 2 do
+  given[#given + 1] = ARGV[i]
 end
 for i = 1, #given, 1000 do
   local seen = redis.call('SMISMEMBER', KEYS[4], unpack(given, i, math.min(i + 999, #given)))
@@ -59,12 +60,10 @@ for i = 1, #given, 1000 do
     end
   end
 end
-local n = tonumber(ARGV[3])
-local last = 3 + 2 * n
 if n > 0 then
   local hadFailures = redis.call('EXISTS', KEYS[3]) == 1
   local bytes, omax = 0, tonumber(m[5] or '0')
-  for i = 4, last, 2 do
+  for i = 8, last, 2 do
     if redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) == 1 then
       local size = #ARGV[i + 1]
       bytes = bytes + size
