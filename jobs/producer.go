@@ -53,6 +53,9 @@ const (
 	DefaultMaxRetry = 3
 	// DefaultTimeout is how long one chunk task may run (Asynq's default).
 	DefaultTimeout = 30 * time.Minute
+	// DefaultReplicaWait bounds the retries of one step of a submission
+	// that Redis or its replicas do not acknowledge.
+	DefaultReplicaWait = outageRide
 )
 
 // ProducerConfig configures a Producer. Every zero field takes the default
@@ -78,11 +81,27 @@ type ProducerConfig struct {
 	// Timeout is the Asynq timeout of one chunk task. Default
 	// DefaultTimeout (30 min).
 	Timeout time.Duration
+	// ReplicaWait bounds how long one step of a submission (creating the
+	// job, adding events, sealing it, the wait for the queue's replicas)
+	// is retried while Redis does not acknowledge it: a server that does
+	// not answer (cache.ErrUnavailable), or, with
+	// workoutput.Config.ReplicaAcks, too few replicas (replicas missing, or
+	// still making their first sync: workoutput.ErrNotReplicated; the
+	// write is applied on the master, not yet acknowledged). Every step is
+	// idempotent, so a retry is safe. Past the bound the step's error is
+	// returned (and Submit cancels the job). Default DefaultReplicaWait
+	// (30 s).
+	ReplicaWait time.Duration
+	// OnRetry, when set, is called each time a step of a submission failed
+	// for want of an acknowledgement and is about to be retried (what names
+	// the step, attempt counts from 1), so that a command line can show
+	// that it waits. It must not block.
+	OnRetry func(ctx context.Context, what string, attempt int, err error)
 }
 
 func (c ProducerConfig) withDefaults() (ProducerConfig, error) {
-	if c.ChunkSize < 0 || c.MaxChunkBytes < 0 || c.Concurrency < 0 || c.MaxRetry < 0 || c.Timeout < 0 {
-		return c, fmt.Errorf("%w: ProducerConfig has a negative ChunkSize, MaxChunkBytes, Concurrency, MaxRetry or Timeout (want >= 0, 0 means the default)", ErrInvalid)
+	if c.ChunkSize < 0 || c.MaxChunkBytes < 0 || c.Concurrency < 0 || c.MaxRetry < 0 || c.Timeout < 0 || c.ReplicaWait < 0 {
+		return c, fmt.Errorf("%w: ProducerConfig has a negative ChunkSize, MaxChunkBytes, Concurrency, MaxRetry, Timeout or ReplicaWait (want >= 0, 0 means the default)", ErrInvalid)
 	}
 	if c.ChunkSize > MaxChunkSize {
 		return c, fmt.Errorf("%w: ProducerConfig.ChunkSize %d (want at most %d, MaxChunkSize)", ErrInvalid, c.ChunkSize, MaxChunkSize)
@@ -98,7 +117,23 @@ func (c ProducerConfig) withDefaults() (ProducerConfig, error) {
 	c.Concurrency = cmp.Or(c.Concurrency, DefaultConcurrency)
 	c.MaxRetry = cmp.Or(c.MaxRetry, DefaultMaxRetry)
 	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
+	c.ReplicaWait = cmp.Or(c.ReplicaWait, DefaultReplicaWait)
 	return c, nil
+}
+
+// ride runs fn, one step of a submission, until Redis acknowledges it or
+// ReplicaWait has passed (see untilAvailable), telling OnRetry of each
+// retry.
+func (p *Producer) ride(ctx context.Context, what string, fn func() error) error {
+	attempt := 0
+	return untilAvailable(ctx, p.cfg.ReplicaWait, func() error {
+		err := fn()
+		if err != nil && isOutage(err) && p.cfg.OnRetry != nil {
+			attempt++
+			p.cfg.OnRetry(ctx, what, attempt, err)
+		}
+		return err
+	})
 }
 
 // Event is one unit of work of a job.
@@ -188,7 +223,7 @@ func (p *Producer) Submit(ctx context.Context, spec workoutput.Spec, events []Ev
 // job, which may exist, is cancelled.
 func (p *Producer) open(ctx context.Context, spec workoutput.Spec, b workoutput.Batch, seal bool) (workoutput.Job, error) {
 	var job workoutput.Job
-	err := untilAvailable(ctx, outageRide, func() (err error) {
+	err := p.ride(ctx, "create job "+spec.ID, func() (err error) {
 		job, err = p.store.Open(ctx, spec, b, seal)
 		return err
 	})
@@ -198,11 +233,16 @@ func (p *Producer) open(ctx context.Context, spec workoutput.Spec, b workoutput.
 	return job, err
 }
 
+// abandonRide bounds the retries of the cancel of a failed submission.
+const abandonRide = 5 * time.Second
+
 // abandon cancels jobID after err made its submission fail, and returns err
 // with what became of the job.
 func (p *Producer) abandon(ctx context.Context, jobID string, err error) error {
 	ctx = context.WithoutCancel(ctx)
-	cerr := untilAvailable(ctx, outageRide, func() error { return p.store.Cancel(ctx, jobID) })
+	// A short ride: the cancel is applied on the master even when its
+	// replicas do not acknowledge it, and the caller waited long enough.
+	cerr := untilAvailable(ctx, min(p.cfg.ReplicaWait, abandonRide), func() error { return p.store.Cancel(ctx, jobID) })
 	switch {
 	case cerr == nil:
 		return fmt.Errorf("%w (job %s was cancelled)", err, jobID)
@@ -342,8 +382,10 @@ send:
 	}
 	// With workoutput.Config.ReplicaAcks, the tasks are as durable as the
 	// job's own writes before the call returns.
-	if err := p.store.SyncReplicas(ctx, asynqQueueKey(p.cfg.Queue)); err != nil {
-		return fmt.Errorf("jobs: %d chunks of job %s enqueued, but not replicated: %w", len(spans), jobID, err)
+	if err := p.ride(ctx, "replicate the chunks of job "+jobID, func() error {
+		return p.store.SyncReplicas(ctx, asynqQueueKey(p.cfg.Queue))
+	}); err != nil {
+		return fmt.Errorf("jobs: %d chunks of job %s enqueued, but not replicated within %v (ProducerConfig.ReplicaWait): %w", len(spans), jobID, p.cfg.ReplicaWait, err)
 	}
 	return nil
 }
@@ -377,7 +419,7 @@ func (j *Job) Add(ctx context.Context, events ...Event) error {
 	}
 	batch := workoutput.Batch{IDs: ids, Generated: len(generated), Key: uuid.NewString()}
 	var first int64
-	err = untilAvailable(ctx, outageRide, func() (err error) {
+	err = j.p.ride(ctx, "add events to job "+j.id, func() (err error) {
 		first, err = j.p.store.Add(ctx, j.id, batch)
 		return err
 	})
@@ -386,6 +428,12 @@ func (j *Job) Add(ctx context.Context, events ...Event) error {
 	}
 	return j.p.enqueue(ctx, j.id, j.kind, j.maxRetry, given, generated, first)
 }
+
+// Abandon cancels the job after its submission failed with cause (an Add or
+// Seal that failed for good), and returns cause saying what became of the
+// job: cancelled, or, when the cancel failed too, left to fail at its
+// deadline. Producer.Submit does the same for its own failures.
+func (j *Job) Abandon(ctx context.Context, cause error) error { return j.p.abandon(ctx, j.id, cause) }
 
 // Seal fixes the job's events: no Add succeeds afterwards, and the job
 // completes when all events added so far have an output or a failure (at
@@ -399,7 +447,7 @@ func (j *Job) Seal(ctx context.Context) error {
 	// hand-off, a sweep collects the job SweepDelay later.
 	_ = j.p.store.MarkDue(ctx, j.id)
 	var completed bool
-	err := untilAvailable(ctx, outageRide, func() (err error) {
+	err := j.p.ride(ctx, "seal job "+j.id, func() (err error) {
 		completed, err = j.p.store.Seal(ctx, j.id)
 		return err
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,7 +31,9 @@ func TestSubmitWaitsForQueueReplicas(t *testing.T) {
 	for i := 0; queue == "" || cl.MasterOf(t, asynqQueueKey(queue)) == indexMaster; i++ {
 		queue = fmt.Sprint("qr-events-", i)
 	}
-	p, err := NewProducer(client, store, ProducerConfig{Queue: queue, CollectQueue: "qr-collect"})
+	var retries atomic.Int64
+	p, err := NewProducer(client, store, ProducerConfig{Queue: queue, CollectQueue: "qr-collect", ReplicaWait: time.Second,
+		OnRetry: func(context.Context, string, int, error) { retries.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,25 +54,23 @@ func TestSubmitWaitsForQueueReplicas(t *testing.T) {
 		}
 	}()
 	_, err = p.Submit(ctx, workoutput.Spec{ID: id, Kind: "k"}, events)
-	if !errors.Is(err, workoutput.ErrNotReplicated) || !strings.Contains(err.Error(), "enqueued, but not replicated") {
-		t.Fatalf("Submit with the queue's replica stopped: %v; want ErrNotReplicated", err)
+	if !errors.Is(err, workoutput.ErrNotReplicated) || !strings.Contains(err.Error(), "enqueued, but not replicated") || retries.Load() == 0 {
+		t.Fatalf("Submit with the queue's replica stopped: %v after %d retries; want ErrNotReplicated after retries for ReplicaWait", err, retries.Load())
 	}
 	if st, err := store.Status(ctx, id); err != nil || st.State != workoutput.StateCancelled {
 		t.Fatalf("job after the failed Submit: %+v, %v; want cancelled", st, err)
 	}
-	replica.Resume(t)
+	// A replica that answers late (a first sync): Submit waits for it,
+	// within ReplicaWait, and succeeds.
+	waiting, err := NewProducer(client, store, ProducerConfig{Queue: queue, CollectQueue: "qr-collect", ReplicaWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(time.Second, func() { replica.Resume(t) })
+	got, err := waiting.Submit(ctx, workoutput.Spec{Kind: "k"}, events)
 	paused = false
-
-	var got string
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if got, err = p.Submit(ctx, workoutput.Spec{Kind: "k"}, events); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Submit after the replica resumed still fails: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err != nil {
+		t.Fatalf("Submit while the queue's replica answered only after a second: %v; want it to wait, then succeed", err)
 	}
 	if st, err := store.Status(ctx, got); err != nil || st.State != workoutput.StateRunning || st.Total != 2 {
 		t.Fatalf("job submitted after the resume: %+v, %v; want running with 2 events", st, err)

@@ -11,12 +11,14 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fanin-dev/fanin/internal/eventfile"
 	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/settings"
 	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
 )
@@ -24,7 +26,7 @@ import (
 func (a *app) submitCmd() *cobra.Command {
 	var (
 		kind, events, name, idField, queue, retention, policy string
-		deadline                                              time.Duration
+		deadline, replicaWait                                 time.Duration
 		chunk, maxRetry                                       int
 		f                                                     follow
 	)
@@ -40,7 +42,12 @@ checked whole then submitted in batches, so memory stays small whatever its
 size (stdin, or a pipe, is copied to a temporary file on the way).
 
 With --wait, submit follows the job to its end like collect --wait: the job ID
-goes to stderr, the result to stdout (or --out).`,
+goes to stderr, the result to stdout (or --out).
+
+While Redis, or with --replica-acks its replicas, do not acknowledge a step
+(a replica still in its first sync, say), submit retries it for up to
+--replica-wait, saying on stderr what it waits for; then it fails (exit 4)
+and cancels the job, which list then shows as cancelled.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if strings.TrimSpace(kind) == "" || events == "" {
@@ -82,7 +89,8 @@ goes to stderr, the result to stdout (or --out).`,
 				return err
 			}
 			defer client.Close()
-			p, err := jobs.NewProducer(client, store, jobs.ProducerConfig{Queue: queue, CollectQueue: a.common.CollectQueue, ChunkSize: chunk})
+			p, err := jobs.NewProducer(client, store, jobs.ProducerConfig{Queue: queue, CollectQueue: a.common.CollectQueue, ChunkSize: chunk,
+				ReplicaWait: replicaWait, OnRetry: a.waitingLine(replicaWait)})
 			if err != nil {
 				return exitcode.With(exitcode.Usage, err)
 			}
@@ -116,6 +124,7 @@ goes to stderr, the result to stdout (or --out).`,
 	fs.IntVar(&chunk, "chunk", 0, fmt.Sprintf("events per Asynq task, at most %d (default %d)", jobs.MaxChunkSize, jobs.DefaultChunkSize))
 	fs.IntVar(&maxRetry, "max-retry", 0, fmt.Sprintf("retries of a failing event (default %d)", jobs.DefaultMaxRetry))
 	fs.StringVar(&policy, "policy", string(workoutput.PolicyFail), "what failed events do to the job: fail, or continue (the result covers the rest; the job ends partial)")
+	fs.DurationVar(&replicaWait, "replica-wait", jobs.DefaultReplicaWait, "how long each step of the submission is retried while Redis, or with --replica-acks its replicas (missing, or still syncing), do not acknowledge it; then submit fails and cancels the job (env "+settings.EnvReplicaWait+")")
 	fs.StringVar(&queue, "queue", jobs.DefaultQueue, "Asynq queue of the job's events (workers serve it with --queues; default NAMESPACE:default under a --namespace other than fanin:)")
 	f.addFlags(fs)
 	return cmd
@@ -286,7 +295,8 @@ func (c *checkedEvents) check(store *workoutput.Store) error {
 
 // submit makes the second pass: it opens the job, adds the events in
 // batches of batch events and seals the job. If any step fails, it cancels
-// the job (best effort), as Producer.Submit does, and returns the error.
+// the job, as Producer.Submit does, and returns the error saying whether
+// the cancel worked.
 func (c *checkedEvents) submit(ctx context.Context, p *jobs.Producer, store *workoutput.Store, spec workoutput.Spec, batch int) (string, int, error) {
 	if _, err := c.file.Seek(0, io.SeekStart); err != nil {
 		return "", 0, fmt.Errorf("read %s again: %w", c.name, err)
@@ -300,8 +310,7 @@ func (c *checkedEvents) submit(ctx context.Context, p *jobs.Producer, store *wor
 		err = job.Seal(ctx)
 	}
 	if err != nil {
-		_ = store.Cancel(context.WithoutCancel(ctx), job.ID())
-		return "", 0, submitErr(err)
+		return "", 0, submitErr(job.Abandon(ctx, err))
 	}
 	return job.ID(), n, nil
 }
@@ -344,5 +353,24 @@ func (c *checkedEvents) close() {
 	_ = c.file.Close()
 	if c.spool {
 		_ = os.Remove(c.file.Name())
+	}
+}
+
+// waitingLine returns the ProducerConfig.OnRetry of submit: a line on
+// stderr saying what the submission waits for, at the first retry of a step
+// and then at most every 2 seconds.
+func (a *app) waitingLine(wait time.Duration) func(context.Context, string, int, error) {
+	var (
+		mu   sync.Mutex
+		last time.Time
+	)
+	return func(_ context.Context, what string, attempt int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if attempt > 1 && time.Since(last) < 2*time.Second {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(a.stderr, "submit: waiting to %s (attempt %d, retrying for up to %v): %v\n", what, attempt, wait, err)
 	}
 }

@@ -85,6 +85,8 @@ const (
 	EnvReplicaAcks = "FANIN_REPLICA_ACKS"
 	// EnvReplicaTimeout is --replica-timeout.
 	EnvReplicaTimeout = "FANIN_REPLICA_TIMEOUT"
+	// EnvReplicaWait is --replica-wait (submit's flag).
+	EnvReplicaWait = "FANIN_REPLICA_WAIT"
 	// EnvRedisWait is --redis-wait (the daemons' flag).
 	EnvRedisWait = "FANIN_REDIS_WAIT"
 )
@@ -129,8 +131,8 @@ func (c *Common) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.CollectQueue, "collect-queue", jobs.DefaultCollectQueue, "Asynq queue of collect tasks; workers never serve it (env "+EnvCollectQueue+"; default NAMESPACE:fanin-collect under a --namespace other than fanin:)")
 	fs.StringVar(&c.LogFormat, "log-format", telemetry.FormatText, "log format: text or json (env "+EnvLogFormat+")")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error (env "+EnvLogLevel+")")
-	fs.IntVar(&c.ReplicaAcks, "replica-acks", 0, "replicas that must acknowledge every job write before it counts as done (Redis WAIT), so a failover loses nothing acknowledged; writes wait while fewer replicas answer (env "+EnvReplicaAcks+"; 0: the master's acknowledgement is enough)")
-	fs.DurationVar(&c.ReplicaTimeout, "replica-timeout", workoutput.DefaultReplicaTimeout, "with --replica-acks, how long one write waits for the replicas before it is retried (env "+EnvReplicaTimeout+")")
+	fs.IntVar(&c.ReplicaAcks, "replica-acks", 0, "replicas that must acknowledge every job write before it counts as done (Redis WAIT), so a failover loses nothing acknowledged; while fewer replicas answer (missing, or still in their first sync), a write is applied on the master, not acknowledged, and retried: workers ride it out, submit for --replica-wait (env "+EnvReplicaAcks+"; 0: the master's acknowledgement is enough)")
+	fs.DurationVar(&c.ReplicaTimeout, "replica-timeout", workoutput.DefaultReplicaTimeout, "with --replica-acks, how long one write waits for the replicas before it is retried; meanwhile the write is applied on the master but not acknowledged, and readers of the master already see it (env "+EnvReplicaTimeout+")")
 }
 
 // Names of the queue flags whose default follows the namespace (see
@@ -213,6 +215,7 @@ func CommonEnv() map[string][]string {
 		"redis-wait":      {EnvRedisWait},
 		"replica-acks":    {EnvReplicaAcks},
 		"replica-timeout": {EnvReplicaTimeout},
+		"replica-wait":    {EnvReplicaWait},
 	}
 }
 
