@@ -151,9 +151,18 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 	for i := range ids {
 		ids[i] = c.eventID(i)
 	}
+	// A chunk's first delivery skips the check of which events already
+	// have an output: there are none, unless the chunk is also being
+	// delivered elsewhere (a lease that expired), and then the first output
+	// still wins in write.lua. A retry asks, to skip the events done.
+	retried, _ := asynq.GetRetryCount(ctx)
+	var ask []string
+	if retried > 0 {
+		ask = ids
+	}
 	var job workoutput.ChunkState
 	err = untilAvailable(ctx, outageRide, func() (err error) {
-		job, err = m.store.Pending(ctx, c.jobID, ids)
+		job, err = m.store.Pending(ctx, c.jobID, ask)
 		return err
 	})
 	switch {
@@ -180,16 +189,19 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 		return m.handBack(ctx, task, c, job)
 	}
 
-	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	attempts := retried + 1
+	done := job.Done
+	if len(done) < len(ids) {
+		done = make([]bool, len(ids))
+	}
 	now := time.Now()
 	var (
 		rec       = workoutput.Record{ID: uuid.NewString()}
 		retryable []error
 	)
 	for i, id := range ids {
-		if job.Done[i] {
+		if done[i] {
 			continue
 		}
 		if ctx.Err() != nil { // lease lost or shutdown: keep what is done

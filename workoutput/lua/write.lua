@@ -6,9 +6,9 @@
 -- counted: a caller-given ID must be in the events set; a generated ID
 -- ("#" and a canonical base-36 sequence number, which Store.Write checks
 -- before calling) must be below meta.seq, which the largest of them stands
--- for. Outputs are set idempotently (HSETNX: the first output of an event
--- wins, a redelivered event changes nothing) and remove an earlier failure
--- of the same event. A failure is recorded only for an event without
+-- for. Outputs are set idempotently (only for events without one: the
+-- first output of an event wins, a redelivered event changes nothing) and
+-- remove an earlier failure of the same event. A failure is recorded only for an event without
 -- output. So the outputs and failures hashes stay disjoint and
 -- HLEN(outputs) + HLEN(failures) counts each finished event once.
 --
@@ -60,37 +60,70 @@ for i = 1, #given, 1000 do
     end
   end
 end
+-- The outputs of events that have none yet, read with one HMGET and
+-- written with one HSET per thousand events (HSETNX one by one costs Redis
+-- a script call per event). unpack takes at most a few thousand values.
 if n > 0 then
-  local hadFailures = redis.call('EXISTS', KEYS[3]) == 1
-  local bytes, omax = 0, tonumber(m[5] or '0')
+  local ids = {}
   for i = 8, last, 2 do
-    if redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) == 1 then
-      local size = #ARGV[i + 1]
-      bytes = bytes + size
-      if size > omax then
-        omax = size
-      end
-      if hadFailures then
-        redis.call('HDEL', KEYS[3], ARGV[i])
+    ids[#ids + 1] = ARGV[i]
+  end
+  local fresh, set = {}, {}
+  local bytes, omax = 0, tonumber(m[5] or '0')
+  for i = 1, #ids, 1000 do
+    local got = redis.call('HMGET', KEYS[2], unpack(ids, i, math.min(i + 999, #ids)))
+    for x = 1, #got do
+      if not got[x] then
+        local k = i + x - 1
+        local value = ARGV[7 + 2 * k]
+        fresh[#fresh + 1] = ids[k]
+        set[#set + 1] = ids[k]
+        set[#set + 1] = value
+        bytes = bytes + #value
+        if #value > omax then
+          omax = #value
+        end
       end
     end
   end
-  if redis.call('PTTL', KEYS[2]) == -1 then
-    redis.call('PEXPIREAT', KEYS[2], m[2])
+  for i = 1, #set, 2000 do
+    redis.call('HSET', KEYS[2], unpack(set, i, math.min(i + 1999, #set)))
   end
-  if bytes > 0 then
+  if #fresh > 0 then
+    if redis.call('EXISTS', KEYS[3]) == 1 then
+      for i = 1, #fresh, 1000 do
+        redis.call('HDEL', KEYS[3], unpack(fresh, i, math.min(i + 999, #fresh)))
+      end
+    end
+    if redis.call('PTTL', KEYS[2]) == -1 then
+      redis.call('PEXPIREAT', KEYS[2], m[2])
+    end
     redis.call('HINCRBY', KEYS[1], 'obytes', bytes)
     redis.call('HSET', KEYS[1], 'omax', omax)
   end
   redis.call('HDEL', KEYS[1], 'stalled')
 end
+-- Failures, only of events without an output.
 if last < #ARGV then
+  local ids = {}
   for i = last + 1, #ARGV, 2 do
-    if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 0 then
-      redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+    ids[#ids + 1] = ARGV[i]
+  end
+  local set = {}
+  for i = 1, #ids, 1000 do
+    local got = redis.call('HMGET', KEYS[2], unpack(ids, i, math.min(i + 999, #ids)))
+    for x = 1, #got do
+      if not got[x] then
+        local k = i + x - 1
+        set[#set + 1] = ids[k]
+        set[#set + 1] = ARGV[last + 2 * k]
+      end
     end
   end
-  if redis.call('PTTL', KEYS[3]) == -1 then
+  for i = 1, #set, 2000 do
+    redis.call('HSET', KEYS[3], unpack(set, i, math.min(i + 1999, #set)))
+  end
+  if #set > 0 and redis.call('PTTL', KEYS[3]) == -1 then
     redis.call('PEXPIREAT', KEYS[3], m[2])
   end
 end

@@ -1,0 +1,289 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fanin-dev/fanin/internal/redistest"
+	"github.com/fanin-dev/fanin/workoutput"
+)
+
+// BenchmarkCommitted measures what the performance targets name: from the
+// start of Submit to the committed result, on a fresh Redis (a single
+// server, or a 3-master cluster), with one worker process (an Asynq server
+// of 8 workers polling every 10 ms, a handler returning 100 bytes) and one
+// coordinator daemon (Coordinator.Run, the Count reducer), all in this
+// process. It reports events/s and the Redis server time per event: the
+// CPU time of the masters' main threads during the run (serverTime),
+// divided by the events; FANIN_BENCH_STATS=1 also prints INFO
+// commandstats by command. jobs=3 submits three such jobs at once.
+//
+// The baseline, in the same invocation: one Asynq task per event whose
+// handler HSETs its output and INCRs a counter; the task that brings the
+// counter to n reads the hash (HVALS) and writes the result: the fan-in
+// that Asynq users write by hand.
+//
+//	go test -run '^$' -bench 'Committed' -benchtime 3x ./jobs/
+func BenchmarkCommitted(b *testing.B) {
+	for _, tc := range []struct {
+		n, jobs        int
+		given, cluster bool
+	}{
+		{100_000, 1, false, false},
+		{100_000, 1, true, false},
+		{20_000, 1, false, false},
+		{100_000, 1, false, true},
+		{100_000, 3, false, false},
+		{100_000, 3, false, true},
+	} {
+		name := fmt.Sprintf("fanin/n=%d/jobs=%d/given-ids=%v/cluster=%v", tc.n, tc.jobs, tc.given, tc.cluster)
+		b.Run(name, func(b *testing.B) {
+			var runs []committedRun
+			for range b.N {
+				runs = append(runs, runCommitted(b, tc.n, tc.jobs, tc.given, tc.cluster))
+			}
+			reportCommitted(b, runs)
+		})
+	}
+	for _, n := range []int{100_000, 20_000} {
+		b.Run(fmt.Sprintf("asynq-fan-in/n=%d", n), func(b *testing.B) {
+			var runs []committedRun
+			for range b.N {
+				runs = append(runs, runAsynqFanIn(b, n))
+			}
+			reportCommitted(b, runs)
+		})
+	}
+}
+
+// committedRun is one measured run.
+type committedRun struct {
+	elapsed   time.Duration
+	events    int
+	redisTime time.Duration // Redis server time (commandstats) during the run
+}
+
+func reportCommitted(b *testing.B, runs []committedRun) {
+	var el, rt time.Duration
+	var ev int
+	for _, r := range runs {
+		el += r.elapsed
+		ev += r.events
+		rt += r.redisTime
+	}
+	b.ReportMetric(float64(ev)/el.Seconds(), "events/s")
+	b.ReportMetric(float64(rt.Microseconds())/float64(ev), "redis-cpu-µs/event")
+}
+
+// benchRedis starts a fresh single server or 3-master cluster and returns
+// a client and the clients of its masters (for their commandstats).
+func benchRedis(b *testing.B, cluster bool) (redis.UniversalClient, []redis.UniversalClient) {
+	b.Helper()
+	if !cluster {
+		c := freshRedis(b)
+		return c, []redis.UniversalClient{c}
+	}
+	cl := redistest.StartCluster(b, redistest.ClusterOptions{})
+	var masters []redis.UniversalClient
+	for _, m := range cl.Masters() {
+		masters = append(masters, m.Client(b))
+	}
+	return cl.Client(b), masters
+}
+
+// serverTime is the CPU time (user and system) of the main threads of
+// masters: what bounds Redis' throughput, the network I/O of the commands
+// included. (Summing INFO commandstats would count twice the commands that
+// scripts call: Redis 7 counts them under their own name and within the
+// script's EVALSHA.)
+func serverTime(b *testing.B, masters []redis.UniversalClient) time.Duration {
+	b.Helper()
+	var sec float64
+	for _, m := range masters {
+		info, err := m.Info(context.Background(), "cpu").Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for line := range strings.Lines(info) {
+			k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+			if ok && (k == "used_cpu_user_main_thread" || k == "used_cpu_sys_main_thread") {
+				f, _ := strconv.ParseFloat(v, 64)
+				sec += f
+			}
+		}
+	}
+	return time.Duration(sec * float64(time.Second))
+}
+
+// commandTimes returns the commandstats usec of each command, summed over
+// masters. With FANIN_BENCH_STATS set, runCommitted logs their deltas.
+func commandTimes(b *testing.B, masters []redis.UniversalClient) map[string]int64 {
+	b.Helper()
+	times := map[string]int64{}
+	for _, m := range masters {
+		info, err := m.Info(context.Background(), "commandstats").Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for line := range strings.Lines(info) {
+			name, stats, ok := strings.Cut(line, ":")
+			if !ok || !strings.HasPrefix(line, "cmdstat_") {
+				continue
+			}
+			for field := range strings.SplitSeq(strings.TrimSpace(stats), ",") {
+				if v, ok := strings.CutPrefix(field, "usec="); ok {
+					n, _ := strconv.ParseInt(v, 10, 64)
+					times[strings.TrimPrefix(name, "cmdstat_")] += n
+				}
+			}
+		}
+	}
+	return times
+}
+
+// logCommandTimes logs, with FANIN_BENCH_STATS set, where the Redis time of
+// a run went, per command and per event.
+func logCommandTimes(b *testing.B, before, after map[string]int64, events int) {
+	if os.Getenv("FANIN_BENCH_STATS") == "" {
+		return
+	}
+	var lines []string
+	for cmd, usec := range after {
+		if d := usec - before[cmd]; d > 0 {
+			lines = append(lines, fmt.Sprintf("%-24s %9d µs %7.3f µs/event", cmd, d, float64(d)/float64(events)))
+		}
+	}
+	slices.Sort(lines)
+	fmt.Fprintf(os.Stderr, "%s: Redis time by command:\n%s\n", b.Name(), strings.Join(lines, "\n"))
+}
+
+// runCommitted submits jobs jobs of n events each and waits for all to be
+// committed done.
+func runCommitted(b *testing.B, n, jobs int, given, cluster bool) committedRun {
+	b.StopTimer()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	client, masters := benchRedis(b, cluster)
+	store := newStore(b, client, workoutput.Config{})
+	mux, err := NewMux(client, store, MuxConfig{CollectQueue: collectQueue})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := HandleRaw(mux, "bench", func(context.Context, []byte) ([]byte, error) { return benchOutput, nil }); err != nil {
+		b.Fatal(err)
+	}
+	srv := asynq.NewServerFromRedisClient(client, asynq.Config{
+		Concurrency: benchWorkers, Queues: map[string]int{testQueue: 1}, TaskCheckInterval: 10 * time.Millisecond,
+		ShutdownTimeout: 5 * time.Second, Logger: quietLogger{},
+	})
+	if err := srv.Start(mux); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Shutdown()
+	committed := make(chan Outcome, jobs)
+	c := newCoordinator(b, client, store, CoordinatorConfig{Queue: collectQueue,
+		OnCommit: func(_ context.Context, out Outcome) { committed <- out }})
+	if err := c.Handle("bench", Count()); err != nil {
+		b.Fatal(err)
+	}
+	daemon := make(chan error, 1)
+	go func() { daemon <- c.Run(ctx) }()
+	defer func() { cancel(); <-daemon }()
+	p := newProducer(b, client, store, ProducerConfig{})
+	events := benchEventsOf(n, given)
+	time.Sleep(100 * time.Millisecond) // the daemon subscribes
+	stats := commandTimes(b, masters)
+	before := serverTime(b, masters)
+
+	b.StartTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Go(func() {
+			if _, err := p.Submit(ctx, workoutput.Spec{Kind: "bench"}, events); err != nil {
+				b.Error(err)
+			}
+		})
+	}
+	for range jobs {
+		select {
+		case out := <-committed:
+			if out.State != workoutput.StateDone || out.Outputs != int64(n) {
+				b.Fatalf("committed %+v; want done with %d outputs", out, n)
+			}
+		case <-time.After(5 * time.Minute):
+			b.Fatal("no commit within 5 minutes")
+		}
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	wg.Wait()
+	logCommandTimes(b, stats, commandTimes(b, masters), n*jobs)
+	return committedRun{elapsed: elapsed, events: n * jobs, redisTime: serverTime(b, masters) - before}
+}
+
+// runAsynqFanIn is the baseline: one task per event, HSET and INCR by the
+// handler, and the fan-in (HVALS, the result written) by the last one.
+func runAsynqFanIn(b *testing.B, n int) committedRun {
+	b.StopTimer()
+	ctx := context.Background()
+	client, masters := benchRedis(b, false)
+	const outputs, count, resultKey = "fanin-baseline:outputs", "fanin-baseline:count", "fanin-baseline:result"
+	done := make(chan struct{})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc("bench", func(ctx context.Context, t *asynq.Task) error {
+		id, _ := asynq.GetTaskID(ctx)
+		if err := client.HSet(ctx, outputs, id, benchOutput).Err(); err != nil {
+			return err
+		}
+		got, err := client.Incr(ctx, count).Result()
+		if err != nil || got != int64(n) {
+			return err
+		}
+		vals, err := client.HVals(ctx, outputs).Result()
+		if err != nil {
+			return err
+		}
+		if err := client.Set(ctx, resultKey, fmt.Sprint(`{"outputs":`, len(vals), `}`), 0).Err(); err != nil {
+			return err
+		}
+		close(done)
+		return nil
+	})
+	srv := asynq.NewServerFromRedisClient(client, asynq.Config{
+		Concurrency: benchWorkers, Queues: map[string]int{testQueue: 1}, TaskCheckInterval: 10 * time.Millisecond,
+		ShutdownTimeout: 5 * time.Second, Logger: quietLogger{},
+	})
+	if err := srv.Start(mux); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Shutdown()
+	ac := asynq.NewClientFromRedisClient(client)
+	events := benchEventsOf(n, false)
+	before := serverTime(b, masters)
+	b.StartTimer()
+	start := time.Now()
+	for _, e := range events {
+		if _, err := ac.EnqueueContext(ctx, asynq.NewTask("bench", e.Payload), asynq.Queue(testQueue)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Minute):
+		b.Fatal("baseline did not finish within 10 minutes")
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	return committedRun{elapsed: elapsed, events: n, redisTime: serverTime(b, masters) - before}
+}
