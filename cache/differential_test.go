@@ -480,4 +480,3 @@ func FuzzDifferential(f *testing.F) {
 		}
 	})
 }
-
