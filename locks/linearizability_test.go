@@ -122,13 +122,6 @@ func (f *memFencer) write(_ context.Context, resource string, token int64, _ str
 	return true, nil
 }
 
-// validUntil returns the lock's current estimate of its expiry.
-func validUntil(l *Lock) time.Time {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.validTil
-}
-
 // linConfig sizes a run.
 type linConfig struct {
 	seed     uint64
@@ -209,11 +202,11 @@ func linRound(ctx context.Context, p *Provider, f fencer, r *rand.Rand, proc, wo
 	holds := make([]hold, len(locks))
 	for i, l := range locks {
 		holds[i] = hold{Proc: proc, Worker: worker, Resource: l.Resource(), Token: l.Token(), Via: via,
-			Start: start.UnixNano(), ValidAtStart: validUntil(l).UnixNano()}
+			Start: start.UnixNano(), ValidAtStart: l.validUntil().UnixNano()}
 	}
 	write := func(kind string) error {
 		for i, l := range locks {
-			valid := validUntil(l)
+			valid := l.validUntil()
 			ok, err := f.write(ctx, l.Resource(), l.Token(), fmt.Sprintf("%d %s p%d w%d", l.Token(), kind, proc, worker))
 			if err != nil {
 				return err
@@ -252,7 +245,7 @@ func linRound(ctx context.Context, p *Provider, f fencer, r *rand.Rand, proc, wo
 	}
 	for i, l := range locks {
 		holds[i].End = time.Now().UnixNano()
-		holds[i].ValidTil = validUntil(l).UnixNano()
+		holds[i].ValidTil = l.validUntil().UnixNano()
 		err := l.Release(ctx)
 		if err != nil && !errors.Is(err, ErrNotHeld) {
 			return nil, err

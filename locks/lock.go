@@ -51,6 +51,14 @@ func (l *Lock) TTL() time.Duration {
 	return l.ttl
 }
 
+// validUntil returns the local estimate of the lock's expiry: the start of
+// its last acquisition or renewal attempt plus its TTL.
+func (l *Lock) validUntil() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.validTil
+}
+
 // Renew extends the lock to ttl from now (0 means the TTL last used). It
 // fails with an error wrapping ErrNotHeld once the lock has expired, been
 // released or changed owner, and never recreates the key.
