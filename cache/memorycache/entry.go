@@ -33,11 +33,11 @@ type entry struct {
 	key  string
 	kind kind
 	val  stored
-	// list maps each encoded value to its expiry (Unix ns, 0 = never).
+	// list maps each encoded value to its expiry (see Cache.now).
 	list map[string]int64
 	hash map[string]stored
 
-	expiresAt int64 // Unix ns; 0 = never
+	expiresAt int64 // see Cache.now; never = no expiry
 	size      int64
 	heapIdx   int // index in Cache.heap; -1 when not there
 	prev      *entry
@@ -181,13 +181,13 @@ func (c *Cache) live(key string, now int64) *entry {
 	if e == nil {
 		return nil
 	}
-	if e.expiresAt != 0 && e.expiresAt <= now {
+	if e.expiresAt <= now {
 		c.drop(e)
 		return nil
 	}
 	if e.kind == kindList {
 		for m, at := range e.list {
-			if at != 0 && at <= now {
+			if at <= now {
 				c.removeMember(e, m)
 			}
 		}
@@ -232,7 +232,7 @@ func (c *Cache) touch(e *entry) {
 
 // create adds a new entry of kind k at key, which must be absent.
 func (c *Cache) create(key string, k kind) *entry {
-	e := &entry{key: key, kind: k, heapIdx: -1, size: int64(len(key)) + entryOverhead}
+	e := &entry{key: key, kind: k, expiresAt: never, heapIdx: -1, size: int64(len(key)) + entryOverhead}
 	c.items[key] = e
 	e.prev, e.next = &c.lru, c.lru.next
 	c.lru.next.prev = e
@@ -247,15 +247,15 @@ func (c *Cache) resize(e *entry, delta int64) {
 	c.used += delta
 }
 
-// setExpiry sets e's absolute expiry (0 = never).
+// setExpiry sets e's absolute expiry (never: none).
 func (c *Cache) setExpiry(e *entry, at int64) {
 	e.expiresAt = at
 	switch {
-	case at == 0 && e.heapIdx >= 0:
+	case at == never && e.heapIdx >= 0:
 		heap.Remove(&c.heap, e.heapIdx)
-	case at != 0 && e.heapIdx >= 0:
+	case at != never && e.heapIdx >= 0:
 		heap.Fix(&c.heap, e.heapIdx)
-	case at != 0:
+	case at != never:
 		heap.Push(&c.heap, e)
 	}
 }

@@ -121,13 +121,9 @@ func (c *Cache) ListAdd(ctx context.Context, key string, values []any, exp cache
 		}
 		e.list[m] = at
 	}
-	keyAt := int64(0)
+	keyAt := int64(math.MinInt64)
 	for _, a := range e.list {
-		if a == 0 {
-			keyAt = 0
-			break
-		}
-		keyAt = max(keyAt, a)
+		keyAt = max(keyAt, a) // never, when one value never expires
 	}
 	c.setExpiry(e, keyAt)
 	c.evict(e)
@@ -181,10 +177,7 @@ func (c *Cache) GetList(ctx context.Context, key string, page cache.Page) ([]cac
 	}
 	all := make([]member, 0, len(e.list))
 	for m, at := range e.list {
-		if at == 0 {
-			at = math.MaxInt64
-		}
-		all = append(all, member{m, at})
+		all = append(all, member{m, at}) // never sorts last
 	}
 	slices.SortFunc(all, func(a, b member) int {
 		return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.m, b.m))

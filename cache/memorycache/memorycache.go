@@ -3,6 +3,7 @@ package memorycache
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -43,8 +44,11 @@ type Config struct {
 	// means cache.JSONCodec{}.
 	Codec cache.Codec
 
-	// Clock returns the current time; expirations are measured against it.
-	// nil, the default, means time.Now. Tests set it to move time by hand.
+	// Clock returns the current time. Expirations are measured on it from
+	// the time New read it, so they never overflow, and with the default
+	// (time.Now, whose readings carry the monotonic clock) a jump of the
+	// wall clock does not move them. nil, the default, means time.Now.
+	// Tests set it to move time by hand.
 	Clock func() time.Time
 }
 
@@ -56,6 +60,7 @@ type Cache struct {
 	clone    bool
 	codec    cache.Codec
 	clock    func() time.Time
+	base     time.Time // the clock when New ran: time zero of now()
 
 	mu    sync.Mutex
 	items map[string]*entry
@@ -91,6 +96,7 @@ func New(cfg Config) (*Cache, error) {
 	if c.clock == nil {
 		c.clock = time.Now
 	}
+	c.base = c.clock()
 	c.lru.next, c.lru.prev = &c.lru, &c.lru
 	return c, nil
 }
@@ -127,20 +133,33 @@ func beginKeys(ctx context.Context, op string, keys []string) error {
 	return nil
 }
 
-// now returns the clock in Unix nanoseconds.
-func (c *Cache) now() int64 { return c.clock().UnixNano() }
+// never is the expiry of what does not expire: later than any instant.
+const never = math.MaxInt64
 
-// deadline turns exp into an absolute expiry (0 = never), exp not expired.
+// now returns the time in nanoseconds since New, the unit of every expiry
+// instant. Counting from New, rather than from 1970, leaves room for any
+// time.Duration: a TTL of math.MaxInt64 from now only overflows after the
+// cache has run for as long as the TTL.
+func (c *Cache) now() int64 { return int64(c.clock().Sub(c.base)) }
+
+// deadline turns exp, not expired, into an expiry instant. An instant past
+// the largest one a Cache can hold is clamped to it (still a TTL, which
+// GetExpiration reports as the time left until then); exp's TTL is at most
+// the cache's age longer than that.
 func deadline(exp cache.Expiration, now int64) int64 {
 	if exp.IsNone() {
-		return 0
+		return never
 	}
-	return now + int64(exp.TTL())
+	at := now + int64(exp.TTL())
+	if at < now || at >= never { // overflowed: clamp
+		at = never - 1
+	}
+	return at
 }
 
-// remaining turns an absolute expiry into what GetExpiration returns.
+// remaining turns an expiry instant into what GetExpiration returns.
 func remaining(at, now int64) cache.Expiration {
-	if at == 0 {
+	if at == never {
 		return cache.Expiration{}
 	}
 	return cache.ExpiresIn(time.Duration(at - now))
