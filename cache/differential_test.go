@@ -171,6 +171,7 @@ func errClass(err error) string {
 		{"ErrNotNumber", cache.ErrNotNumber},
 		{"ErrWrongType", cache.ErrWrongType},
 		{"ErrDecode", cache.ErrDecode},
+		{"ErrInvalidArgument", cache.ErrInvalidArgument},
 		{"ErrUnsupported", cache.ErrUnsupported},
 		{"ErrUnavailable", cache.ErrUnavailable},
 		{"ErrTooLarge", memorycache.ErrTooLarge},

@@ -79,3 +79,41 @@ func TestNumbersAreNotConvertedSilently(t *testing.T) {
 		t.Errorf("2.0 as uint64: %v, %v", u, err)
 	}
 }
+
+// Cause 4: nil collections were accepted (GetAll(nil), GetAllExpiration(nil),
+// SetAll(nil), SetAllExpiration(nil), ListAdd(k, nil), ListRemove(k, nil)
+// returned empty results) where the specification wants an invalid-argument
+// error; memorycache also checked the key's type for a nil or empty list of
+// values where Redis does not look at the key.
+func TestNilCollectionsAreRefused(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	none := cache.Expiration{}
+	for _, im := range newImpls(t, false) {
+		c := im.c
+		if _, err := c.Set(ctx, "v", 1, none); err != nil {
+			t.Fatal(err)
+		}
+		for name, call := range map[string]func() error{
+			"GetAll":           func() error { _, err := c.GetAll(ctx, nil); return err },
+			"GetAllExpiration": func() error { _, err := c.GetAllExpiration(ctx, nil); return err },
+			"RemoveAll":        func() error { _, err := c.RemoveAll(ctx, nil); return err },
+			"SetAll":           func() error { _, err := c.SetAll(ctx, nil, none); return err },
+			"SetAllExpiration": func() error { return c.SetAllExpiration(ctx, nil) },
+			"ListAdd":          func() error { _, err := c.ListAdd(ctx, "v", nil, none); return err },
+			"ListRemove":       func() error { _, err := c.ListRemove(ctx, "v", nil); return err },
+		} {
+			if err := call(); !errors.Is(err, cache.ErrInvalidArgument) {
+				t.Errorf("%s: %s(nil): %v; want ErrInvalidArgument", im.name, name, err)
+			}
+		}
+		for name, call := range map[string]func() (int64, error){
+			"ListAdd":    func() (int64, error) { return c.ListAdd(ctx, "v", []any{}, none) },
+			"ListRemove": func() (int64, error) { return c.ListRemove(ctx, "v", []any{}) },
+		} {
+			if n, err := call(); n != 0 || err != nil {
+				t.Errorf("%s: %s(empty) on a plain value = %d, %v; want 0, nil", im.name, name, n, err)
+			}
+		}
+	}
+}

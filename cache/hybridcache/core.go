@@ -49,6 +49,15 @@ func (c *core) begin(ctx context.Context, op string, keys ...string) error {
 	return nil
 }
 
+// beginMany is begin for an operation on a collection named what, which
+// must not be nil.
+func (c *core) beginMany(ctx context.Context, op, what string, isNil bool, keys []string) error {
+	if isNil {
+		return fmt.Errorf("hybridcache: %s: %w", op, cache.NilCollection(what))
+	}
+	return c.begin(ctx, op, keys...)
+}
+
 // localExp is the L1 expiration of a value whose L2 expiration is exp.
 func (c *core) localExp(exp cache.Expiration) cache.Expiration {
 	if exp.IsNone() || exp.TTL() > c.localTTL {
@@ -183,7 +192,7 @@ func (c *core) Get(ctx context.Context, key string) (cache.Item, error) {
 // GetAll reads keys from L1, and those it misses from L2 (copying them
 // into L1).
 func (c *core) GetAll(ctx context.Context, keys []string) (map[string]cache.Item, error) {
-	if err := c.begin(ctx, "GetAll", keys...); err != nil {
+	if err := c.beginMany(ctx, "GetAll", "keys", keys == nil, keys); err != nil {
 		return nil, err
 	}
 	if c.l1 == nil {
@@ -249,7 +258,7 @@ func (c *core) GetExpiration(ctx context.Context, key string) (cache.Expiration,
 
 // GetAllExpiration returns the TTLs of keys in L2.
 func (c *core) GetAllExpiration(ctx context.Context, keys []string) (map[string]cache.Expiration, error) {
-	if err := c.begin(ctx, "GetAllExpiration", keys...); err != nil {
+	if err := c.beginMany(ctx, "GetAllExpiration", "keys", keys == nil, keys); err != nil {
 		return nil, err
 	}
 	return c.l2.GetAllExpiration(ctx, keys)
@@ -318,7 +327,7 @@ func (c *core) SetAll(ctx context.Context, values map[string]any, exp cache.Expi
 	for k := range values {
 		keys = append(keys, k)
 	}
-	if err := c.begin(ctx, "SetAll", keys...); err != nil {
+	if err := c.beginMany(ctx, "SetAll", "values", values == nil, keys); err != nil {
 		return 0, err
 	}
 	snap := c.epoch.Load()
@@ -375,7 +384,7 @@ func (c *core) RemoveIfEqual(ctx context.Context, key string, expected any) (boo
 
 // RemoveAll deletes the given keys.
 func (c *core) RemoveAll(ctx context.Context, keys []string) (int, error) {
-	if err := c.begin(ctx, "RemoveAll", keys...); err != nil {
+	if err := c.beginMany(ctx, "RemoveAll", "keys", keys == nil, keys); err != nil {
 		return 0, err
 	}
 	var n int
@@ -461,7 +470,7 @@ func (c *core) SetAllExpiration(ctx context.Context, exps map[string]cache.Expir
 	for k := range exps {
 		keys = append(keys, k)
 	}
-	if err := c.begin(ctx, "SetAllExpiration", keys...); err != nil {
+	if err := c.beginMany(ctx, "SetAllExpiration", "expirations", exps == nil, keys); err != nil {
 		return err
 	}
 	return c.removal(ctx, keys, func() (bool, error) { return len(keys) > 0, c.l2.SetAllExpiration(ctx, exps) })

@@ -56,6 +56,9 @@ func (c *Cache) SetAllExpiration(ctx context.Context, exps map[string]cache.Expi
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memorycache: SetAllExpiration: %w", err)
 	}
+	if exps == nil {
+		return fmt.Errorf("memorycache: SetAllExpiration: %w", cache.NilCollection("expirations"))
+	}
 	for k := range exps {
 		if k == "" {
 			return fmt.Errorf("memorycache: SetAllExpiration: %w", cache.ErrEmptyKey)

@@ -17,6 +17,9 @@ const memberOverhead = 8
 // members encodes list values; they are compared in encoded form, as Redis
 // compares sorted-set members.
 func (c *Cache) members(op, key string, values []any) ([]string, error) {
+	if values == nil {
+		return nil, fmt.Errorf("memorycache: %s %q: %w", op, key, cache.NilCollection("values"))
+	}
 	out := make([]string, len(values))
 	for i, v := range values {
 		if cache.NewValueItem(v).IsNull() {
@@ -74,8 +77,8 @@ func (c *Cache) ListAdd(ctx context.Context, key string, values []any, exp cache
 		return 0, err
 	}
 	ms, err := c.members("ListAdd", key, values)
-	if err != nil {
-		return 0, err
+	if err != nil || len(ms) == 0 {
+		return 0, err // no values: nothing to do, whatever key holds
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -89,9 +92,6 @@ func (c *Cache) ListAdd(ctx context.Context, key string, values []any, exp cache
 		if e != nil {
 			c.removeMembers(e, ms)
 		}
-		return 0, nil
-	}
-	if len(ms) == 0 {
 		return 0, nil
 	}
 	size := int64(len(key)) + entryOverhead
@@ -142,8 +142,8 @@ func (c *Cache) ListRemove(ctx context.Context, key string, values []any) (int64
 		return 0, err
 	}
 	ms, err := c.members("ListRemove", key, values)
-	if err != nil {
-		return 0, err
+	if err != nil || len(ms) == 0 {
+		return 0, err // no values: nothing to do, whatever key holds
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

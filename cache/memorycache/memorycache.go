@@ -125,6 +125,9 @@ func beginKeys(ctx context.Context, op string, keys []string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memorycache: %s: %w", op, err)
 	}
+	if keys == nil {
+		return fmt.Errorf("memorycache: %s: %w", op, cache.NilCollection("keys"))
+	}
 	for i, k := range keys {
 		if k == "" {
 			return fmt.Errorf("memorycache: %s: key %d of %d: %w", op, i, len(keys), cache.ErrEmptyKey)

@@ -108,6 +108,9 @@ func (c *Cache) SetAll(ctx context.Context, values map[string]any, exp cache.Exp
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("memorycache: SetAll: %w", err)
 	}
+	if values == nil {
+		return 0, fmt.Errorf("memorycache: SetAll: %w", cache.NilCollection("values"))
+	}
 	ready := make(map[string]stored, len(values))
 	for k, v := range values {
 		s, err := c.prepare(ctx, "SetAll", k, v)

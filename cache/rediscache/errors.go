@@ -30,8 +30,12 @@ func begin(ctx context.Context, op, key string) error {
 	return nil
 }
 
-// checkKeys checks that none of keys is empty, and that ctx is live.
-func checkKeys(ctx context.Context, op string, keys []string) error {
+// checkKeys checks that keys (named what) is not nil and none of them is
+// empty, and that ctx is live.
+func checkKeys(ctx context.Context, op, what string, keys []string) error {
+	if keys == nil {
+		return fmt.Errorf("rediscache: %s: %w", op, cache.NilCollection(what))
+	}
 	for i, k := range keys {
 		if k == "" {
 			return fmt.Errorf("rediscache: %s: key %d of %d: %w", op, i+1, len(keys), cache.ErrEmptyKey)
