@@ -3,8 +3,6 @@ package memorycache
 import (
 	"bytes"
 	"container/heap"
-	"encoding/json"
-	"math"
 
 	"github.com/fanin-dev/fanin/cache"
 )
@@ -44,13 +42,14 @@ type entry struct {
 	next      *entry
 }
 
-// stored is one value: a number or nil as itself, anything else as a
-// reference or, with CloneValues, encoded.
+// stored is one value: a reference to it, or its encoded bytes. Numbers and
+// []byte are always kept encoded, numbers as the decimal text Redis would
+// hold, so that they read back, compare and count exactly as in Redis.
 type stored struct {
 	v       any
 	raw     []byte
 	encoded bool
-	size    int64 // encoded length; 0 unless MaxMemorySize is set
+	size    int64 // encoded length; for a reference, 0 unless MaxMemorySize is set
 }
 
 func (s stored) item(codec cache.Codec) cache.Item {
@@ -65,16 +64,22 @@ func (c *Cache) encode(v any) ([]byte, error) { return cache.Encode(c.codec, v) 
 
 // store prepares v for storage.
 func (c *Cache) store(v any) (stored, error) {
-	if n, ok := normalizeNumber(v); ok {
-		v = n.value()
-	} else if b, ok := v.([]byte); ok && c.clone {
-		return stored{raw: bytes.Clone(b), encoded: true, size: int64(len(b))}, nil
-	} else if v != nil && c.clone {
+	switch x := v.(type) {
+	case []byte:
+		if c.clone {
+			x = bytes.Clone(x)
+		}
+		return encodedValue(x), nil
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		raw, _ := c.encode(x) // numbers always encode
+		return encodedValue(raw), nil
+	}
+	if v != nil && c.clone {
 		raw, err := c.encode(v)
 		if err != nil {
 			return stored{}, err
 		}
-		return stored{raw: raw, encoded: true, size: int64(len(raw))}, nil
+		return encodedValue(raw), nil
 	}
 	s := stored{v: v}
 	if c.maxSize > 0 {
@@ -87,89 +92,18 @@ func (c *Cache) store(v any) (stored, error) {
 	return s, nil
 }
 
-// number is a stored number: an int64 or a float64.
-type number struct {
-	i       int64
-	f       float64
-	isFloat bool
+// encodedValue is raw, kept as bytes.
+func encodedValue(raw []byte) stored {
+	return stored{raw: raw, encoded: true, size: int64(len(raw))}
 }
 
-func intNumber(i int64) number     { return number{i: i} }
-func floatNumber(f float64) number { return number{f: f, isFloat: true} }
-
-func (n number) float() float64 {
-	if n.isFloat {
-		return n.f
+// text returns the bytes Redis would hold for s: what numeric operations
+// parse.
+func (c *Cache) text(s stored) ([]byte, error) {
+	if s.encoded {
+		return s.raw, nil
 	}
-	return float64(n.i)
-}
-
-// value returns n as Redis would read it back: a float with no fractional
-// part that fits an int64 becomes an int64.
-func (n number) value() any {
-	if !n.isFloat {
-		return n.i
-	}
-	if n.f == math.Trunc(n.f) && n.f >= math.MinInt64 && n.f < math.MaxInt64 {
-		return int64(n.f)
-	}
-	return n.f
-}
-
-// normalizeNumber reports whether v is a number, and which.
-func normalizeNumber(v any) (number, bool) {
-	switch x := v.(type) {
-	case int:
-		return intNumber(int64(x)), true
-	case int8:
-		return intNumber(int64(x)), true
-	case int16:
-		return intNumber(int64(x)), true
-	case int32:
-		return intNumber(int64(x)), true
-	case int64:
-		return intNumber(x), true
-	case uint:
-		return unsignedNumber(uint64(x)), true
-	case uint8:
-		return intNumber(int64(x)), true
-	case uint16:
-		return intNumber(int64(x)), true
-	case uint32:
-		return intNumber(int64(x)), true
-	case uint64:
-		return unsignedNumber(x), true
-	case float32:
-		return floatNumber(float64(x)), true
-	case float64:
-		return floatNumber(x), true
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return intNumber(i), true
-		}
-		if f, err := x.Float64(); err == nil {
-			return floatNumber(f), true
-		}
-	}
-	return number{}, false
-}
-
-func unsignedNumber(u uint64) number {
-	if u > math.MaxInt64 {
-		return floatNumber(float64(u))
-	}
-	return intNumber(int64(u))
-}
-
-// numberOf returns the number s holds.
-func numberOf(s stored) (number, bool) {
-	switch x := s.v.(type) {
-	case int64:
-		return intNumber(x), true
-	case float64:
-		return floatNumber(x), true
-	}
-	return number{}, false
+	return c.encode(s.v)
 }
 
 // --- the key table, recency ring and expiry heap; callers hold c.mu ---

@@ -25,9 +25,6 @@ func (c *Cache) members(op, key string, values []any) ([]string, error) {
 		if cache.NewValueItem(v).IsNull() {
 			return nil, fmt.Errorf("memorycache: %s %q: value %d of %d: %w", op, key, i, len(values), cache.ErrNilValue)
 		}
-		if n, ok := normalizeNumber(v); ok {
-			v = n.value()
-		}
 		raw, err := c.encode(v)
 		if err != nil {
 			return nil, fmt.Errorf("memorycache: %s %q: value %d of %d: %w", op, key, i, len(values), err)
@@ -164,6 +161,9 @@ func (c *Cache) GetList(ctx context.Context, key string, page cache.Page) ([]cac
 	if page.Number < 0 || page.Size < 0 {
 		return nil, fmt.Errorf("memorycache: GetList %q: page %+v: Number and Size must be 0 or more", key, page)
 	}
+	if page.Size > 0 && page.Number > math.MaxInt/page.Size {
+		return nil, nil // a page past any possible list, whatever key holds
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, err := c.listFor("GetList", key, c.now())
@@ -184,7 +184,7 @@ func (c *Cache) GetList(ctx context.Context, key string, page cache.Page) ([]cac
 	})
 	if page.Size > 0 {
 		start := page.Number * page.Size
-		if start >= len(all) || start/page.Size != page.Number {
+		if start >= len(all) {
 			return nil, nil
 		}
 		all = all[start:min(start+page.Size, len(all))]

@@ -1,6 +1,7 @@
 package memorycache_test
 
 import (
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -56,5 +57,63 @@ func TestTTLOverflow(t *testing.T) {
 	}
 	if !exists(t, c, "later") {
 		t.Fatal("a key without expiration expired")
+	}
+}
+
+// Numbers are kept as the decimal text Redis keeps, and numeric operations
+// read it with Redis's rules: found by the differential test, where
+// memorycache turned -0 into 0, rounded uint64 beyond 2^63, could not
+// increment []byte("42"), and added a whole amount to a big integer in
+// float64.
+func TestNumbersKeptAsRedisText(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	for _, clone := range []bool{false, true} {
+		c := newCache(t, memorycache.Config{CloneValues: clone})
+		raw := func(key string) string {
+			t.Helper()
+			it, err := c.Get(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := it.Raw(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		set(t, c, "negzero", math.Copysign(0, -1), cache.Expiration{})
+		set(t, c, "maxu", uint64(math.MaxUint64), cache.Expiration{})
+		set(t, c, "bytes", []byte("42"), cache.Expiration{})
+		set(t, c, "null", []byte("null"), cache.Expiration{})
+		set(t, c, "lead", []byte("007"), cache.Expiration{})
+		set(t, c, "big", int64(1)<<53+1, cache.Expiration{})
+		if got := raw("negzero"); got != "-0" {
+			t.Errorf("-0 kept as %q", got)
+		}
+		if v, err := cache.Get[uint64](ctx, c, "maxu"); err != nil || v.Value != math.MaxUint64 {
+			t.Errorf("MaxUint64 read back as %v, %v", v.Value, err)
+		}
+		if n, err := c.Increment(ctx, "bytes", 1, cache.Expiration{}); n != 43 || err != nil {
+			t.Errorf(`Increment of []byte("42") = %d, %v; want 43`, n, err)
+		}
+		if it, _ := c.Get(ctx, "null"); !it.IsNull() {
+			t.Error(`[]byte("null") does not read as null`)
+		}
+		if _, err := c.Increment(ctx, "lead", 1, cache.Expiration{}); !errors.Is(err, cache.ErrNotNumber) {
+			t.Errorf(`Increment of "007": %v; want ErrNotNumber, as INCRBY refuses it`, err)
+		}
+		if f, err := c.IncrementFloat(ctx, "lead", 1.5, cache.Expiration{}); f != 8.5 || err != nil {
+			t.Errorf(`IncrementFloat(1.5) of "007" = %v, %v; want 8.5, as INCRBYFLOAT reads it`, f, err)
+		}
+		if _, err := c.IncrementFloat(ctx, "big", 2, cache.Expiration{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := raw("big"); got != "9007199254740995" {
+			t.Errorf("2^53+1 + 2.0 kept as %q; want the exact integer sum", got)
+		}
+		if _, err := c.IncrementFloat(ctx, "maxu", math.NaN(), cache.ExpiresIn(0)); err == nil {
+			t.Error("IncrementFloat(NaN) with an expired TTL: no error; want the amount refused first")
+		}
 	}
 }

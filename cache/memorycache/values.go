@@ -164,9 +164,6 @@ func (c *Cache) expected(op, key string, expected any) ([]byte, error) {
 	if expected == nil {
 		return nil, fmt.Errorf("memorycache: %s %q: expected value: %w", op, key, cache.ErrNilValue)
 	}
-	if n, ok := normalizeNumber(expected); ok {
-		expected = n.value()
-	}
 	want, err := c.encode(expected)
 	if err != nil {
 		return nil, fmt.Errorf("memorycache: %s %q: expected value: %w", op, key, err)
