@@ -74,11 +74,16 @@ func newImpls(tb testing.TB, cluster bool) []impl {
 		}
 		return s
 	}
+	aware, err := hybridcache.NewAware(redisAt(r, "aware:"), r.Client, hybridcache.AwareConfig{Channel: r.Key("invalidate")})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	out := []impl{
 		{"rediscache", redisAt(r, "redis:")},
 		{"memorycache", mem},
 		{"memorycache-clone", clone},
 		{"hybrid", hybrid},
+		{"hybrid-aware", aware},
 		{"scoped-memory", scope(mem2(tb))},
 		{"scoped-redis", scope(redisAt(r, "scoped:"))},
 	}
@@ -320,10 +325,8 @@ func snapshot(ctx context.Context, c cache.Client) outcome {
 	return outcome{err: "snapshot", parts: ps}
 }
 
-// same compares two outcomes; remaining TTLs may differ by tol (the time the
-// sequence has run: the implementations read the time at different
-// moments, and Redis counts whole milliseconds). After an error only the
-// error class is compared.
+// same compares two outcomes; remaining TTLs may differ by tol (see
+// runSequence). After an error only the error class is compared.
 func same(a, b outcome, tol time.Duration) bool {
 	if a.err != b.err {
 		return false
@@ -392,15 +395,17 @@ func (m *mismatch) Error() string {
 const snapshotEvery = 8
 
 // runSequence runs up to n operations drawn from ch against every
-// implementation and returns the first difference.
-func runSequence(ctx context.Context, impls []impl, ch chooser, n int) *mismatch {
-	start := time.Now()
+// implementation, built at born, and returns the first difference.
+// Remaining TTLs are compared to within the implementations' age: the time
+// the implementations read their clocks at may differ by that much, and
+// memorycache's clamp of the largest TTLs by at most its age.
+func runSequence(ctx context.Context, impls []impl, born time.Time, ch chooser, n int) *mismatch {
 	var ops []string
 	compare := func(step int, desc string, run func(context.Context, cache.Client) outcome) *mismatch {
 		ref := run(ctx, impls[0].c)
 		for _, im := range impls[1:] {
 			got := run(ctx, im.c)
-			if tol := time.Since(start) + 50*time.Millisecond; !same(ref, got, tol) {
+			if tol := time.Since(born) + 50*time.Millisecond; !same(ref, got, tol) {
 				return &mismatch{tol: tol, step: step, op: desc, impl: im.name, ref: ref, got: got, ops: ops}
 			}
 		}
@@ -408,6 +413,10 @@ func runSequence(ctx context.Context, impls []impl, ch chooser, n int) *mismatch
 	}
 	for i := 0; i < n && !ch.exhausted(); i++ {
 		op := genOp(ch)
+		if op.guard != nil && !op.guard(ctx, impls[0].c) {
+			ops = append(ops, "(skipped) "+op.desc)
+			continue
+		}
 		ops = append(ops, op.desc)
 		if m := compare(i, op.desc, op.run); m != nil {
 			return m
@@ -447,9 +456,10 @@ func TestDifferential(t *testing.T) {
 	}
 	for seed := first; seed < first+seeds; seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			born := time.Now()
 			impls := newImpls(t, full)
 			ch := randChooser{rand.New(rand.NewPCG(uint64(seed), 0x6661_6e69_6e))}
-			if m := runSequence(t.Context(), impls, ch, ops); m != nil {
+			if m := runSequence(t.Context(), impls, born, ch, ops); m != nil {
 				t.Fatalf("seed %d (replay: FANIN_DIFF_SEED=%d go test -run TestDifferential ./cache/): %v", seed, seed, m)
 			}
 		})
@@ -468,6 +478,7 @@ func FuzzDifferential(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
+	born := time.Now()
 	impls := newImpls(f, false)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ctx := t.Context()
@@ -476,7 +487,7 @@ func FuzzDifferential(f *testing.F) {
 				t.Fatalf("%s: emptying: %v", im.name, err)
 			}
 		}
-		if m := runSequence(ctx, impls, &byteChooser{b: data}, 64); m != nil {
+		if m := runSequence(ctx, impls, born, &byteChooser{b: data}, 64); m != nil {
 			t.Fatal(m)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/fanin-dev/fanin/cache"
@@ -176,6 +177,19 @@ func genExpMap(ch chooser) map[string]cache.Expiration {
 type diffOp struct {
 	desc string
 	run  func(ctx context.Context, c cache.Client) outcome
+	// guard, when set, is asked on the reference whether the call is in
+	// the domain where the implementations must agree; when it is not,
+	// the call is skipped everywhere. See the intended differences.
+	guard func(ctx context.Context, ref cache.Client) bool
+}
+
+func mkOp(desc string, run func(ctx context.Context, c cache.Client) outcome) diffOp {
+	return diffOp{desc: desc, run: run}
+}
+
+func (o diffOp) guarded(g func(ctx context.Context, ref cache.Client) bool) diffOp {
+	o.guard = g
+	return o
 }
 
 // genOp draws one operation.
@@ -183,147 +197,147 @@ func genOp(ch chooser) diffOp {
 	k := pick(ch, diffKeys)
 	switch ch.intn(29) {
 	case 0, 1, 2:
-		return diffOp{fmt.Sprintf("Get(%q)", k), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("Get(%q)", k), func(ctx context.Context, c cache.Client) outcome {
 			it, err := c.Get(ctx, k)
 			return result(err, describeItem(it))
-		}}
+		})
 	case 3:
 		keys := genKeys(ch)
-		return diffOp{fmt.Sprintf("GetAll(%s)", showKeys(keys)), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("GetAll(%s)", showKeys(keys)), func(ctx context.Context, c cache.Client) outcome {
 			m, err := c.GetAll(ctx, keys)
 			return result(err, describeItems(m))
-		}}
+		})
 	case 4:
 		v, exp := pick(ch, diffValues), pick(ch, diffExps)
-		return diffOp{fmt.Sprintf("Add(%q, %s, %v)", k, showValue(v), exp), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("Add(%q, %s, %v)", k, showValue(v), exp), func(ctx context.Context, c cache.Client) outcome {
 			ok, err := c.Add(ctx, k, v, exp)
 			return result(err, ok)
-		}}
+		})
 	case 5, 6, 7:
 		v, exp := pick(ch, diffValues), pick(ch, diffExps)
-		return diffOp{fmt.Sprintf("Set(%q, %s, %v)", k, showValue(v), exp), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("Set(%q, %s, %v)", k, showValue(v), exp), func(ctx context.Context, c cache.Client) outcome {
 			ok, err := c.Set(ctx, k, v, exp)
 			return result(err, ok)
-		}}
+		})
 	case 8:
 		m, exp := genValueMap(ch), pick(ch, diffExps)
-		return diffOp{fmt.Sprintf("SetAll(%s, %v)", showMap(m), exp), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("SetAll(%s, %v)", showMap(m), exp), func(ctx context.Context, c cache.Client) outcome {
 			n, err := c.SetAll(ctx, m, exp)
 			return result(err, n)
-		}}
+		})
 	case 9:
 		v, exp := pick(ch, diffValues), pick(ch, diffExps)
-		return diffOp{fmt.Sprintf("Replace(%q, %s, %v)", k, showValue(v), exp), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("Replace(%q, %s, %v)", k, showValue(v), exp), func(ctx context.Context, c cache.Client) outcome {
 			ok, err := c.Replace(ctx, k, v, exp)
 			return result(err, ok)
-		}}
+		})
 	case 10:
 		v, want, exp := pick(ch, diffValues), pick(ch, diffValues), pick(ch, diffExps)
-		return diffOp{fmt.Sprintf("ReplaceIfEqual(%q, %s, %s, %v)", k, showValue(v), showValue(want), exp), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("ReplaceIfEqual(%q, %s, %s, %v)", k, showValue(v), showValue(want), exp), func(ctx context.Context, c cache.Client) outcome {
 			ok, err := c.ReplaceIfEqual(ctx, k, v, want, exp)
 			return result(err, ok)
-		}}
+		})
 	case 11:
-		return diffOp{fmt.Sprintf("Remove(%q)", k), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("Remove(%q)", k), func(ctx context.Context, c cache.Client) outcome {
 			ok, err := c.Remove(ctx, k)
 			return result(err, ok)
-		}}
+		})
 	case 12:
 		want := pick(ch, diffValues)
-		return diffOp{fmt.Sprintf("RemoveIfEqual(%q, %s)", k, showValue(want)), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("RemoveIfEqual(%q, %s)", k, showValue(want)), func(ctx context.Context, c cache.Client) outcome {
 			ok, err := c.RemoveIfEqual(ctx, k, want)
 			return result(err, ok)
-		}}
+		})
 	case 13:
 		keys := genKeys(ch)
-		return diffOp{fmt.Sprintf("RemoveAll(%s)", showKeys(keys)), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("RemoveAll(%s)", showKeys(keys)), func(ctx context.Context, c cache.Client) outcome {
 			n, err := c.RemoveAll(ctx, keys)
 			return result(err, n)
-		}}
+		})
 	case 14:
 		p := pick(ch, diffPrefixes)
-		return diffOp{fmt.Sprintf("RemoveByPrefix(%q)", p), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("RemoveByPrefix(%q)", p), func(ctx context.Context, c cache.Client) outcome {
 			n, err := c.RemoveByPrefix(ctx, p)
 			return result(err, n)
-		}}
+		})
 	case 15:
-		return diffOp{fmt.Sprintf("Exists(%q)", k), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("Exists(%q)", k), func(ctx context.Context, c cache.Client) outcome {
 			ok, err := c.Exists(ctx, k)
 			return result(err, ok)
-		}}
+		})
 	case 16, 17:
 		a, exp := pick(ch, diffAmounts), pick(ch, diffExps)
-		return diffOp{fmt.Sprintf("Increment(%q, %d, %v)", k, a, exp), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("Increment(%q, %d, %v)", k, a, exp), func(ctx context.Context, c cache.Client) outcome {
 			n, err := c.Increment(ctx, k, a, exp)
 			return result(err, n)
-		}}
+		})
 	case 18:
 		a, exp := pick(ch, diffFloatAmounts), pick(ch, diffExps)
-		return diffOp{fmt.Sprintf("IncrementFloat(%q, %v, %v)", k, a, exp), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("IncrementFloat(%q, %v, %v)", k, a, exp), func(ctx context.Context, c cache.Client) outcome {
 			f, err := c.IncrementFloat(ctx, k, a, exp)
 			return result(err, f)
-		}}
+		}).guarded(func(ctx context.Context, ref cache.Client) bool { return exactIncrement(ctx, ref, k, a) })
 	case 19:
 		v, exp, higher := pick(ch, diffAmounts), pick(ch, diffExps), ch.intn(2) == 0
 		name := map[bool]string{true: "SetIfHigher", false: "SetIfLower"}[higher]
-		return diffOp{fmt.Sprintf("%s(%q, %d, %v)", name, k, v, exp), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("%s(%q, %d, %v)", name, k, v, exp), func(ctx context.Context, c cache.Client) outcome {
 			f := c.SetIfLower
 			if higher {
 				f = c.SetIfHigher
 			}
 			n, err := f(ctx, k, v, exp)
 			return result(err, n)
-		}}
+		})
 	case 20:
 		v, exp, higher := pick(ch, diffFloatAmounts), pick(ch, diffExps), ch.intn(2) == 0
 		name := map[bool]string{true: "SetIfHigherFloat", false: "SetIfLowerFloat"}[higher]
-		return diffOp{fmt.Sprintf("%s(%q, %v, %v)", name, k, v, exp), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("%s(%q, %v, %v)", name, k, v, exp), func(ctx context.Context, c cache.Client) outcome {
 			f := c.SetIfLowerFloat
 			if higher {
 				f = c.SetIfHigherFloat
 			}
 			n, err := f(ctx, k, v, exp)
 			return result(err, n)
-		}}
+		})
 	case 21:
-		return diffOp{fmt.Sprintf("GetExpiration(%q)", k), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("GetExpiration(%q)", k), func(ctx context.Context, c cache.Client) outcome {
 			e, err := c.GetExpiration(ctx, k)
 			return result(err, e)
-		}}
+		})
 	case 22:
 		keys := genKeys(ch)
-		return diffOp{fmt.Sprintf("GetAllExpiration(%s)", showKeys(keys)), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("GetAllExpiration(%s)", showKeys(keys)), func(ctx context.Context, c cache.Client) outcome {
 			m, err := c.GetAllExpiration(ctx, keys)
 			return result(err, describeExps(m))
-		}}
+		})
 	case 23:
 		exp := pick(ch, diffExps)
-		return diffOp{fmt.Sprintf("SetExpiration(%q, %v)", k, exp), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("SetExpiration(%q, %v)", k, exp), func(ctx context.Context, c cache.Client) outcome {
 			return result(c.SetExpiration(ctx, k, exp))
-		}}
+		})
 	case 24:
 		m := genExpMap(ch)
-		return diffOp{fmt.Sprintf("SetAllExpiration(%v)", m), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("SetAllExpiration(%v)", m), func(ctx context.Context, c cache.Client) outcome {
 			return result(c.SetAllExpiration(ctx, m))
-		}}
+		})
 	case 25:
 		vs, exp := genValues(ch), pick(ch, diffExps)
-		return diffOp{fmt.Sprintf("ListAdd(%q, %s, %v)", k, showValues(vs), exp), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("ListAdd(%q, %s, %v)", k, showValues(vs), exp), func(ctx context.Context, c cache.Client) outcome {
 			n, err := c.ListAdd(ctx, k, vs, exp)
 			return result(err, n)
-		}}
+		})
 	case 26:
 		vs := genValues(ch)
-		return diffOp{fmt.Sprintf("ListRemove(%q, %s)", k, showValues(vs)), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("ListRemove(%q, %s)", k, showValues(vs)), func(ctx context.Context, c cache.Client) outcome {
 			n, err := c.ListRemove(ctx, k, vs)
 			return result(err, n)
-		}}
+		})
 	case 27:
 		p := pick(ch, diffPages)
-		return diffOp{fmt.Sprintf("GetList(%q, %+v)", k, p), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("GetList(%q, %+v)", k, p), func(ctx context.Context, c cache.Client) outcome {
 			items, err := c.GetList(ctx, k, p)
 			return result(err, describeList(items))
-		}}
+		})
 	default:
 		return genHashOp(ch, k)
 	}
@@ -335,25 +349,25 @@ func genHashOp(ch chooser, k string) diffOp {
 	switch ch.intn(4) {
 	case 0:
 		v := pick(ch, diffValues)
-		return diffOp{fmt.Sprintf("HashSet(%q, %q, %s)", k, f, showValue(v)), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("HashSet(%q, %q, %s)", k, f, showValue(v)), func(ctx context.Context, c cache.Client) outcome {
 			ok, err := c.(cache.Hashes).HashSet(ctx, k, f, v)
 			return result(err, ok)
-		}}
+		})
 	case 1:
-		return diffOp{fmt.Sprintf("HashGet(%q, %q)", k, f), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("HashGet(%q, %q)", k, f), func(ctx context.Context, c cache.Client) outcome {
 			it, err := c.(cache.Hashes).HashGet(ctx, k, f)
 			return result(err, describeItem(it))
-		}}
+		})
 	case 2:
-		return diffOp{fmt.Sprintf("HashLen(%q)", k), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("HashLen(%q)", k), func(ctx context.Context, c cache.Client) outcome {
 			n, err := c.(cache.Hashes).HashLen(ctx, k)
 			return result(err, n)
-		}}
+		})
 	default:
-		return diffOp{fmt.Sprintf("HashDelete(%q, %q)", k, f), func(ctx context.Context, c cache.Client) outcome {
+		return mkOp(fmt.Sprintf("HashDelete(%q, %q)", k, f), func(ctx context.Context, c cache.Client) outcome {
 			n, err := c.(cache.Hashes).HashDelete(ctx, k, f)
 			return result(err, n)
-		}}
+		})
 	}
 }
 
@@ -402,4 +416,35 @@ func showMap(m map[string]any) string {
 		s += fmt.Sprintf("%q: %s ", k, showValue(m[k]))
 	}
 	return s + "}"
+}
+
+// exactIncrement reports whether IncrementFloat(k, amount) on ref is in
+// the domain where float64 (memorycache) and long double (Redis) give the
+// same stored text: a whole amount added to an integer (exact in both), or
+// an amount and a stored number, and their sum, that are multiples of
+// 1/256 below 2^40 (exact in both, and printed the same). Anything that is
+// not a number at all is in the domain too: every implementation fails.
+func exactIncrement(ctx context.Context, ref cache.Client, k string, amount float64) bool {
+	if k == "" || math.IsNaN(amount) || math.IsInf(amount, 0) {
+		return true
+	}
+	it, err := ref.Get(ctx, k)
+	if err != nil {
+		return true
+	}
+	raw := []byte("0") // a missing key counts as 0
+	if it.HasValue() {
+		if raw, err = it.Raw(nil); err != nil {
+			return true
+		}
+	}
+	if _, err := strconv.ParseInt(string(raw), 10, 64); err == nil && amount == math.Trunc(amount) && math.Abs(amount) < 1<<63 {
+		return true
+	}
+	cur, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil {
+		return true
+	}
+	exact := func(x float64) bool { return x*256 == math.Trunc(x*256) && math.Abs(x) < 1<<40 }
+	return exact(cur) && exact(amount) && exact(cur+amount)
 }
