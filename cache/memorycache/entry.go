@@ -3,6 +3,7 @@ package memorycache
 import (
 	"bytes"
 	"container/heap"
+	"fmt"
 
 	"github.com/fanin-dev/fanin/cache"
 )
@@ -49,7 +50,7 @@ type stored struct {
 	v       any
 	raw     []byte
 	encoded bool
-	size    int64 // encoded length; for a reference, 0 unless MaxMemorySize is set
+	size    int64 // SizeFunc's size, or the encoded length (of a reference: 0 unless measured)
 }
 
 func (s stored) item(codec cache.Codec) cache.Item {
@@ -82,12 +83,24 @@ func (c *Cache) store(v any) (stored, error) {
 		return encodedValue(raw), nil
 	}
 	s := stored{v: v}
-	if c.maxSize > 0 {
+	if c.sized && c.sizeFunc == nil {
 		raw, err := c.encode(v)
 		if err != nil {
 			return stored{}, err
 		}
 		s.size = int64(len(raw))
+	}
+	return s, nil
+}
+
+// measure prepares v for storage and sets its size: SizeFunc's when set.
+func (c *Cache) measure(v any) (stored, error) {
+	s, err := c.store(v)
+	if err != nil || c.sizeFunc == nil {
+		return s, err
+	}
+	if s.size = c.sizeFunc(v); s.size < 0 {
+		return stored{}, fmt.Errorf("SizeFunc returned %d bytes for a %T; want 0 or more", s.size, v)
 	}
 	return s, nil
 }
@@ -116,7 +129,7 @@ func (c *Cache) live(key string, now int64) *entry {
 		return nil
 	}
 	if e.expiresAt <= now {
-		c.drop(e)
+		c.dropFor(e, Expired)
 		return nil
 	}
 	if e.kind == kindList {
@@ -126,11 +139,36 @@ func (c *Cache) live(key string, now int64) *entry {
 			}
 		}
 		if len(e.list) == 0 {
-			c.drop(e)
+			c.dropFor(e, Expired)
 			return nil
 		}
 	}
 	return e
+}
+
+// dropFor removes e from the cache for reason: it counts the removal and
+// queues the OnEvict call, made once the lock is released (see unlock).
+func (c *Cache) dropFor(e *entry, reason EvictReason) {
+	c.drop(e)
+	if reason == Expired {
+		c.expirations++
+	} else {
+		c.evictions++
+	}
+	if c.onEvict != nil {
+		c.pending = append(c.pending, eviction{e.key, reason})
+	}
+}
+
+// unlock releases c.mu, then makes the OnEvict calls queued meanwhile, so
+// the callback may use the cache.
+func (c *Cache) unlock() {
+	pending := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	for _, p := range pending {
+		c.onEvict(p.key, p.reason)
+	}
 }
 
 // drop removes e from the cache.
@@ -214,7 +252,7 @@ func (c *Cache) put(key string, s stored, at int64) *entry {
 // sweep reclaims every key whose expiry has passed.
 func (c *Cache) sweep(now int64) {
 	for len(c.heap) > 0 && c.heap[0].expiresAt <= now {
-		c.drop(c.heap[0])
+		c.dropFor(c.heap[0], Expired)
 	}
 }
 
@@ -229,7 +267,7 @@ func (c *Cache) evict(keep *entry) {
 		if victim == &c.lru {
 			return
 		}
-		c.drop(victim)
+		c.dropFor(victim, Evicted)
 	}
 }
 

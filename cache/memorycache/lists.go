@@ -78,7 +78,7 @@ func (c *Cache) ListAdd(ctx context.Context, key string, values []any, exp cache
 		return 0, err // no values: nothing to do, whatever key holds
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	now := c.now()
 	c.sweep(now)
 	e, err := c.listFor("ListAdd", key, now)
@@ -143,7 +143,7 @@ func (c *Cache) ListRemove(ctx context.Context, key string, values []any) (int64
 		return 0, err // no values: nothing to do, whatever key holds
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.listFor("ListRemove", key, c.now())
 	if e == nil || err != nil {
 		return 0, err
@@ -165,7 +165,7 @@ func (c *Cache) GetList(ctx context.Context, key string, page cache.Page) ([]cac
 		return nil, nil // a page past any possible list, whatever key holds
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.listFor("GetList", key, c.now())
 	if e == nil || err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ type numberUpdate func(cur []byte) (next []byte, store bool, err error)
 // exp removes the key without calling fn.
 func (c *Cache) updateNumber(key string, op string, exp cache.Expiration, fn numberUpdate) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	now := c.now()
 	c.sweep(now)
 	e := c.live(key, now)
