@@ -30,7 +30,11 @@
 // Values are encoded by a Codec (JSON by default). Integers and floats are
 // always stored as plain decimal text, so Redis INCRBY and INCRBYFLOAT work on
 // them and Get reads them back as numbers. A read returns an Item that tells
-// a miss (HasValue false) from a value cached as null (IsNull true).
+// a miss (HasValue false) from a value cached as null (IsNull true). Get
+// decodes a value into a Go type and fails with ErrDecode when it cannot;
+// TryGet reports such a value as absent instead, as Foundatio does. SetUnix,
+// SetUnixMilli, GetUnix and GetUnixMilli store and read instants as Unix
+// seconds or milliseconds.
 //
 // # Differences between implementations
 //
