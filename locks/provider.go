@@ -63,6 +63,7 @@ func (p *Provider) Close() error {
 // error wrapping ErrNotObtained when someone else holds it. opts.Timeout is
 // ignored.
 func (p *Provider) TryAcquire(ctx context.Context, resource string, opts *AcquireOptions) (*Lock, error) {
+	called := time.Now()
 	ttl, _, err := p.s.resolve(opts)
 	if err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ func (p *Provider) TryAcquire(ctx context.Context, resource string, opts *Acquir
 	if l == nil {
 		return nil, fmt.Errorf("%w: resource %q is held by another owner", ErrNotObtained, resource)
 	}
-	return l, nil
+	return l.since(called), nil
 }
 
 // Acquire waits until it holds resource, ctx ends (it returns ctx's error,
@@ -88,6 +89,7 @@ func (p *Provider) TryAcquire(ctx context.Context, resource string, opts *Acquir
 // While it waits it is woken by the release of the lock, and otherwise
 // retries after the holder's remaining TTL clamped to [MinPoll, MaxPoll].
 func (p *Provider) Acquire(ctx context.Context, resource string, opts *AcquireOptions) (*Lock, error) {
+	called := time.Now()
 	ttl, timeout, err := p.s.resolve(opts)
 	if err != nil {
 		return nil, err
@@ -104,10 +106,14 @@ func (p *Provider) Acquire(ctx context.Context, resource string, opts *AcquireOp
 	}
 	// First attempt before registering as a waiter: a free lock costs one
 	// round trip and no bookkeeping.
-	if l, _, err := p.attempt(ctx, resource, ttl, false); l != nil || err != nil {
-		return l, err
+	l, _, err := p.attempt(ctx, resource, ttl, false)
+	if l == nil && err == nil {
+		l, err = p.wait(ctx, resource, ttl, deadline, timeout)
 	}
-	return p.wait(ctx, resource, ttl, deadline, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return l.since(called), nil
 }
 
 // wait is Acquire after a failed first attempt, with an absolute deadline
@@ -239,6 +245,7 @@ func (p *Provider) IsLocked(ctx context.Context, resource string) (bool, error) 
 // ErrNotObtained) names the resource. An empty resources gives an empty
 // Group, as Foundatio gives an empty lock.
 func (p *Provider) AcquireAll(ctx context.Context, resources []string, opts *AcquireOptions) (*Group, error) {
+	called := time.Now()
 	ttl, timeout, err := p.s.resolve(opts)
 	if err != nil {
 		return nil, err
@@ -268,7 +275,7 @@ func (p *Provider) AcquireAll(ctx context.Context, resources []string, opts *Acq
 			}
 		}
 		if err == nil {
-			g.locks = append(g.locks, l)
+			g.locks = append(g.locks, l.since(called))
 			err = k.lost()
 		}
 		if err != nil {
@@ -286,6 +293,30 @@ func (p *Provider) AcquireAll(ctx context.Context, resources []string, opts *Acq
 		return nil, fmt.Errorf("%w: resources %q: %w", ErrNotObtained, sorted, err)
 	}
 	return g, nil
+}
+
+// ForceRelease releases resource whoever holds it, and wakes its waiters:
+// an administrative release, for operators clearing a lock left by a
+// holder they know is gone, as Foundatio's ILockProvider.ReleaseAsync.
+//
+// It breaks mutual exclusion on purpose: a holder that is still running
+// keeps believing it holds the lock (its next Renew or Release fails with
+// ErrNotHeld, and a watchdog reports ErrLost) while the next holder takes
+// it. The next holder's token is higher, so a Fence rejects the old
+// holder's writes once the new holder has written. It reports whether the
+// resource was held.
+func (p *Provider) ForceRelease(ctx context.Context, resource string) (bool, error) {
+	if err := checkResource(resource); err != nil {
+		return false, err
+	}
+	ok, err := p.b.forceRelease(ctx, p.s.keys.of(resource))
+	if err != nil {
+		return false, fmt.Errorf("locks: force release %q: %w", resource, err)
+	}
+	if ok {
+		p.disp.wakeup(resource)
+	}
+	return ok, nil
 }
 
 // keeper keeps the locks AcquireAll has taken alive while it waits for the
