@@ -268,22 +268,20 @@ func describeItem(it cache.Item) []part {
 	return out
 }
 
-func describeItems(m map[string]cache.Item) []part {
+// describeMap shows a map result, key by key in order.
+func describeMap[V any](m map[string]V, describe func(V) []part) []part {
 	out := []part{{s: fmt.Sprintf("%d keys", len(m))}}
 	for _, k := range sortedKeys(m) {
 		out = append(out, part{s: "key " + strconv.Quote(k)})
-		out = append(out, describeItem(m[k])...)
+		out = append(out, describe(m[k])...)
 	}
 	return out
 }
 
+func describeItems(m map[string]cache.Item) []part { return describeMap(m, describeItem) }
+
 func describeExps(m map[string]cache.Expiration) []part {
-	out := []part{{s: fmt.Sprintf("%d keys", len(m))}}
-	for _, k := range sortedKeys(m) {
-		out = append(out, part{s: "key " + strconv.Quote(k)})
-		out = append(out, parts(m[k])...)
-	}
-	return out
+	return describeMap(m, func(e cache.Expiration) []part { return parts(e) })
 }
 
 func describeList(items []cache.Item) []part {

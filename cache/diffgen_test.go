@@ -115,63 +115,40 @@ var diffPages = []cache.Page{{}, {Number: 0, Size: 1}, {Number: 1, Size: 1}, {Nu
 
 var diffFields = []string{"f", "g", ""}
 
-// genKeys returns a key collection: nil, empty, or a few keys (duplicates
-// allowed).
-func genKeys(ch chooser) []string {
+// genSlice returns a collection drawn from pool: nil, empty, or one to
+// three elements (repeats allowed).
+func genSlice[T any](ch chooser, pool []T) []T {
 	switch ch.intn(6) {
 	case 0:
 		return nil
 	case 1:
-		return []string{}
+		return []T{}
 	}
-	out := make([]string, 1+ch.intn(3))
+	out := make([]T, 1+ch.intn(3))
 	for i := range out {
-		out[i] = pick(ch, diffKeys)
+		out[i] = pick(ch, pool)
 	}
 	return out
 }
 
-func genValues(ch chooser) []any {
-	switch ch.intn(6) {
-	case 0:
+// genMap returns a map from keys to elements of pool: nil, empty, or one to
+// three entries.
+func genMap[V any](ch chooser, pool []V) map[string]V {
+	keys := genSlice(ch, diffKeys)
+	if keys == nil {
 		return nil
-	case 1:
-		return []any{}
 	}
-	out := make([]any, 1+ch.intn(3))
-	for i := range out {
-		out[i] = pick(ch, diffListValues)
-	}
-	return out
-}
-
-func genValueMap(ch chooser) map[string]any {
-	switch ch.intn(6) {
-	case 0:
-		return nil
-	case 1:
-		return map[string]any{}
-	}
-	m := map[string]any{}
-	for range 1 + ch.intn(3) {
-		m[pick(ch, diffKeys)] = pick(ch, diffValues)
+	m := make(map[string]V, len(keys))
+	for _, k := range keys {
+		m[k] = pick(ch, pool)
 	}
 	return m
 }
 
-func genExpMap(ch chooser) map[string]cache.Expiration {
-	switch ch.intn(6) {
-	case 0:
-		return nil
-	case 1:
-		return map[string]cache.Expiration{}
-	}
-	m := map[string]cache.Expiration{}
-	for range 1 + ch.intn(3) {
-		m[pick(ch, diffKeys)] = pick(ch, diffExps)
-	}
-	return m
-}
+func genKeys(ch chooser) []string                      { return genSlice(ch, diffKeys) }
+func genValues(ch chooser) []any                       { return genSlice(ch, diffListValues) }
+func genValueMap(ch chooser) map[string]any            { return genMap(ch, diffValues) }
+func genExpMap(ch chooser) map[string]cache.Expiration { return genMap(ch, diffExps) }
 
 // diffOp is one generated call, run against every implementation.
 type diffOp struct {
@@ -278,26 +255,12 @@ func genOp(ch chooser) diffOp {
 			return result(err, f)
 		}).guarded(func(ctx context.Context, ref cache.Client) bool { return exactIncrement(ctx, ref, k, a) })
 	case 19:
-		v, exp, higher := pick(ch, diffAmounts), pick(ch, diffExps), ch.intn(2) == 0
-		name := map[bool]string{true: "SetIfHigher", false: "SetIfLower"}[higher]
-		return mkOp(fmt.Sprintf("%s(%q, %d, %v)", name, k, v, exp), func(ctx context.Context, c cache.Client) outcome {
-			f := c.SetIfLower
-			if higher {
-				f = c.SetIfHigher
-			}
-			n, err := f(ctx, k, v, exp)
-			return result(err, n)
+		return setIfOp(ch, k, diffAmounts, "", func(c cache.Client) (setIfFunc[int64], setIfFunc[int64]) {
+			return c.SetIfHigher, c.SetIfLower
 		})
 	case 20:
-		v, exp, higher := pick(ch, diffFloatAmounts), pick(ch, diffExps), ch.intn(2) == 0
-		name := map[bool]string{true: "SetIfHigherFloat", false: "SetIfLowerFloat"}[higher]
-		return mkOp(fmt.Sprintf("%s(%q, %v, %v)", name, k, v, exp), func(ctx context.Context, c cache.Client) outcome {
-			f := c.SetIfLowerFloat
-			if higher {
-				f = c.SetIfHigherFloat
-			}
-			n, err := f(ctx, k, v, exp)
-			return result(err, n)
+		return setIfOp(ch, k, diffFloatAmounts, "Float", func(c cache.Client) (setIfFunc[float64], setIfFunc[float64]) {
+			return c.SetIfHigherFloat, c.SetIfLowerFloat
 		})
 	case 21:
 		return mkOp(fmt.Sprintf("GetExpiration(%q)", k), func(ctx context.Context, c cache.Client) outcome {
@@ -341,6 +304,25 @@ func genOp(ch chooser) diffOp {
 	default:
 		return genHashOp(ch, k)
 	}
+}
+
+// setIfFunc is a SetIfHigher or SetIfLower method.
+type setIfFunc[T int64 | float64] func(ctx context.Context, key string, value T, exp cache.Expiration) (T, error)
+
+// setIfOp draws a SetIfHigher or SetIfLower call (name suffix "" or
+// "Float"); methods picks the two methods of a client.
+func setIfOp[T int64 | float64](ch chooser, k string, pool []T, suffix string, methods func(cache.Client) (higher, lower setIfFunc[T])) diffOp {
+	v, exp, higher := pick(ch, pool), pick(ch, diffExps), ch.intn(2) == 0
+	name := map[bool]string{true: "SetIfHigher", false: "SetIfLower"}[higher] + suffix
+	return mkOp(fmt.Sprintf("%s(%q, %v, %v)", name, k, v, exp), func(ctx context.Context, c cache.Client) outcome {
+		h, l := methods(c)
+		f := l
+		if higher {
+			f = h
+		}
+		n, err := f(ctx, k, v, exp)
+		return result(err, n)
+	})
 }
 
 // genHashOp draws one cache.Hashes operation.

@@ -354,9 +354,9 @@ func TestLinearizability(t *testing.T) {
 			var children []*child
 			if env != nil {
 				for i := range helpers {
-					children = append(children, startLinHelper(t, append(env,
+					children = append(children, startChild(t, newHelperCmd("linearize", append(env,
 						linSeedEnv+"="+strconv.FormatUint(seed, 10), linProcEnv+"="+strconv.Itoa(i+1),
-						linWorkersEnv+"="+strconv.Itoa(workers), linDurationEnv+"="+duration.String())))
+						linWorkersEnv+"="+strconv.Itoa(workers), linDurationEnv+"="+duration.String()))))
 				}
 			}
 			holds, err := linWorkload(ctx, p, f, linConfig{seed: seed, workers: workers, duration: duration})
@@ -386,27 +386,6 @@ func TestLinearizability(t *testing.T) {
 			}
 		})
 	}
-}
-
-// startLinHelper starts a helper process running the workload.
-func startLinHelper(t *testing.T, env []string) *child {
-	t.Helper()
-	cmd := newHelperCmd("linearize", env)
-	c := &child{cmd: cmd, stderr: &strings.Builder{}}
-	cmd.Stderr = c.stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.stdout = bufio.NewReader(out)
-	if err := redistest.StartProcess(cmd); err != nil {
-		t.Fatalf("start helper: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	return c
 }
 
 // readHolds reads a helper's holds, one JSON object a line, until it exits.

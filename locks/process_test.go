@@ -181,8 +181,14 @@ func newHelperCmd(mode string, env []string) *exec.Cmd {
 
 func startHelper(t *testing.T, tg target, r *redistest.Redis, mode string, env ...string) *child {
 	t.Helper()
-	cmd := newHelperCmd(mode, append([]string{helperURLEnv + "=" + r.URL, helperPrefixEnv + "=" + r.Prefix,
-		helperClusterEnv + "=" + map[bool]string{true: "1", false: "0"}[tg.cluster]}, env...))
+	return startChild(t, newHelperCmd(mode, append([]string{helperURLEnv + "=" + r.URL, helperPrefixEnv + "=" + r.Prefix,
+		helperClusterEnv + "=" + map[bool]string{true: "1", false: "0"}[tg.cluster]}, env...)))
+}
+
+// startChild starts cmd with pipes to its stdin and stdout, collecting its
+// stderr, and kills it (resuming it first, if stopped) when the test ends.
+func startChild(t *testing.T, cmd *exec.Cmd) *child {
+	t.Helper()
 	c := &child{cmd: cmd, stderr: &strings.Builder{}}
 	cmd.Stderr = c.stderr
 	var err error

@@ -145,7 +145,7 @@ func checkFinite(op, key, what string, f float64) error {
 // current number as want says (1: higher, -1: lower), as the set_if
 // script does, and returns the previous text (nil for a missing key) and
 // whether it stored.
-func (c *Cache) setIf(ctx context.Context, op, key string, text []byte, want int, exp cache.Expiration) (old []byte, set bool, err error) {
+func (c *Cache) setIf(op, key string, text []byte, want int, exp cache.Expiration) (old []byte, set bool, err error) {
 	err = c.updateNumber(key, op, exp, func(cur []byte) ([]byte, bool, error) {
 		if cur != nil {
 			if _, ok := redisnum.LuaNumber(cur); !ok {
@@ -163,59 +163,45 @@ func (c *Cache) setIf(ctx context.Context, op, key string, text []byte, want int
 
 // SetIfHigher sets key to value if higher, returning new minus old.
 func (c *Cache) SetIfHigher(ctx context.Context, key string, value int64, exp cache.Expiration) (int64, error) {
-	return c.setIfInt(ctx, "SetIfHigher", key, value, 1, exp)
+	return setIfNumber(c, ctx, "SetIfHigher", key, value, strconv.AppendInt(nil, value, 10), 1, exp, redisnum.IntDelta)
 }
 
 // SetIfLower sets key to value if lower, returning old minus new.
 func (c *Cache) SetIfLower(ctx context.Context, key string, value int64, exp cache.Expiration) (int64, error) {
-	return c.setIfInt(ctx, "SetIfLower", key, value, -1, exp)
+	return setIfNumber(c, ctx, "SetIfLower", key, value, strconv.AppendInt(nil, value, 10), -1, exp, redisnum.IntDelta)
 }
 
 // SetIfHigherFloat sets key to value, which must be finite, if higher,
 // returning new minus old.
 func (c *Cache) SetIfHigherFloat(ctx context.Context, key string, value float64, exp cache.Expiration) (float64, error) {
-	return c.setIfFloat(ctx, "SetIfHigherFloat", key, value, 1, exp)
+	return setIfNumber(c, ctx, "SetIfHigherFloat", key, value, cache.FormatFloat(value), 1, exp, redisnum.FloatDelta)
 }
 
 // SetIfLowerFloat sets key to value, which must be finite, if lower,
 // returning old minus new.
 func (c *Cache) SetIfLowerFloat(ctx context.Context, key string, value float64, exp cache.Expiration) (float64, error) {
-	return c.setIfFloat(ctx, "SetIfLowerFloat", key, value, -1, exp)
+	return setIfNumber(c, ctx, "SetIfLowerFloat", key, value, cache.FormatFloat(value), -1, exp, redisnum.FloatDelta)
 }
 
-func (c *Cache) setIfInt(ctx context.Context, op, key string, value int64, want int, exp cache.Expiration) (int64, error) {
+// setIfNumber is the SetIfs for either kind of number: text is value as
+// Redis would hold it, and delta computes the result from the previous
+// text, as rediscache does.
+func setIfNumber[T int64 | float64](c *Cache, ctx context.Context, op, key string, value T, text []byte, want int, exp cache.Expiration,
+	delta func(T, string, bool) (T, bool)) (T, error) {
 	if err := begin(ctx, op, key); err != nil {
 		return 0, err
 	}
-	old, set, err := c.setIf(ctx, op, key, strconv.AppendInt(nil, value, 10), want, exp)
+	if err := checkFinite(op, key, "value", float64(value)); err != nil {
+		return 0, err
+	}
+	old, set, err := c.setIf(op, key, text, want, exp)
 	switch {
 	case err != nil || !set:
 		return 0, err
 	case old == nil:
 		return value, nil
 	}
-	d, ok := redisnum.IntDelta(value, string(old), want == 1)
-	if !ok {
-		return 0, notNumber(op, key, old, "a number")
-	}
-	return d, nil
-}
-
-func (c *Cache) setIfFloat(ctx context.Context, op, key string, value float64, want int, exp cache.Expiration) (float64, error) {
-	if err := begin(ctx, op, key); err != nil {
-		return 0, err
-	}
-	if err := checkFinite(op, key, "value", value); err != nil {
-		return 0, err
-	}
-	old, set, err := c.setIf(ctx, op, key, cache.FormatFloat(value), want, exp)
-	switch {
-	case err != nil || !set:
-		return 0, err
-	case old == nil:
-		return value, nil
-	}
-	d, ok := redisnum.FloatDelta(value, string(old), want == 1)
+	d, ok := delta(value, string(old), want == 1)
 	if !ok {
 		return 0, notNumber(op, key, old, "a number")
 	}
