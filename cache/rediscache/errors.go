@@ -72,7 +72,7 @@ func fail(ctx context.Context, op, key string, err error) error {
 		case strings.Contains(msg, "not an integer"), strings.Contains(msg, "not a valid float"),
 			strings.HasPrefix(msg, "NOTNUMBER"):
 			return fmt.Errorf("rediscache: %s: %w: %w", where, cache.ErrNotNumber, err)
-		case strings.HasPrefix(msg, "WRONGTYPE"):
+		case isWrongType(err):
 			return fmt.Errorf("rediscache: %s: %w: %w", where, ErrWrongType, err)
 		case strings.Contains(msg, "would overflow"),
 			strings.Contains(msg, "NaN or Infinity"):
@@ -83,6 +83,13 @@ func fail(ctx context.Context, op, key string, err error) error {
 		return fmt.Errorf("rediscache: %s: %w: %w: %w", where, cache.ErrUnavailable, cerr, err)
 	}
 	return fmt.Errorf("rediscache: %s: %w: %w", where, cache.ErrUnavailable, err)
+}
+
+// isWrongType reports Redis's WRONGTYPE reply: the key holds another kind
+// of value.
+func isWrongType(err error) bool {
+	var reply redis.Error
+	return errors.As(err, &reply) && strings.HasPrefix(err.Error(), "WRONGTYPE")
 }
 
 // contextErr returns ctx.Err(), or context.DeadlineExceeded when the

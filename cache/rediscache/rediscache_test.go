@@ -227,6 +227,25 @@ func TestSetIfExactIntegers(t *testing.T) {
 	})
 }
 
+// TestGetAllReadsOtherKindsAsMisses: on a cluster GetAll sends one GET per
+// key, and a key holding a list or a hash failed the whole call with
+// WRONGTYPE, where MGET on a single node (and memorycache) read it as a
+// miss. Found by the differential test at full size, which adds a cluster.
+func TestGetAllReadsOtherKindsAsMisses(t *testing.T) {
+	t.Parallel()
+	topologies(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		c := newCache(t, r)
+		must[bool](t, "Set")(c.Set(ctx, "v", "x", cache.Expiration{}))
+		must[int64](t, "ListAdd")(c.ListAdd(ctx, "l", []any{"a"}, cache.Expiration{}))
+		must[bool](t, "HashSet")(c.HashSet(ctx, "h", "f", 1))
+		got := must[map[string]cache.Item](t, "GetAll")(c.GetAll(ctx, []string{"v", "l", "h", "missing"}))
+		if len(got) != 4 || !got["v"].HasValue() || got["l"].HasValue() || got["h"].HasValue() || got["missing"].HasValue() {
+			t.Fatalf("GetAll = %v; want v present, the list, the hash and the missing key as misses", got)
+		}
+	})
+}
+
 // TestIncrementReturnsExactIntegers: the incr script passed INCRBY's
 // result through a Lua number, a double, so a result beyond 2^53 came back
 // rounded (and math.MaxInt64 as math.MinInt64), though the stored value was

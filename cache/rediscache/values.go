@@ -49,9 +49,10 @@ func (c *Cache) Get(ctx context.Context, key string) (cache.Item, error) {
 }
 
 // GetAll reads keys; every key given is in the map, misses included (as
-// Items whose HasValue is false). Keys are returned without KeyPrefix. On a
-// single node it sends MGET in batches of BatchSize keys; on a cluster, one
-// GET per key in a pipeline (one round trip per node).
+// Items whose HasValue is false), and a key holding a list or a hash reads
+// as a miss. Keys are returned without KeyPrefix. On a single node it sends
+// MGET in batches of BatchSize keys; on a cluster, one GET per key in a
+// pipeline (one round trip per node).
 func (c *Cache) GetAll(ctx context.Context, keys []string) (map[string]cache.Item, error) {
 	if err := checkKeys(ctx, "get all", "keys", keys); err != nil {
 		return nil, err
@@ -73,14 +74,13 @@ func (c *Cache) GetAll(ctx context.Context, keys []string) (map[string]cache.Ite
 		}
 		return out, nil
 	}
-	cmds, err := perKey(ctx, c.client, c.keys(keys), redis.Pipeliner.Get)
-	if err != nil && err != redis.Nil {
-		return nil, fail(ctx, "get all", "", err)
-	}
+	// The pipeline's error is that of its first failed GET; each is looked
+	// at below. A key holding a list or a hash reads as a miss, as in MGET.
+	cmds, _ := perKey(ctx, c.client, c.keys(keys), redis.Pipeliner.Get)
 	for i, k := range keys {
 		raw, err := cmds[i].Bytes()
 		switch {
-		case err == redis.Nil:
+		case err == redis.Nil, isWrongType(err):
 			out[k] = cache.Item{}
 		case err != nil:
 			return nil, fail(ctx, "get all", k, err)
