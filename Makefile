@@ -13,13 +13,15 @@ test: ## What CI runs: install redis-server if missing, go vet, go test -race ./
 test-short: ## Quick run: go test -short ./... (no race detector)
 	$(GO) test -short -count=1 ./...
 
-test-full: ## The fault, load and end-to-end suites at full size (FANIN_FULL=1; up to an hour), see docs/RELIABILITY.md
+test-full: ## The fault, load and end-to-end suites, the cache differential and lock linearizability tests at full size (FANIN_FULL=1; up to an hour), see docs/RELIABILITY.md
 	FANIN_FULL=1 $(GO) test -race -count=1 -timeout 60m -v ./jobs/ ./test/
+	FANIN_FULL=1 $(GO) test -race -count=1 -p 1 -timeout 60m -run 'TestDifferential|TestLinearizability' ./cache/ ./locks/
 
 fuzz: ## Run each fuzz target for 30 s (FUZZTIME=...)
 	$(GO) test -run '^$$' -fuzz FuzzDecodeChunk -fuzztime $${FUZZTIME:-30s} ./jobs/
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $${FUZZTIME:-30s} ./internal/eventfile/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $${FUZZTIME:-30s} ./internal/redisurl/
+	$(GO) test -run '^$$' -fuzz FuzzDifferential -fuzztime $${FUZZTIME:-30s} ./cache/
 
 bench: ## Benchmarks of the main module and of the bench/ module (peers live there)
 	$(GO) test -run '^$$' -bench . -benchmem ./...

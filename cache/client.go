@@ -8,9 +8,10 @@ import (
 // Client is a cache: the method set of Foundatio's ICacheClient.
 //
 // Every method takes a context first and honours its deadline. Keys must be
-// non-empty (ErrEmptyKey). Write methods take an Expiration; see the package
-// documentation for its three states. Errors from the backing store wrap
-// ErrUnavailable.
+// non-empty (ErrEmptyKey). Collection arguments (keys, values, maps) must
+// not be nil (ErrInvalidArgument); an empty one is valid and does nothing.
+// Write methods take an Expiration; see the package documentation for its
+// three states. Errors from the backing store wrap ErrUnavailable.
 type Client interface {
 	// Get reads key. A miss is an Item whose HasValue is false.
 	Get(ctx context.Context, key string) (Item, error)

@@ -3,7 +3,9 @@ package cache
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 )
@@ -79,8 +81,10 @@ func FormatFloat(f float64) []byte {
 	return strconv.AppendFloat(nil, f, 'f', -1, 64)
 }
 
-// decodeNumber parses decimal text into a numeric destination. It reports
-// false when dst is not a pointer to a number.
+// decodeNumber parses decimal text into a numeric destination, refusing
+// with ErrDecode a value the destination cannot hold exactly: out of its
+// range, a fraction into an integer, a negative number into an unsigned
+// one. It reports false when dst is not a pointer to a number.
 func decodeNumber(data []byte, dst any) (bool, error) {
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -93,8 +97,8 @@ func decodeNumber(data []byte, dst any) (bool, error) {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			f, ferr := strconv.ParseFloat(s, 64)
-			if ferr != nil || f != float64(int64(f)) {
-				return true, fmt.Errorf("%w: %q is not an integer", ErrDecode, s)
+			if ferr != nil || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
+				return true, fmt.Errorf("%w: %q is not an integer %s can hold", ErrDecode, s, ev.Type())
 			}
 			n = int64(f)
 		}
@@ -106,7 +110,11 @@ func decodeNumber(data []byte, dst any) (bool, error) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			return true, fmt.Errorf("%w: %q is not an unsigned integer", ErrDecode, s)
+			f, ferr := strconv.ParseFloat(s, 64)
+			if ferr != nil || f != math.Trunc(f) || f < 0 || f >= 1<<64 {
+				return true, fmt.Errorf("%w: %q is not an unsigned integer %s can hold", ErrDecode, s, ev.Type())
+			}
+			n = uint64(f)
 		}
 		if ev.OverflowUint(n) {
 			return true, fmt.Errorf("%w: %d overflows %s", ErrDecode, n, ev.Type())
@@ -115,8 +123,11 @@ func decodeNumber(data []byte, dst any) (bool, error) {
 		return true, nil
 	case reflect.Float32, reflect.Float64:
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return true, fmt.Errorf("%w: %q is not a number", ErrDecode, s)
+		}
+		if err != nil || ev.OverflowFloat(f) {
+			return true, fmt.Errorf("%w: %q overflows %s", ErrDecode, s, ev.Type())
 		}
 		ev.SetFloat(f)
 		return true, nil

@@ -1,6 +1,9 @@
 package cache
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrEmptyKey is returned when a key, a prefix-less scope or a hash field
@@ -27,4 +30,20 @@ var (
 	// ErrDecode is returned by Item.Decode when the stored bytes cannot be
 	// decoded into the destination.
 	ErrDecode = errors.New("cache: cannot decode value")
+
+	// ErrInvalidArgument is returned for a nil collection given where the
+	// specification wants one: the keys of GetAll, GetAllExpiration and
+	// RemoveAll, the map of SetAll and SetAllExpiration, the values of
+	// ListAdd and ListRemove. An empty collection is valid (and does
+	// nothing); nil is refused, as Foundatio refuses null, so that a
+	// forgotten argument is not taken for "none" (or, for RemoveAll, for
+	// Foundatio's "every key").
+	ErrInvalidArgument = errors.New("cache: invalid argument")
 )
+
+// NilCollection returns the error, wrapping ErrInvalidArgument, for the nil
+// collection argument name of an operation. Implementations return it
+// wrapped with their name and the operation's.
+func NilCollection(name string) error {
+	return fmt.Errorf("%w: %s is nil; want a non-nil collection (an empty one for none)", ErrInvalidArgument, name)
+}

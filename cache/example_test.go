@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -147,4 +148,50 @@ func ExampleNewScoped() {
 	// tenant:xyz theme: light
 	// stored as tenant:abc:theme = dark
 	// cleared tenant:abc: 1 key; tenant:xyz theme still light
+}
+
+// TryGet reports a value that cannot be decoded into the type asked for as
+// absent, as Foundatio's GetAsync does, where Get returns ErrDecode.
+func ExampleTryGet() {
+	ctx := context.Background()
+	c, err := memorycache.New(memorycache.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := c.Set(ctx, "visits", "many", cache.Expiration{}); err != nil {
+		log.Fatal(err)
+	}
+	_, err = cache.Get[int](ctx, c, "visits")
+	fmt.Println("Get:", errors.Is(err, cache.ErrDecode))
+	v, err := cache.TryGet[int](ctx, c, "visits")
+	fmt.Println("TryGet:", v.HasValue, err)
+	// Output:
+	// Get: true
+	// TryGet: false <nil>
+}
+
+// Instants stored as Unix milliseconds are integers: SetIfHigher keeps the
+// latest.
+func ExampleSetUnixMilli() {
+	ctx := context.Background()
+	c, err := memorycache.New(memorycache.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	seen := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	if _, err := cache.SetUnixMilli(ctx, c, "last-seen", seen, cache.Expiration{}); err != nil {
+		log.Fatal(err)
+	}
+	for _, t := range []time.Time{seen.Add(-time.Hour), seen.Add(time.Minute)} {
+		if _, err := c.SetIfHigher(ctx, "last-seen", t.UnixMilli(), cache.Expiration{}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	v, err := cache.GetUnixMilli(ctx, c, "last-seen")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(v.Value)
+	// Output:
+	// 2026-05-01 12:01:00 +0000 UTC
 }

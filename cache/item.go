@@ -117,16 +117,23 @@ func (it Item) Decode(dst any) error {
 }
 
 // assign sets dst to v, converting between numeric kinds and between a value
-// and a pointer to it.
+// and a pointer to it. A number is converted as a number read from Redis
+// is decoded, through its decimal text: a value the destination cannot hold
+// exactly (out of range, a fraction into an integer, a negative number into
+// an unsigned one) is ErrDecode, never wrapped or truncated.
 func assign(dst reflect.Value, v any) error {
 	sv := reflect.ValueOf(v)
 	switch {
 	case sv.Type().AssignableTo(dst.Type()):
 		dst.Set(sv)
 		return nil
-	case isNumberKind(sv.Kind()) && isNumberKind(dst.Kind()) && sv.Type().ConvertibleTo(dst.Type()):
-		dst.Set(sv.Convert(dst.Type()))
-		return nil
+	case isNumberKind(sv.Kind()) && isNumberKind(dst.Kind()):
+		raw, err := Encode(JSONCodec{}, v)
+		if err != nil {
+			return err
+		}
+		_, err = decodeNumber(raw, dst.Addr().Interface())
+		return err
 	case sv.Kind() == reflect.Pointer && !sv.IsNil() && sv.Elem().Type().AssignableTo(dst.Type()):
 		dst.Set(sv.Elem())
 		return nil

@@ -61,6 +61,9 @@ func (s *Scoped) key(op, key string) (string, error) {
 }
 
 func (s *Scoped) keys(op string, keys []string) ([]string, error) {
+	if keys == nil {
+		return nil, nil // the inner client refuses it
+	}
 	out := make([]string, len(keys))
 	for i, k := range keys {
 		pk, err := s.key(op, k)
@@ -83,6 +86,9 @@ func unscope[V any](s *Scoped, in map[string]V) map[string]V {
 
 // scopedMap prefixes the keys of a map argument.
 func scopedMap[V any](s *Scoped, op string, in map[string]V) (map[string]V, error) {
+	if in == nil {
+		return nil, nil // the inner client refuses it
+	}
 	out := make(map[string]V, len(in))
 	for k, v := range in {
 		pk, err := s.key(op, k)

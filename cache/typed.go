@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"strconv"
 )
 
@@ -31,6 +32,18 @@ func Get[T any](ctx context.Context, c Client, key string) (Value[T], error) {
 		return Value[T]{}, err
 	}
 	return ValueOf[T](it)
+}
+
+// TryGet is Get for callers who want Foundatio's behaviour when a value
+// cannot be deserialized: a value that cannot be decoded into T (an
+// ErrDecode) is reported as absent, HasValue false, rather than as an
+// error. Every other error (ErrUnavailable, ErrWrongType, ...) is returned.
+func TryGet[T any](ctx context.Context, c Client, key string) (Value[T], error) {
+	v, err := Get[T](ctx, c, key)
+	if errors.Is(err, ErrDecode) {
+		return Value[T]{}, nil
+	}
+	return v, err
 }
 
 // GetAll reads keys from c and decodes each present one as T. Missing keys

@@ -18,6 +18,8 @@ var (
 	renewLua string
 	//go:embed release.lua
 	releaseLua string
+	//go:embed force_release.lua
+	forceReleaseLua string
 )
 
 // waitingMark is how long a failed attempt of a waiting Acquire marks the
@@ -40,6 +42,8 @@ type backend interface {
 	acquire(ctx context.Context, rk resourceKeys, owner string, ttl time.Duration, waiting bool) (attempt, error)
 	renew(ctx context.Context, rk resourceKeys, value string, ttl time.Duration) (bool, error)
 	release(ctx context.Context, rk resourceKeys, value string) (bool, error)
+	// forceRelease releases the lock whoever holds it.
+	forceRelease(ctx context.Context, rk resourceKeys) (bool, error)
 	exists(ctx context.Context, lockKey string) (bool, error)
 }
 
@@ -57,14 +61,16 @@ type redisBackend struct {
 	acq      *redis.Script
 	ren      *redis.Script
 	rel      *redis.Script
+	force    *redis.Script
 }
 
 func newRedisBackend(rdb redis.UniversalClient, s settings, origin string) *redisBackend {
 	return &redisBackend{
 		rdb: rdb, tokenTTL: s.tokenTTL, channel: s.keys.releasedChannel(), origin: origin,
-		acq: redis.NewScript(acquireLua),
-		ren: redis.NewScript(renewLua),
-		rel: redis.NewScript(releaseLua),
+		acq:   redis.NewScript(acquireLua),
+		ren:   redis.NewScript(renewLua),
+		rel:   redis.NewScript(releaseLua),
+		force: redis.NewScript(forceReleaseLua),
 	}
 }
 
@@ -94,6 +100,11 @@ func (b *redisBackend) renew(ctx context.Context, rk resourceKeys, value string,
 
 func (b *redisBackend) release(ctx context.Context, rk resourceKeys, value string) (bool, error) {
 	n, err := b.rel.Run(ctx, b.rdb, rk.keys[:2], value, b.channel, b.origin+":"+rk.resource).Int64()
+	return n == 1, err
+}
+
+func (b *redisBackend) forceRelease(ctx context.Context, rk resourceKeys) (bool, error) {
+	n, err := b.force.Run(ctx, b.rdb, rk.keys[:2], b.channel, b.origin+":"+rk.resource).Int64()
 	return n == 1, err
 }
 
@@ -156,6 +167,10 @@ func (b *cacheBackend) renew(ctx context.Context, rk resourceKeys, value string,
 
 func (b *cacheBackend) release(ctx context.Context, rk resourceKeys, value string) (bool, error) {
 	return b.c.RemoveIfEqual(ctx, rk.lock(), value)
+}
+
+func (b *cacheBackend) forceRelease(ctx context.Context, rk resourceKeys) (bool, error) {
+	return b.c.Remove(ctx, rk.lock())
 }
 
 func (b *cacheBackend) exists(ctx context.Context, lockKey string) (bool, error) {

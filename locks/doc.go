@@ -53,11 +53,25 @@
 // while the lock is marked as waited for, so uncontended locks cost no
 // pub/sub traffic.
 //
+// AcquireAll takes several resources, all or nothing, in sorted order;
+// while it waits for one, it renews the locks it already holds, so none
+// expires meanwhile. A Lock tells when it was acquired (AcquiredAt), how
+// long its caller waited (Waited) and how often it was renewed (Renewals).
+//
 // # Watchdog
 //
 // Lock.Watch renews a lock every third of its TTL while the holder works.
 // Its Context is cancelled, with cause ErrLost, when the lock is lost, and
-// Lost delivers the loss.
+// Lost delivers the loss. Provider.Do acquires a lock, runs a function
+// under its watchdog and releases it afterwards.
+//
+// # Administrative release
+//
+// Provider.ForceRelease releases a resource without its handle, for
+// operators clearing a lock whose holder is gone. It breaks mutual
+// exclusion on purpose: a holder still running loses the lock without
+// noticing until it next renews or releases; the fencing tokens keep its
+// late writes out.
 //
 // # Fence
 //

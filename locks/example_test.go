@@ -157,3 +157,102 @@ func ExampleNewThrottling() {
 	// 2 true
 	// 3 false
 }
+
+// Do runs a function while holding a lock, renewing it meanwhile, and
+// releases it afterwards.
+func ExampleProvider_Do() {
+	r, done := redistest.ForExample()
+	defer done()
+	ctx := context.Background()
+
+	p, err := locks.New(locks.Config{Redis: r.Client, KeyPrefix: r.Prefix})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+
+	err = p.Do(ctx, "report", &locks.AcquireOptions{TTL: 300 * time.Millisecond, Timeout: time.Second},
+		func(ctx context.Context, l *locks.Lock) error {
+			// Work for longer than the TTL: the lock is renewed meanwhile.
+			select {
+			case <-ctx.Done(): // the lock was lost
+				return context.Cause(ctx)
+			case <-time.After(time.Second):
+			}
+			fmt.Println("token", l.Token(), "renewed:", l.Renewals() >= 2)
+			return nil
+		})
+	fmt.Println("err:", err)
+	locked, _ := p.IsLocked(ctx, "report")
+	fmt.Println("still locked:", locked)
+	// Output:
+	// token 1 renewed: true
+	// err: <nil>
+	// still locked: false
+}
+
+// An operator clears a lock whose holder is known to be gone. The holder,
+// if it were still running, could no longer renew or release it.
+func ExampleProvider_ForceRelease() {
+	r, done := redistest.ForExample()
+	defer done()
+	ctx := context.Background()
+
+	p, err := locks.New(locks.Config{Redis: r.Client, KeyPrefix: r.Prefix})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+
+	stuck, err := p.TryAcquire(ctx, "job-42", &locks.AcquireOptions{TTL: time.Hour})
+	if err != nil {
+		log.Fatal(err)
+	}
+	released, err := p.ForceRelease(ctx, "job-42")
+	fmt.Println("released:", released, err)
+	fmt.Println("old holder renews:", errors.Is(stuck.Renew(ctx, 0), locks.ErrNotHeld))
+
+	next, err := p.TryAcquire(ctx, "job-42", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer next.Release(ctx)
+	fmt.Println("next token:", next.Token())
+	// Output:
+	// released: true <nil>
+	// old holder renews: true
+	// next token: 2
+}
+
+// A lock tells when it was acquired, how long its caller waited, and how
+// often it was renewed.
+func ExampleLock_Renewals() {
+	r, done := redistest.ForExample()
+	defer done()
+	ctx := context.Background()
+
+	p, err := locks.New(locks.Config{Redis: r.Client, KeyPrefix: r.Prefix})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+
+	before := time.Now()
+	l, err := p.Acquire(ctx, "job-42", &locks.AcquireOptions{TTL: 10 * time.Second, Timeout: time.Second})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Release(ctx)
+	for range 3 {
+		if err := l.Renew(ctx, 0); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Println("acquired during the call:", !l.AcquiredAt().Before(before))
+	fmt.Println("waited no longer than the call:", l.Waited() <= time.Since(before))
+	fmt.Println("renewals:", l.Renewals())
+	// Output:
+	// acquired during the call: true
+	// waited no longer than the call: true
+	// renewals: 3
+}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/fanin-dev/fanin/cache"
 	"github.com/fanin-dev/fanin/internal/redistest"
 	"github.com/redis/go-redis/v9"
 )
@@ -85,4 +86,28 @@ func mustBe(t *testing.T, err, target error, what string) {
 	if !errors.Is(err, target) {
 		t.Fatalf("%s: got error %v, want one matching %v", what, err, target)
 	}
+}
+
+// store is one store a Provider runs on: newProvider returns Providers
+// over the same store (as in several processes).
+type store struct {
+	name        string
+	newProvider func(t *testing.T) *Provider
+}
+
+// eachBackend runs f, in parallel, on every backend: the Redis fast path
+// on a standalone server and on a cluster, and the cache path on
+// memorycache and on rediscache.
+func eachBackend(t *testing.T, f func(t *testing.T, s store)) {
+	t.Helper()
+	for _, tg := range targets() {
+		t.Run("redis-"+tg.name, func(t *testing.T) {
+			t.Parallel()
+			r := tg.open(t)
+			f(t, store{"redis-" + tg.name, func(t *testing.T) *Provider { return newProvider(t, r) }})
+		})
+	}
+	eachCache(t, func(t *testing.T, c cache.Client) {
+		f(t, store{"cache", func(t *testing.T) *Provider { return newCacheProvider(t, c) }})
+	})
 }

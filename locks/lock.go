@@ -22,15 +22,36 @@ type Lock struct {
 	value    string
 	token    int64
 
+	acquiredAt time.Time
+	waited     time.Duration // set by the call that returns the lock
+
 	mu       sync.Mutex
 	ttl      time.Duration
 	validTil time.Time // local estimate of the expiry: attempt start + ttl
+	renewals int
 	released bool
 	watch    *Watchdog
 }
 
 func newLock(p *Provider, rk resourceKeys, owner, value string, token int64, ttl time.Duration, start time.Time) *Lock {
-	return &Lock{p: p, rk: rk, resource: rk.resource, owner: owner, value: value, token: token, ttl: ttl, validTil: start.Add(ttl)}
+	return &Lock{p: p, rk: rk, resource: rk.resource, owner: owner, value: value, token: token, ttl: ttl,
+		validTil: start.Add(ttl), acquiredAt: time.Now()}
+}
+
+// AcquiredAt returns when the lock was acquired (the attempt that took it
+// returned), as Foundatio's ILock.AcquiredTimeUtc.
+func (l *Lock) AcquiredAt() time.Time { return l.acquiredAt }
+
+// Waited returns how long the call that returned the lock waited for it:
+// from the call until AcquiredAt, as Foundatio's TimeWaitedForLock.
+func (l *Lock) Waited() time.Duration { return l.waited }
+
+// Renewals returns how many times the lock was renewed, by Renew or by its
+// watchdog, as Foundatio's RenewalCount.
+func (l *Lock) Renewals() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.renewals
 }
 
 // Resource returns the name of the locked resource.
@@ -49,6 +70,21 @@ func (l *Lock) TTL() time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.ttl
+}
+
+// since records, on a lock just returned to a caller, how long the call
+// that began at called waited for it, and returns the lock.
+func (l *Lock) since(called time.Time) *Lock {
+	l.waited = max(l.acquiredAt.Sub(called), 0)
+	return l
+}
+
+// validUntil returns the local estimate of the lock's expiry: the start of
+// its last acquisition or renewal attempt plus its TTL.
+func (l *Lock) validUntil() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.validTil
 }
 
 // Renew extends the lock to ttl from now (0 means the TTL last used). It
@@ -73,6 +109,7 @@ func (l *Lock) Renew(ctx context.Context, ttl time.Duration) error {
 	}
 	l.mu.Lock()
 	l.ttl, l.validTil = ttl, start.Add(ttl)
+	l.renewals++
 	l.mu.Unlock()
 	return nil
 }

@@ -41,8 +41,11 @@ func TestConfigValidation(t *testing.T) {
 	if _, err := p.TryAcquire(ctx, "x", &AcquireOptions{TTL: -time.Second}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("TryAcquire with a negative TTL: %v; want ErrInvalid", err)
 	}
-	if _, err := p.AcquireAll(ctx, nil, nil); !errors.Is(err, ErrInvalid) {
-		t.Errorf("AcquireAll(nil): %v; want ErrInvalid", err)
+	if _, err := p.AcquireAll(ctx, []string{"x", ""}, nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("AcquireAll with an empty resource: %v; want ErrInvalid", err)
+	}
+	if _, err := p.AcquireAll(ctx, nil, &AcquireOptions{TTL: -time.Second}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("AcquireAll with a negative TTL: %v; want ErrInvalid", err)
 	}
 }
 
@@ -395,4 +398,59 @@ func TestRedisErrorsAreReturned(t *testing.T) {
 	if err == nil || errors.Is(err, ErrNotObtained) || !strings.Contains(err.Error(), `"res"`) {
 		t.Fatalf("Acquire with Redis down: %v; want the connection error naming res", err)
 	}
+}
+
+// Cause 1 of issue 16: AcquireAll did not renew the locks it held while it
+// waited for the others, so "aa" expired while it waited for "zz" and was
+// handed out expired, free for anyone to take.
+func TestAcquireAllRenewsHeldLocksWhileWaiting(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s store) {
+		ctx := context.Background()
+		p, other := s.newProvider(t), s.newProvider(t)
+		zz, err := other.TryAcquire(ctx, "zz", &AcquireOptions{TTL: 1200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := p.AcquireAll(ctx, []string{"aa", "zz"}, &AcquireOptions{TTL: 400 * time.Millisecond, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatalf("AcquireAll: %v", err)
+		}
+		defer g.Release(ctx)
+		if zz.Renew(ctx, 0) == nil {
+			t.Fatal("AcquireAll returned while the other owner still held zz")
+		}
+		for _, l := range g.Locks() {
+			if !time.Now().Before(l.validUntil()) {
+				t.Errorf("%s was handed out after its TTL had run out", l.Resource())
+			}
+			if locked, err := other.IsLocked(ctx, l.Resource()); err != nil || !locked {
+				t.Errorf("IsLocked(%s) = %v, %v right after AcquireAll; want true", l.Resource(), locked, err)
+			}
+			_, err := other.TryAcquire(ctx, l.Resource(), nil)
+			mustBe(t, err, ErrNotObtained, "TryAcquire("+l.Resource()+") by another owner")
+		}
+		if err := g.Release(ctx); err != nil {
+			t.Fatalf("Release: %v (a lock was lost)", err)
+		}
+	})
+}
+
+// AcquireAll of no resources gives an empty Group, as Foundatio gives an
+// empty lock, rather than an error.
+func TestAcquireAllEmpty(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s store) {
+		ctx := context.Background()
+		for _, resources := range [][]string{nil, {}} {
+			g, err := s.newProvider(t).AcquireAll(ctx, resources, nil)
+			if err != nil || g == nil || len(g.Locks()) != 0 {
+				t.Fatalf("AcquireAll(%#v) = %v, %v; want an empty Group", resources, g, err)
+			}
+			if err := g.Renew(ctx, time.Second); err != nil {
+				t.Fatalf("Renew of an empty Group: %v", err)
+			}
+			if err := g.Release(ctx); err != nil {
+				t.Fatalf("Release of an empty Group: %v", err)
+			}
+		}
+	})
 }

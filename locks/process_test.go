@@ -22,7 +22,7 @@ import (
 
 // Environment of a helper process (this test binary, re-executed).
 const (
-	helperEnv         = "FANIN_LOCKS_HELPER" // "contend" or "hold"
+	helperEnv         = "FANIN_LOCKS_HELPER" // "contend", "hold" or "linearize"
 	helperURLEnv      = "FANIN_LOCKS_URL"
 	helperClusterEnv  = "FANIN_LOCKS_CLUSTER"
 	helperPrefixEnv   = "FANIN_LOCKS_PREFIX"
@@ -55,6 +55,13 @@ func runHelper(mode string) int {
 	}
 	defer rdb.Close()
 	prefix := os.Getenv(helperPrefixEnv)
+	if mode == "linearize" {
+		if err := helperLinearize(ctx, rdb, prefix); err != nil {
+			fmt.Println("err", err)
+			return 1
+		}
+		return 0
+	}
 	p, err := New(Config{Redis: rdb, KeyPrefix: prefix})
 	if err != nil {
 		fmt.Println("err", err)
@@ -164,13 +171,24 @@ type child struct {
 	stderr *strings.Builder
 }
 
+// newHelperCmd returns the command of a helper process in mode: this test
+// binary, re-executed with env added to the environment.
+func newHelperCmd(mode string, env []string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), helperEnv+"="+mode), env...)
+	return cmd
+}
+
 func startHelper(t *testing.T, tg target, r *redistest.Redis, mode string, env ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(),
-		helperEnv+"="+mode, helperURLEnv+"="+r.URL, helperPrefixEnv+"="+r.Prefix,
-		helperClusterEnv+"="+map[bool]string{true: "1", false: "0"}[tg.cluster])
-	cmd.Env = append(cmd.Env, env...)
+	return startChild(t, newHelperCmd(mode, append([]string{helperURLEnv + "=" + r.URL, helperPrefixEnv + "=" + r.Prefix,
+		helperClusterEnv + "=" + map[bool]string{true: "1", false: "0"}[tg.cluster]}, env...)))
+}
+
+// startChild starts cmd with pipes to its stdin and stdout, collecting its
+// stderr, and kills it (resuming it first, if stopped) when the test ends.
+func startChild(t *testing.T, cmd *exec.Cmd) *child {
+	t.Helper()
 	c := &child{cmd: cmd, stderr: &strings.Builder{}}
 	cmd.Stderr = c.stderr
 	var err error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -62,6 +63,7 @@ func (p *Provider) Close() error {
 // error wrapping ErrNotObtained when someone else holds it. opts.Timeout is
 // ignored.
 func (p *Provider) TryAcquire(ctx context.Context, resource string, opts *AcquireOptions) (*Lock, error) {
+	called := time.Now()
 	ttl, _, err := p.s.resolve(opts)
 	if err != nil {
 		return nil, err
@@ -76,7 +78,7 @@ func (p *Provider) TryAcquire(ctx context.Context, resource string, opts *Acquir
 	if l == nil {
 		return nil, fmt.Errorf("%w: resource %q is held by another owner", ErrNotObtained, resource)
 	}
-	return l, nil
+	return l.since(called), nil
 }
 
 // Acquire waits until it holds resource, ctx ends (it returns ctx's error,
@@ -87,6 +89,7 @@ func (p *Provider) TryAcquire(ctx context.Context, resource string, opts *Acquir
 // While it waits it is woken by the release of the lock, and otherwise
 // retries after the holder's remaining TTL clamped to [MinPoll, MaxPoll].
 func (p *Provider) Acquire(ctx context.Context, resource string, opts *AcquireOptions) (*Lock, error) {
+	called := time.Now()
 	ttl, timeout, err := p.s.resolve(opts)
 	if err != nil {
 		return nil, err
@@ -101,17 +104,22 @@ func (p *Provider) Acquire(ctx context.Context, resource string, opts *AcquireOp
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
-	return p.acquireUntil(ctx, resource, ttl, deadline, timeout)
+	// First attempt before registering as a waiter: a free lock costs one
+	// round trip and no bookkeeping.
+	l, _, err := p.attempt(ctx, resource, ttl, false)
+	if l == nil && err == nil {
+		l, err = p.wait(ctx, resource, ttl, deadline, timeout)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l.since(called), nil
 }
 
-// acquireUntil is Acquire with an absolute deadline (zero: none).
-func (p *Provider) acquireUntil(ctx context.Context, resource string, ttl time.Duration, deadline time.Time, timeout time.Duration) (*Lock, error) {
-	// First attempt before registering as a waiter: a free lock costs one
-	// round trip and no bookkeeping. On failure the loop below registers,
-	// then attempts again, so a release in between is not missed.
-	if l, _, err := p.attempt(ctx, resource, ttl, false); l != nil || err != nil {
-		return l, err
-	}
+// wait is Acquire after a failed first attempt, with an absolute deadline
+// (zero: none). It registers as a waiter, then attempts again, so a release
+// since the first attempt is not missed.
+func (p *Provider) wait(ctx context.Context, resource string, ttl time.Duration, deadline time.Time, timeout time.Duration) (*Lock, error) {
 	w, err := p.disp.add(resource)
 	if err != nil {
 		return nil, err
@@ -193,7 +201,14 @@ func (p *Provider) attempt(ctx context.Context, resource string, ttl time.Durati
 	if !a.ok {
 		return nil, a.remain, nil
 	}
-	return newLock(p, rk, owner, a.value, a.token, ttl, start), 0, nil
+	l := newLock(p, rk, owner, a.value, a.token, ttl, start)
+	if !time.Now().Before(l.validTil) {
+		// The attempt took longer than the TTL: the lock may already have
+		// passed to someone else, so it is not handed out.
+		_ = l.Release(context.WithoutCancel(ctx))
+		return nil, 0, nil
+	}
+	return l, 0, nil
 }
 
 // check validates a resource and refuses calls after Close.
@@ -222,12 +237,15 @@ func (p *Provider) IsLocked(ctx context.Context, resource string) (bool, error) 
 // AcquireAll acquires every resource of resources, all or nothing. It takes
 // them in sorted order (duplicates removed), so two callers asking for
 // overlapping sets cannot deadlock; the timeout of opts bounds the whole
-// call. When one cannot be obtained, the ones already taken are released and
-// the error is that of the failed resource.
+// call. While it waits for one resource, the locks it already holds are
+// renewed every third of their TTL, so none expires meanwhile; when it
+// returns, every lock has at least a third of its TTL left. When one
+// resource cannot be obtained, or a lock already taken is lost while
+// waiting, the ones taken are released and the error (wrapping
+// ErrNotObtained) names the resource. An empty resources gives an empty
+// Group, as Foundatio gives an empty lock.
 func (p *Provider) AcquireAll(ctx context.Context, resources []string, opts *AcquireOptions) (*Group, error) {
-	if len(resources) == 0 {
-		return nil, fmt.Errorf("%w: AcquireAll needs at least one resource", ErrInvalid)
-	}
+	called := time.Now()
 	ttl, timeout, err := p.s.resolve(opts)
 	if err != nil {
 		return nil, err
@@ -244,20 +262,111 @@ func (p *Provider) AcquireAll(ctx context.Context, resources []string, opts *Acq
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
+	k := newKeeper(ctx)
 	g := &Group{}
 	for _, r := range sorted {
-		var l *Lock
-		switch {
-		case timeout == 0:
-			l, err = p.TryAcquire(ctx, r, &AcquireOptions{TTL: ttl})
-		default:
-			l, err = p.acquireUntil(ctx, r, ttl, deadline, timeout)
+		l, _, err := p.attempt(ctx, r, ttl, false)
+		if l == nil && err == nil {
+			if timeout == 0 {
+				err = fmt.Errorf("%w: resource %q is held by another owner", ErrNotObtained, r)
+			} else {
+				k.watch(g.locks) // keep the locks taken alive while waiting
+				l, err = p.wait(k.ctx, r, ttl, deadline, timeout)
+			}
+		}
+		if err == nil {
+			g.locks = append(g.locks, l.since(called))
+			err = k.lost()
 		}
 		if err != nil {
+			k.stop()
 			_ = g.Release(context.WithoutCancel(ctx))
+			if lost := k.lost(); lost != nil {
+				return nil, fmt.Errorf("%w: resources %q: %w", ErrNotObtained, sorted, lost)
+			}
 			return nil, err
 		}
-		g.locks = append(g.locks, l)
+	}
+	k.stop()
+	if err := k.refresh(ctx, g.locks, ttl); err != nil {
+		_ = g.Release(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("%w: resources %q: %w", ErrNotObtained, sorted, err)
 	}
 	return g, nil
+}
+
+// ForceRelease releases resource whoever holds it, and wakes its waiters:
+// an administrative release, for operators clearing a lock left by a
+// holder they know is gone, as Foundatio's ILockProvider.ReleaseAsync.
+//
+// It breaks mutual exclusion on purpose: a holder that is still running
+// keeps believing it holds the lock (its next Renew or Release fails with
+// ErrNotHeld, and a watchdog reports ErrLost) while the next holder takes
+// it. The next holder's token is higher, so a Fence rejects the old
+// holder's writes once the new holder has written. It reports whether the
+// resource was held.
+func (p *Provider) ForceRelease(ctx context.Context, resource string) (bool, error) {
+	if err := checkResource(resource); err != nil {
+		return false, err
+	}
+	ok, err := p.b.forceRelease(ctx, p.s.keys.of(resource))
+	if err != nil {
+		return false, fmt.Errorf("locks: force release %q: %w", resource, err)
+	}
+	if ok {
+		p.disp.wakeup(resource)
+	}
+	return ok, nil
+}
+
+// keeper keeps the locks AcquireAll has taken alive while it waits for the
+// others, with one watchdog per lock. Its context ends, with the loss as
+// cause, when one of them is lost.
+type keeper struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	dogs   []*Watchdog
+}
+
+func newKeeper(ctx context.Context) *keeper {
+	kctx, cancel := context.WithCancelCause(ctx)
+	return &keeper{ctx: kctx, cancel: cancel}
+}
+
+// watch starts a watchdog on each lock of held that has none yet.
+func (k *keeper) watch(held []*Lock) {
+	for _, l := range held[len(k.dogs):] {
+		l.mu.Lock()
+		k.dogs = append(k.dogs, l.startWatchdog(k.ctx, func(err error) { k.cancel(err) }))
+		l.mu.Unlock()
+	}
+}
+
+// lost returns the loss of a watched lock, or nil.
+func (k *keeper) lost() error {
+	if err := context.Cause(k.ctx); errors.Is(err, ErrLost) {
+		return err
+	}
+	return nil
+}
+
+// stop stops the watchdogs, keeping the locks, and releases the context.
+func (k *keeper) stop() {
+	for _, w := range k.dogs {
+		w.Stop()
+	}
+	k.cancel(context.Canceled)
+}
+
+// refresh renews each lock of held with less than a third of its TTL
+// left, so that none is handed out about to expire.
+func (k *keeper) refresh(ctx context.Context, held []*Lock, ttl time.Duration) error {
+	for _, l := range held {
+		if time.Until(l.validUntil()) < ttl/3 {
+			if err := l.Renew(ctx, 0); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

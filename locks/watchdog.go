@@ -15,6 +15,7 @@ type Watchdog struct {
 	l      *Lock
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	onLost func(error) // called with the loss, before Lost delivers it; may be nil
 	lost   chan error
 	quit   chan struct{}
 	done   chan struct{}
@@ -35,14 +36,21 @@ func (l *Lock) Watch(ctx context.Context) *Watchdog {
 	if l.watch != nil {
 		return l.watch
 	}
+	l.watch = l.startWatchdog(ctx, nil)
+	return l.watch
+}
+
+// startWatchdog starts a watchdog on l that l does not know of (Release
+// does not stop it); onLost, when not nil, is called with the loss. The
+// caller holds l.mu.
+func (l *Lock) startWatchdog(ctx context.Context, onLost func(error)) *Watchdog {
 	wctx, cancel := context.WithCancelCause(ctx)
 	w := &Watchdog{
-		l: l, ctx: wctx, cancel: cancel,
+		l: l, ctx: wctx, cancel: cancel, onLost: onLost,
 		lost: make(chan error, 1),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 	}
-	l.watch = w
 	if l.released {
 		w.finish(fmt.Errorf("%w: resource %q was released before Watch", ErrLost, l.resource))
 		return w
@@ -72,6 +80,9 @@ func (w *Watchdog) stop() {
 // finish ends the watchdog with err (nil: a normal stop).
 func (w *Watchdog) finish(err error) {
 	if err != nil {
+		if w.onLost != nil {
+			w.onLost(err)
+		}
 		w.lost <- err
 		w.cancel(err)
 	} else {

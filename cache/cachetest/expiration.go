@@ -189,7 +189,7 @@ var expirationMethodTests = []test{
 			t.Fatalf("GetAllExpiration[ttl] = %v, want a TTL in (0, 1h]", e)
 		}
 		equal(t, "GetAllExpiration[none]", got["none"], cache.Expiration{})
-		equal(t, "len(GetAllExpiration(nil))", len(must(c.GetAllExpiration(ctx, nil))(t, "GetAllExpiration(nil)")), 0)
+		equal(t, "len(GetAllExpiration(empty))", len(must(c.GetAllExpiration(ctx, []string{}))(t, "GetAllExpiration(empty)")), 0)
 	}},
 	{"SetExpiration", func(t *testing.T, s *suite, c cache.Client) {
 		ctx := t.Context()
@@ -229,6 +229,6 @@ var expirationMethodTests = []test{
 		wantMiss(t, c, "c")
 		wantTTL(t, c, "d", time.Hour, 2*time.Hour)
 		wantMiss(t, c, "missing")
-		noErr(t, "SetAllExpiration(nil)", c.SetAllExpiration(ctx, nil))
+		noErr(t, "SetAllExpiration(empty)", c.SetAllExpiration(ctx, map[string]cache.Expiration{}))
 	}},
 }

@@ -160,6 +160,30 @@ var validationTests = []test{
 		isErr(t, "ListRemove with a nil value", err, cache.ErrNilValue)
 		equal(t, "GetList", list[string](t, c, "l", cache.Page{}), []string{"a"})
 	}},
+	{"NilCollections", func(t *testing.T, s *suite, c cache.Client) {
+		// nil is refused where the specification wants a collection; an
+		// empty one is valid and does nothing, whatever the key holds.
+		ctx := t.Context()
+		check[bool](t, "Set(v)", true)(c.Set(ctx, "v", 1, cache.Expiration{}))
+		none := cache.Expiration{}
+		for name, call := range map[string]func() error{
+			"GetAll(nil)":           func() error { _, err := c.GetAll(ctx, nil); return err },
+			"GetAllExpiration(nil)": func() error { _, err := c.GetAllExpiration(ctx, nil); return err },
+			"RemoveAll(nil)":        func() error { _, err := c.RemoveAll(ctx, nil); return err },
+			"SetAll(nil)":           func() error { _, err := c.SetAll(ctx, nil, none); return err },
+			"SetAll(nil, expired)":  func() error { _, err := c.SetAll(ctx, nil, cache.ExpiresIn(0)); return err },
+			"SetAllExpiration(nil)": func() error { return c.SetAllExpiration(ctx, nil) },
+			"ListAdd(nil)":          func() error { _, err := c.ListAdd(ctx, "l", nil, none); return err },
+			"ListAdd(nil, expired)": func() error { _, err := c.ListAdd(ctx, "l", nil, cache.ExpiresIn(0)); return err },
+			"ListRemove(nil)":       func() error { _, err := c.ListRemove(ctx, "l", nil); return err },
+		} {
+			isErr(t, name, call(), cache.ErrInvalidArgument)
+		}
+		check[int64](t, "ListAdd(v, empty)", 0)(c.ListAdd(ctx, "v", []any{}, none))
+		check[int64](t, "ListRemove(v, empty)", 0)(c.ListRemove(ctx, "v", []any{}))
+		wantValue(t, c, "v", 1)
+		wantExists(t, c, "l", false)
+	}},
 	{"CancelledContext", func(t *testing.T, s *suite, c cache.Client) {
 		ctx := cancelled(t)
 		for _, o := range ops(s.opts.Hashes) {

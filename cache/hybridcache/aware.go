@@ -32,5 +32,9 @@ func NewAware(distributed cache.Client, publisher Publisher, cfg AwareConfig) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Aware{core: &core{l2: distributed, pub: publisher, channel: channel, id: id}}, nil
+	codec := cfg.Codec
+	if codec == nil {
+		codec = cache.JSONCodec{}
+	}
+	return &Aware{core: &core{l2: distributed, codec: codec, pub: publisher, channel: channel, id: id}}, nil
 }

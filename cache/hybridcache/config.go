@@ -120,4 +120,8 @@ type AwareConfig struct {
 
 	// InstanceID identifies this writer in its messages. Default: random.
 	InstanceID string
+
+	// Codec must be the codec of the distributed cache: the messages carry
+	// digests of the bytes it stores. Default: cache.JSONCodec{}.
+	Codec cache.Codec
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +18,7 @@ import (
 // L1. Its methods are the cache.Client and cache.Hashes method sets.
 type core struct {
 	l2       cache.Client
+	codec    cache.Codec // L2's: the bytes L2 holds are cache.Encode(codec, value)
 	pub      Publisher
 	channel  string
 	id       string
@@ -24,13 +27,19 @@ type core struct {
 	closed   atomic.Bool
 
 	// mu orders the changes of L1 made on behalf of writes, reads and
-	// invalidations. epoch counts the writes and invalidations: a read or
-	// write that started at another epoch must not store what it saw in
-	// L1, since that may already be stale.
+	// invalidations. epoch counts those changes, and log remembers the
+	// last ones: a read or write that started at an earlier epoch stores
+	// what it saw in L1 only if no change since has made it stale.
 	mu    sync.Mutex
 	epoch atomic.Uint64
+	log   [logSize]logEntry
 
-	hits, misses, invalidations, publishErrors, resubscriptions atomic.Int64
+	// sums holds the digest of what L1 holds at each key, under sumMu
+	// alone: L1's OnEvict callback forgets keys while c.mu may be held.
+	sumMu sync.Mutex
+	sums  map[string]digest
+
+	hits, misses, invalidations, kept, publishErrors, resubscriptions atomic.Int64
 }
 
 // begin checks what every operation checks first.
@@ -49,6 +58,15 @@ func (c *core) begin(ctx context.Context, op string, keys ...string) error {
 	return nil
 }
 
+// beginMany is begin for an operation on a collection named what, which
+// must not be nil.
+func (c *core) beginMany(ctx context.Context, op, what string, isNil bool, keys []string) error {
+	if isNil {
+		return fmt.Errorf("hybridcache: %s: %w", op, cache.NilCollection(what))
+	}
+	return c.begin(ctx, op, keys...)
+}
+
 // localExp is the L1 expiration of a value whose L2 expiration is exp.
 func (c *core) localExp(exp cache.Expiration) cache.Expiration {
 	if exp.IsNone() || exp.TTL() > c.localTTL {
@@ -57,101 +75,18 @@ func (c *core) localExp(exp cache.Expiration) cache.Expiration {
 	return exp
 }
 
-// populate stores in L1 what a read that started at epoch snap found in
-// L2, with each key's L2 expiration, unless L1 changed since snap.
-func (c *core) populate(snap uint64, items map[string]cache.Item, exps map[string]cache.Expiration) {
-	ctx := context.Background() // L1 is in memory: nothing to cancel
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.epoch.Load() != snap {
-		return
-	}
-	for k, it := range items {
-		if exp, ok := exps[k]; ok {
-			_, _ = c.l1.Set(ctx, k, it, c.localExp(exp)) // an unstorable value is simply not cached
-		}
-	}
-}
-
-// change is the outcome of a write to L2, for L1 and the other instances.
-type change struct {
-	keys []string
-	// prefix, with byPrefix, replaces keys for RemoveByPrefix.
-	prefix   string
-	byPrefix bool
-	// published says whether L2 changed, so other instances must be told.
-	published bool
-	// store, when not nil, writes the new value into L1; nil drops the
-	// keys from L1 instead.
-	store func(ctx context.Context, l1 *memorycache.Cache)
-}
-
-// wrote applies a write to L2 that started at epoch snap and ended with
-// err: L1 gets the new value when nothing else touched it meanwhile and
-// loses the keys otherwise; then, when L2 changed, the other instances are
-// told. After an error the keys are dropped from L1, as L2's state is
-// unknown.
-func (c *core) wrote(ctx context.Context, snap uint64, err error, ch change) {
-	if err != nil {
-		ch.store, ch.published = nil, false
-	}
-	if c.l1 != nil {
-		c.updateLocal(snap, ch)
-	}
-	if ch.published {
-		m := message{Instance: c.id, Keys: ch.keys, Prefix: ch.prefix, HasPrefix: ch.byPrefix && ch.prefix != "", All: ch.byPrefix && ch.prefix == ""}
-		c.publish(ctx, m)
-	}
-}
-
-func (c *core) updateLocal(snap uint64, ch change) {
-	ctx := context.Background()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case ch.byPrefix:
-		_, _ = c.l1.RemoveByPrefix(ctx, ch.prefix)
-	case ch.store != nil && c.epoch.Load() == snap:
-		ch.store(ctx, c.l1)
-	default:
-		_, _ = c.l1.RemoveAll(ctx, ch.keys)
-	}
-	c.epoch.Add(1)
-}
-
-// publish sends m. The write it reports has already succeeded, so a
-// failure is counted (Stats.PublishErrors) rather than returned: the other
-// instances' L1 entries then live at most LocalTTL.
-func (c *core) publish(ctx context.Context, m message) {
-	payload, err := json.Marshal(m)
+// publish tells the other instances about ch. The write it reports has
+// already succeeded, so a failure is counted (Stats.PublishErrors) rather
+// than returned: the other instances' L1 entries then live at most
+// LocalTTL.
+func (c *core) publish(ctx context.Context, ch change) {
+	payload, err := json.Marshal(newMessage(c.id, ch))
 	if err == nil {
 		err = c.pub.Publish(context.WithoutCancel(ctx), c.channel, payload).Err()
 	}
 	if err != nil {
 		c.publishErrors.Add(1)
 	}
-}
-
-// apply applies an invalidation message from the channel.
-func (c *core) apply(payload string) {
-	m, err := decodeMessage(payload)
-	if err != nil || m.Instance == c.id {
-		return
-	}
-	c.invalidations.Add(1)
-	ch := change{keys: m.Keys}
-	switch {
-	case m.All:
-		ch.byPrefix = true
-	case m.HasPrefix:
-		ch.byPrefix, ch.prefix = true, m.Prefix
-	}
-	c.updateLocal(0, ch)
-}
-
-// dropLocal empties L1, when invalidations may have been missed.
-func (c *core) dropLocal() {
-	c.updateLocal(0, change{byPrefix: true})
 }
 
 // --- reads ---
@@ -183,7 +118,7 @@ func (c *core) Get(ctx context.Context, key string) (cache.Item, error) {
 // GetAll reads keys from L1, and those it misses from L2 (copying them
 // into L1).
 func (c *core) GetAll(ctx context.Context, keys []string) (map[string]cache.Item, error) {
-	if err := c.begin(ctx, "GetAll", keys...); err != nil {
+	if err := c.beginMany(ctx, "GetAll", "keys", keys == nil, keys); err != nil {
 		return nil, err
 	}
 	if c.l1 == nil {
@@ -249,7 +184,7 @@ func (c *core) GetExpiration(ctx context.Context, key string) (cache.Expiration,
 
 // GetAllExpiration returns the TTLs of keys in L2.
 func (c *core) GetAllExpiration(ctx context.Context, keys []string) (map[string]cache.Expiration, error) {
-	if err := c.begin(ctx, "GetAllExpiration", keys...); err != nil {
+	if err := c.beginMany(ctx, "GetAllExpiration", "keys", keys == nil, keys); err != nil {
 		return nil, err
 	}
 	return c.l2.GetAllExpiration(ctx, keys)
@@ -265,26 +200,25 @@ func (c *core) GetList(ctx context.Context, key string, page cache.Page) ([]cach
 
 // --- writes ---
 
-// storeValue returns a change.store writing value at key into L1.
-func (c *core) storeValue(key string, value any, exp cache.Expiration) func(context.Context, *memorycache.Cache) {
-	return func(ctx context.Context, l1 *memorycache.Cache) {
-		if ok, err := l1.Set(ctx, key, value, c.localExp(exp)); !ok || err != nil {
-			_, _ = l1.Remove(ctx, key)
-		}
-	}
+// encoded returns the bytes L2 holds for v after writing it, and whether
+// they could be computed (a value the codec cannot encode was not written
+// either).
+func (c *core) encoded(v any) ([]byte, bool) {
+	raw, err := cache.Encode(c.codec, v)
+	return raw, err == nil
 }
 
 // setOne runs a single-key conditional write (Add, Replace, ...): ok tells
 // whether L2 stored the value; an expired exp removed the key either way.
-func (c *core) setOne(ctx context.Context, op, key string, value any, exp cache.Expiration, write func() (bool, error)) (bool, error) {
+func (c *core) setOne(ctx context.Context, op, key string, v any, exp cache.Expiration, write func() (bool, error)) (bool, error) {
 	if err := c.begin(ctx, op, key); err != nil {
 		return false, err
 	}
 	snap := c.epoch.Load()
 	ok, err := write()
 	ch := change{keys: []string{key}, published: ok || exp.IsExpired()}
-	if ok {
-		ch.store = c.storeValue(key, value, exp)
+	if raw, enc := c.encoded(v); ok && enc {
+		ch = change{vals: []value{known(key, raw, exp)}, published: true}
 	}
 	c.wrote(ctx, snap, err, ch)
 	return ok, err
@@ -318,16 +252,19 @@ func (c *core) SetAll(ctx context.Context, values map[string]any, exp cache.Expi
 	for k := range values {
 		keys = append(keys, k)
 	}
-	if err := c.begin(ctx, "SetAll", keys...); err != nil {
+	if err := c.beginMany(ctx, "SetAll", "values", values == nil, keys); err != nil {
 		return 0, err
 	}
 	snap := c.epoch.Load()
 	n, err := c.l2.SetAll(ctx, values, exp)
 	ch := change{keys: keys, published: len(keys) > 0 && (n > 0 || exp.IsExpired())}
 	if n == len(keys) && n > 0 {
-		ch.store = func(ctx context.Context, l1 *memorycache.Cache) {
-			for k, v := range values {
-				c.storeValue(k, v, exp)(ctx, l1)
+		ch.keys = nil
+		for _, k := range keys {
+			if raw, ok := c.encoded(values[k]); ok {
+				ch.vals = append(ch.vals, known(k, raw, exp))
+			} else {
+				ch.keys = append(ch.keys, k)
 			}
 		}
 	}
@@ -375,7 +312,7 @@ func (c *core) RemoveIfEqual(ctx context.Context, key string, expected any) (boo
 
 // RemoveAll deletes the given keys.
 func (c *core) RemoveAll(ctx context.Context, keys []string) (int, error) {
-	if err := c.begin(ctx, "RemoveAll", keys...); err != nil {
+	if err := c.beginMany(ctx, "RemoveAll", "keys", keys == nil, keys); err != nil {
 		return 0, err
 	}
 	var n int
@@ -398,53 +335,84 @@ func (c *core) RemoveByPrefix(ctx context.Context, prefix string) (int, error) {
 	return n, err
 }
 
-// number runs a numeric write: L1 drops key, and the other instances are
-// told when changed (given the result) says L2 changed.
-func number[T int64 | float64](c *core, ctx context.Context, op, key string, exp cache.Expiration, write func() (T, error), changed func(T) bool) (T, error) {
+// number runs a numeric write. newText returns the text L2 now holds at
+// key, given the write's result, and whether it is known (L1 then stores
+// it); changed says whether L2 changed, so the other instances are told.
+func number[T int64 | float64](c *core, ctx context.Context, op, key string, exp cache.Expiration,
+	write func() (T, error), newText func(T) ([]byte, bool), changed func(T) bool) (T, error) {
 	if err := c.begin(ctx, op, key); err != nil {
 		return 0, err
 	}
-	var result T
-	err := c.removal(ctx, []string{key}, func() (bool, error) {
-		var err error
-		result, err = write()
-		return exp.IsExpired() || changed(result), err
-	})
+	snap := c.epoch.Load()
+	result, err := write()
+	ch := change{keys: []string{key}, published: exp.IsExpired() || changed(result)}
+	if raw, ok := newText(result); ok && !exp.IsExpired() {
+		ch = change{vals: []value{known(key, raw, exp)}, published: true}
+	}
+	c.wrote(ctx, snap, err, ch)
 	return result, err
 }
 
 func always[T any](T) bool                { return true }
 func nonZero[T int64 | float64](v T) bool { return v != 0 }
 
-// Increment adds amount to the integer at key.
+// intText is the text INCRBY leaves: the result itself.
+func intText(n int64) ([]byte, bool) { return strconv.AppendInt(nil, n, 10), true }
+
+// floatText is the text IncrementFloat leaves when it is known: a whole
+// result below 2^53 is written the same by INCRBY, by Redis's INCRBYFLOAT
+// and by memorycache; any other is kept only by the store that computed
+// it (Redis formats its long double sum its own way), so L1 drops the key.
+func floatText(f float64) ([]byte, bool) {
+	if f != math.Trunc(f) || math.Abs(f) >= 1<<53 {
+		return nil, false
+	}
+	return strconv.AppendInt(nil, int64(f), 10), true
+}
+
+// valueText returns, for a SetIfHigher-like result, the text of value when
+// the result says it was stored (not 0: a 0 may also mean "stored 0", or a
+// difference lost to rounding, so L1 drops the key).
+func valueText[T int64 | float64](v T) func(T) ([]byte, bool) {
+	return func(result T) ([]byte, bool) {
+		if result == 0 {
+			return nil, false
+		}
+		raw, err := cache.Encode(nil, v)
+		return raw, err == nil
+	}
+}
+
+// Increment adds amount to the integer at key; L1 stores the new value.
 func (c *core) Increment(ctx context.Context, key string, amount int64, exp cache.Expiration) (int64, error) {
-	return number(c, ctx, "Increment", key, exp, func() (int64, error) { return c.l2.Increment(ctx, key, amount, exp) }, always[int64])
+	return number(c, ctx, "Increment", key, exp, func() (int64, error) { return c.l2.Increment(ctx, key, amount, exp) }, intText, always[int64])
 }
 
-// IncrementFloat adds amount to the number at key.
+// IncrementFloat adds amount to the number at key; L1 stores the new value
+// when its text is known (see floatText).
 func (c *core) IncrementFloat(ctx context.Context, key string, amount float64, exp cache.Expiration) (float64, error) {
-	return number(c, ctx, "IncrementFloat", key, exp, func() (float64, error) { return c.l2.IncrementFloat(ctx, key, amount, exp) }, always[float64])
+	return number(c, ctx, "IncrementFloat", key, exp, func() (float64, error) { return c.l2.IncrementFloat(ctx, key, amount, exp) }, floatText, always[float64])
 }
 
-// SetIfHigher sets key to value if higher. A result of 0 (nothing changed)
-// publishes nothing.
+// SetIfHigher sets key to value if higher; L1 stores value when it was set.
+// A result of 0 (nothing changed) publishes nothing.
 func (c *core) SetIfHigher(ctx context.Context, key string, value int64, exp cache.Expiration) (int64, error) {
-	return number(c, ctx, "SetIfHigher", key, exp, func() (int64, error) { return c.l2.SetIfHigher(ctx, key, value, exp) }, nonZero[int64])
+	return number(c, ctx, "SetIfHigher", key, exp, func() (int64, error) { return c.l2.SetIfHigher(ctx, key, value, exp) }, valueText(value), nonZero[int64])
 }
 
 // SetIfHigherFloat sets key to value if higher.
 func (c *core) SetIfHigherFloat(ctx context.Context, key string, value float64, exp cache.Expiration) (float64, error) {
-	return number(c, ctx, "SetIfHigherFloat", key, exp, func() (float64, error) { return c.l2.SetIfHigherFloat(ctx, key, value, exp) }, nonZero[float64])
+	return number(c, ctx, "SetIfHigherFloat", key, exp, func() (float64, error) { return c.l2.SetIfHigherFloat(ctx, key, value, exp) }, valueText(value), nonZero[float64])
 }
 
 // SetIfLower sets key to value if lower.
 func (c *core) SetIfLower(ctx context.Context, key string, value int64, exp cache.Expiration) (int64, error) {
-	return number(c, ctx, "SetIfLower", key, exp, func() (int64, error) { return c.l2.SetIfLower(ctx, key, value, exp) }, nonZero[int64])
+	return number(c, ctx, "SetIfLower", key, exp, func() (int64, error) { return c.l2.SetIfLower(ctx, key, value, exp) }, valueText(value), nonZero[int64])
 }
 
 // SetIfLowerFloat sets key to value if lower.
 func (c *core) SetIfLowerFloat(ctx context.Context, key string, value float64, exp cache.Expiration) (float64, error) {
-	return number(c, ctx, "SetIfLowerFloat", key, exp, func() (float64, error) { return c.l2.SetIfLowerFloat(ctx, key, value, exp) }, nonZero[float64])
+	return number(c, ctx, "SetIfLowerFloat", key, exp, func() (float64, error) { return c.l2.SetIfLowerFloat(ctx, key, value, exp) }, valueText(value), nonZero[float64])
 }
 
 // SetExpiration sets the TTL of key in L2; L1 drops key.
@@ -461,7 +429,7 @@ func (c *core) SetAllExpiration(ctx context.Context, exps map[string]cache.Expir
 	for k := range exps {
 		keys = append(keys, k)
 	}
-	if err := c.begin(ctx, "SetAllExpiration", keys...); err != nil {
+	if err := c.beginMany(ctx, "SetAllExpiration", "expirations", exps == nil, keys); err != nil {
 		return err
 	}
 	return c.removal(ctx, keys, func() (bool, error) { return len(keys) > 0, c.l2.SetAllExpiration(ctx, exps) })

@@ -5,10 +5,19 @@
 // Reads try L1 first and fall back to L2, copying what they find into L1
 // for no longer than its remaining TTL in L2 (and no longer than
 // Config.LocalTTL). Writes go to L2 first and reach L1 only when L2
-// succeeded. Every write or removal then publishes an invalidation message
-// on a Redis pub/sub channel naming just the keys it touched (a prefix for
-// RemoveByPrefix, "all" for RemoveByPrefix(ctx, "")); every other instance
-// drops those keys from its L1. An instance ignores its own messages.
+// succeeded: the value written, or the new number of Increment and the
+// SetIfs. Every write or removal then publishes an invalidation message on
+// a Redis pub/sub channel naming just the keys it touched (a prefix for
+// RemoveByPrefix, "all" for RemoveByPrefix(ctx, "")), with, for each key
+// left holding a known value, a digest of the bytes L2 now holds and their
+// TTL. Every other instance drops those keys from its L1, except a copy
+// that holds exactly those bytes: that one is fresh, and is kept with the
+// new TTL. An instance ignores its own messages.
+//
+// A read that fills L1 while writes or messages arrive stores what it read
+// only if no change since it began left its key with other bytes, so a
+// message overtaking the read never makes L1 stale, and a message that
+// only confirms the read does not cost the copy.
 //
 // L1 holds values encoded, exactly as L2 does: a hit decodes just as an L2
 // read would, and callers mutating what they read or wrote can never make

@@ -47,6 +47,10 @@ type Stats struct {
 	// Invalidations counts the messages of other instances applied to L1
 	// (an instance's own messages are ignored, not counted).
 	Invalidations int64
+	// Kept counts the keys of those messages whose L1 copy already held
+	// the value the write left in L2, kept (with the write's TTL) instead
+	// of dropped.
+	Kept int64
 	// PublishErrors counts invalidation messages that could not be
 	// published after a successful write.
 	PublishErrors int64
@@ -62,15 +66,28 @@ func New(ctx context.Context, cfg Config) (*Hybrid, error) {
 	if err != nil {
 		return nil, err
 	}
+	co := &core{
+		l2:       cfg.Distributed,
+		codec:    cfg.Codec,
+		pub:      cfg.Publisher,
+		channel:  cfg.Channel,
+		id:       cfg.InstanceID,
+		localTTL: cfg.LocalTTL,
+		sums:     map[string]digest{},
+	}
 	l1, err := memorycache.New(memorycache.Config{
 		MaxItems:      cfg.LocalMaxItems,
 		MaxMemorySize: cfg.LocalMaxMemorySize,
 		CloneValues:   true,
 		Codec:         localCodec{inner: cfg.Codec},
+		// An entry L1 drops by itself leaves its digest behind: forget it,
+		// so a later message does not take a missing copy for a match.
+		OnEvict: func(key string, _ memorycache.EvictReason) { co.forget(key) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
+	co.l1 = l1
 	ps := cfg.Subscriber.Subscribe(ctx, cfg.Channel)
 	if _, err := ps.Receive(ctx); err != nil {
 		_ = ps.Close()
@@ -78,14 +95,7 @@ func New(ctx context.Context, cfg Config) (*Hybrid, error) {
 	}
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h := &Hybrid{
-		core: &core{
-			l2:       cfg.Distributed,
-			pub:      cfg.Publisher,
-			channel:  cfg.Channel,
-			id:       cfg.InstanceID,
-			l1:       l1,
-			localTTL: cfg.LocalTTL,
-		},
+		core:   co,
 		pubsub: ps,
 		cancel: cancel,
 		done:   make(chan struct{}),
@@ -136,6 +146,7 @@ func (h *Hybrid) Stats() Stats {
 		LocalHits:       h.hits.Load(),
 		LocalMisses:     h.misses.Load(),
 		Invalidations:   h.invalidations.Load(),
+		Kept:            h.kept.Load(),
 		PublishErrors:   h.publishErrors.Load(),
 		Resubscriptions: h.resubscriptions.Load(),
 	}

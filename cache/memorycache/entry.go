@@ -3,8 +3,7 @@ package memorycache
 import (
 	"bytes"
 	"container/heap"
-	"encoding/json"
-	"math"
+	"fmt"
 
 	"github.com/fanin-dev/fanin/cache"
 )
@@ -33,24 +32,25 @@ type entry struct {
 	key  string
 	kind kind
 	val  stored
-	// list maps each encoded value to its expiry (Unix ns, 0 = never).
+	// list maps each encoded value to its expiry (see Cache.now).
 	list map[string]int64
 	hash map[string]stored
 
-	expiresAt int64 // Unix ns; 0 = never
+	expiresAt int64 // see Cache.now; never = no expiry
 	size      int64
 	heapIdx   int // index in Cache.heap; -1 when not there
 	prev      *entry
 	next      *entry
 }
 
-// stored is one value: a number or nil as itself, anything else as a
-// reference or, with CloneValues, encoded.
+// stored is one value: a reference to it, or its encoded bytes. Numbers and
+// []byte are always kept encoded, numbers as the decimal text Redis would
+// hold, so that they read back, compare and count exactly as in Redis.
 type stored struct {
 	v       any
 	raw     []byte
 	encoded bool
-	size    int64 // encoded length; 0 unless MaxMemorySize is set
+	size    int64 // SizeFunc's size, or the encoded length (of a reference: 0 unless measured)
 }
 
 func (s stored) item(codec cache.Codec) cache.Item {
@@ -65,19 +65,25 @@ func (c *Cache) encode(v any) ([]byte, error) { return cache.Encode(c.codec, v) 
 
 // store prepares v for storage.
 func (c *Cache) store(v any) (stored, error) {
-	if n, ok := normalizeNumber(v); ok {
-		v = n.value()
-	} else if b, ok := v.([]byte); ok && c.clone {
-		return stored{raw: bytes.Clone(b), encoded: true, size: int64(len(b))}, nil
-	} else if v != nil && c.clone {
+	switch x := v.(type) {
+	case []byte:
+		if c.clone {
+			x = bytes.Clone(x)
+		}
+		return encodedValue(x), nil
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		raw, _ := c.encode(x) // numbers always encode
+		return encodedValue(raw), nil
+	}
+	if v != nil && c.clone {
 		raw, err := c.encode(v)
 		if err != nil {
 			return stored{}, err
 		}
-		return stored{raw: raw, encoded: true, size: int64(len(raw))}, nil
+		return encodedValue(raw), nil
 	}
 	s := stored{v: v}
-	if c.maxSize > 0 {
+	if c.sized && c.sizeFunc == nil {
 		raw, err := c.encode(v)
 		if err != nil {
 			return stored{}, err
@@ -87,89 +93,30 @@ func (c *Cache) store(v any) (stored, error) {
 	return s, nil
 }
 
-// number is a stored number: an int64 or a float64.
-type number struct {
-	i       int64
-	f       float64
-	isFloat bool
+// measure prepares v for storage and sets its size: SizeFunc's when set.
+func (c *Cache) measure(v any) (stored, error) {
+	s, err := c.store(v)
+	if err != nil || c.sizeFunc == nil {
+		return s, err
+	}
+	if s.size = c.sizeFunc(v); s.size < 0 {
+		return stored{}, fmt.Errorf("SizeFunc returned %d bytes for a %T; want 0 or more", s.size, v)
+	}
+	return s, nil
 }
 
-func intNumber(i int64) number     { return number{i: i} }
-func floatNumber(f float64) number { return number{f: f, isFloat: true} }
-
-func (n number) float() float64 {
-	if n.isFloat {
-		return n.f
-	}
-	return float64(n.i)
+// encodedValue is raw, kept as bytes.
+func encodedValue(raw []byte) stored {
+	return stored{raw: raw, encoded: true, size: int64(len(raw))}
 }
 
-// value returns n as Redis would read it back: a float with no fractional
-// part that fits an int64 becomes an int64.
-func (n number) value() any {
-	if !n.isFloat {
-		return n.i
+// text returns the bytes Redis would hold for s: what numeric operations
+// parse.
+func (c *Cache) text(s stored) ([]byte, error) {
+	if s.encoded {
+		return s.raw, nil
 	}
-	if n.f == math.Trunc(n.f) && n.f >= math.MinInt64 && n.f < math.MaxInt64 {
-		return int64(n.f)
-	}
-	return n.f
-}
-
-// normalizeNumber reports whether v is a number, and which.
-func normalizeNumber(v any) (number, bool) {
-	switch x := v.(type) {
-	case int:
-		return intNumber(int64(x)), true
-	case int8:
-		return intNumber(int64(x)), true
-	case int16:
-		return intNumber(int64(x)), true
-	case int32:
-		return intNumber(int64(x)), true
-	case int64:
-		return intNumber(x), true
-	case uint:
-		return unsignedNumber(uint64(x)), true
-	case uint8:
-		return intNumber(int64(x)), true
-	case uint16:
-		return intNumber(int64(x)), true
-	case uint32:
-		return intNumber(int64(x)), true
-	case uint64:
-		return unsignedNumber(x), true
-	case float32:
-		return floatNumber(float64(x)), true
-	case float64:
-		return floatNumber(x), true
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return intNumber(i), true
-		}
-		if f, err := x.Float64(); err == nil {
-			return floatNumber(f), true
-		}
-	}
-	return number{}, false
-}
-
-func unsignedNumber(u uint64) number {
-	if u > math.MaxInt64 {
-		return floatNumber(float64(u))
-	}
-	return intNumber(int64(u))
-}
-
-// numberOf returns the number s holds.
-func numberOf(s stored) (number, bool) {
-	switch x := s.v.(type) {
-	case int64:
-		return intNumber(x), true
-	case float64:
-		return floatNumber(x), true
-	}
-	return number{}, false
+	return c.encode(s.v)
 }
 
 // --- the key table, recency ring and expiry heap; callers hold c.mu ---
@@ -181,22 +128,47 @@ func (c *Cache) live(key string, now int64) *entry {
 	if e == nil {
 		return nil
 	}
-	if e.expiresAt != 0 && e.expiresAt <= now {
-		c.drop(e)
+	if e.expiresAt <= now {
+		c.dropFor(e, Expired)
 		return nil
 	}
 	if e.kind == kindList {
 		for m, at := range e.list {
-			if at != 0 && at <= now {
+			if at <= now {
 				c.removeMember(e, m)
 			}
 		}
 		if len(e.list) == 0 {
-			c.drop(e)
+			c.dropFor(e, Expired)
 			return nil
 		}
 	}
 	return e
+}
+
+// dropFor removes e from the cache for reason: it counts the removal and
+// queues the OnEvict call, made once the lock is released (see unlock).
+func (c *Cache) dropFor(e *entry, reason EvictReason) {
+	c.drop(e)
+	if reason == Expired {
+		c.expirations++
+	} else {
+		c.evictions++
+	}
+	if c.onEvict != nil {
+		c.pending = append(c.pending, eviction{e.key, reason})
+	}
+}
+
+// unlock releases c.mu, then makes the OnEvict calls queued meanwhile, so
+// the callback may use the cache.
+func (c *Cache) unlock() {
+	pending := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	for _, p := range pending {
+		c.onEvict(p.key, p.reason)
+	}
 }
 
 // drop removes e from the cache.
@@ -232,7 +204,7 @@ func (c *Cache) touch(e *entry) {
 
 // create adds a new entry of kind k at key, which must be absent.
 func (c *Cache) create(key string, k kind) *entry {
-	e := &entry{key: key, kind: k, heapIdx: -1, size: int64(len(key)) + entryOverhead}
+	e := &entry{key: key, kind: k, expiresAt: never, heapIdx: -1, size: int64(len(key)) + entryOverhead}
 	c.items[key] = e
 	e.prev, e.next = &c.lru, c.lru.next
 	c.lru.next.prev = e
@@ -247,15 +219,15 @@ func (c *Cache) resize(e *entry, delta int64) {
 	c.used += delta
 }
 
-// setExpiry sets e's absolute expiry (0 = never).
+// setExpiry sets e's absolute expiry (never: none).
 func (c *Cache) setExpiry(e *entry, at int64) {
 	e.expiresAt = at
 	switch {
-	case at == 0 && e.heapIdx >= 0:
+	case at == never && e.heapIdx >= 0:
 		heap.Remove(&c.heap, e.heapIdx)
-	case at != 0 && e.heapIdx >= 0:
+	case at != never && e.heapIdx >= 0:
 		heap.Fix(&c.heap, e.heapIdx)
-	case at != 0:
+	case at != never:
 		heap.Push(&c.heap, e)
 	}
 }
@@ -280,7 +252,7 @@ func (c *Cache) put(key string, s stored, at int64) *entry {
 // sweep reclaims every key whose expiry has passed.
 func (c *Cache) sweep(now int64) {
 	for len(c.heap) > 0 && c.heap[0].expiresAt <= now {
-		c.drop(c.heap[0])
+		c.dropFor(c.heap[0], Expired)
 	}
 }
 
@@ -295,7 +267,7 @@ func (c *Cache) evict(keep *entry) {
 		if victim == &c.lru {
 			return
 		}
-		c.drop(victim)
+		c.dropFor(victim, Evicted)
 	}
 }
 

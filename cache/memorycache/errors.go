@@ -13,9 +13,10 @@ var (
 	// It is cache.ErrWrongType, shared by every implementation.
 	ErrWrongType = cache.ErrWrongType
 
-	// ErrTooLarge is returned when one entry alone is larger than
-	// Config.MaxMemorySize, so no eviction could make room for it.
-	ErrTooLarge = errors.New("memorycache: entry larger than MaxMemorySize")
+	// ErrTooLarge is returned when a write would make one entry larger
+	// than Config.MaxEntrySize (by default Config.MaxMemorySize), so no
+	// eviction could make room for it. The message names both sizes.
+	ErrTooLarge = errors.New("memorycache: entry larger than MaxEntrySize")
 
 	// ErrInvalidConfig is returned by New for a Config it cannot use.
 	ErrInvalidConfig = errors.New("memorycache: invalid config")

@@ -2,6 +2,7 @@ package memorycache_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -88,4 +89,72 @@ func ExampleCache_ListAdd() {
 	}
 	fmt.Println(searches)
 	// Output: [redis streams]
+}
+
+// Stats counts hits and misses and gives the current size estimate.
+func ExampleCache_Stats() {
+	ctx := context.Background()
+	c, err := memorycache.New(memorycache.Config{MaxMemorySize: 1 << 20})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := c.Set(ctx, "greeting", "hello", cache.Expiration{}); err != nil {
+		log.Fatal(err)
+	}
+	for _, k := range []string{"greeting", "greeting", "missing"} {
+		if _, err := c.Get(ctx, k); err != nil {
+			log.Fatal(err)
+		}
+	}
+	st := c.Stats()
+	// 8 bytes of key, 7 of JSON ("hello"), 64 of bookkeeping.
+	fmt.Println("hits:", st.Hits, "misses:", st.Misses, "items:", st.Items, "bytes:", st.MemorySize)
+	// Output:
+	// hits: 2 misses: 1 items: 1 bytes: 79
+}
+
+// SizeFunc measures values without encoding them; MaxEntrySize refuses an
+// entry too large with ErrTooLarge, naming both sizes.
+func ExampleConfig_maxEntrySize() {
+	ctx := context.Background()
+	c, err := memorycache.New(memorycache.Config{
+		MaxMemorySize: 64 << 10,
+		MaxEntrySize:  1 << 10,
+		SizeFunc: func(v any) int64 {
+			if b, ok := v.([]byte); ok {
+				return int64(len(b))
+			}
+			return 16
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = c.Set(ctx, "blob", make([]byte, 4096), cache.Expiration{})
+	fmt.Println(errors.Is(err, memorycache.ErrTooLarge))
+	fmt.Println(err)
+	// Output:
+	// true
+	// memorycache: Set "blob": memorycache: entry larger than MaxEntrySize: the entry would be 4164 bytes; MaxEntrySize is 1024
+}
+
+// OnEvict hears of the entries the cache drops by itself.
+func ExampleConfig_onEvict() {
+	ctx := context.Background()
+	c, err := memorycache.New(memorycache.Config{
+		MaxItems: 1,
+		OnEvict: func(key string, reason memorycache.EvictReason) {
+			fmt.Println("dropped", key, reason)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, k := range []string{"first", "second"} {
+		if _, err := c.Set(ctx, k, 1, cache.Expiration{}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	// Output:
+	// dropped first evicted
 }

@@ -14,7 +14,7 @@ func (c *Cache) GetExpiration(ctx context.Context, key string) (cache.Expiration
 		return cache.Expiration{}, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	now := c.now()
 	if e := c.live(key, now); e != nil {
 		return remaining(e.expiresAt, now), nil
@@ -29,7 +29,7 @@ func (c *Cache) GetAllExpiration(ctx context.Context, keys []string) (map[string
 	}
 	out := make(map[string]cache.Expiration, len(keys))
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	now := c.now()
 	for _, k := range keys {
 		if e := c.live(k, now); e != nil {
@@ -46,7 +46,7 @@ func (c *Cache) SetExpiration(ctx context.Context, key string, exp cache.Expirat
 		return err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	c.expire(key, exp, c.now())
 	return nil
 }
@@ -56,13 +56,16 @@ func (c *Cache) SetAllExpiration(ctx context.Context, exps map[string]cache.Expi
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memorycache: SetAllExpiration: %w", err)
 	}
+	if exps == nil {
+		return fmt.Errorf("memorycache: SetAllExpiration: %w", cache.NilCollection("expirations"))
+	}
 	for k := range exps {
 		if k == "" {
 			return fmt.Errorf("memorycache: SetAllExpiration: %w", cache.ErrEmptyKey)
 		}
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	now := c.now()
 	for k, exp := range exps {
 		c.expire(k, exp, now)

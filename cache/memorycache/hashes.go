@@ -38,12 +38,12 @@ func (c *Cache) HashSet(ctx context.Context, key, field string, value any) (bool
 	if err := checkFields("HashSet", key, field); err != nil {
 		return false, err
 	}
-	s, err := c.store(value)
+	s, err := c.measure(value)
 	if err != nil {
 		return false, fmt.Errorf("memorycache: HashSet %q field %q: %w", key, field, err)
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	now := c.now()
 	c.sweep(now)
 	e, err := c.hashFor("HashSet", key, now)
@@ -100,7 +100,7 @@ func (c *Cache) hashGet(ctx context.Context, op, key string, fields []string) ([
 	}
 	out := make([]cache.Item, len(fields))
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.hashFor(op, key, c.now())
 	if e == nil || err != nil {
 		return out, err
@@ -120,7 +120,7 @@ func (c *Cache) HashLen(ctx context.Context, key string) (int64, error) {
 		return 0, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.hashFor("HashLen", key, c.now())
 	if e == nil || err != nil {
 		return 0, err
@@ -138,7 +138,7 @@ func (c *Cache) HashDelete(ctx context.Context, key string, fields ...string) (i
 		return 0, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.hashFor("HashDelete", key, c.now())
 	if e == nil || err != nil {
 		return 0, err
@@ -199,7 +199,7 @@ func (c *Cache) HashScan(ctx context.Context, key string, pageSize int) iter.Seq
 // hashFields returns the field names of the hash at key.
 func (c *Cache) hashFields(key string) ([]string, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.hashFor("HashScan", key, c.now())
 	if e == nil || err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func (c *Cache) hashFields(key string) ([]string, error) {
 // hashPage reads the named fields that still exist.
 func (c *Cache) hashPage(key string, names []string) ([]cache.HashField, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.hashFor("HashScan", key, c.now())
 	if e == nil || err != nil {
 		return nil, err

@@ -17,13 +17,13 @@ const memberOverhead = 8
 // members encodes list values; they are compared in encoded form, as Redis
 // compares sorted-set members.
 func (c *Cache) members(op, key string, values []any) ([]string, error) {
+	if values == nil {
+		return nil, fmt.Errorf("memorycache: %s %q: %w", op, key, cache.NilCollection("values"))
+	}
 	out := make([]string, len(values))
 	for i, v := range values {
 		if cache.NewValueItem(v).IsNull() {
 			return nil, fmt.Errorf("memorycache: %s %q: value %d of %d: %w", op, key, i, len(values), cache.ErrNilValue)
-		}
-		if n, ok := normalizeNumber(v); ok {
-			v = n.value()
 		}
 		raw, err := c.encode(v)
 		if err != nil {
@@ -74,11 +74,11 @@ func (c *Cache) ListAdd(ctx context.Context, key string, values []any, exp cache
 		return 0, err
 	}
 	ms, err := c.members("ListAdd", key, values)
-	if err != nil {
-		return 0, err
+	if err != nil || len(ms) == 0 {
+		return 0, err // no values: nothing to do, whatever key holds
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	now := c.now()
 	c.sweep(now)
 	e, err := c.listFor("ListAdd", key, now)
@@ -89,9 +89,6 @@ func (c *Cache) ListAdd(ctx context.Context, key string, values []any, exp cache
 		if e != nil {
 			c.removeMembers(e, ms)
 		}
-		return 0, nil
-	}
-	if len(ms) == 0 {
 		return 0, nil
 	}
 	size := int64(len(key)) + entryOverhead
@@ -121,13 +118,9 @@ func (c *Cache) ListAdd(ctx context.Context, key string, values []any, exp cache
 		}
 		e.list[m] = at
 	}
-	keyAt := int64(0)
+	keyAt := int64(math.MinInt64)
 	for _, a := range e.list {
-		if a == 0 {
-			keyAt = 0
-			break
-		}
-		keyAt = max(keyAt, a)
+		keyAt = max(keyAt, a) // never, when one value never expires
 	}
 	c.setExpiry(e, keyAt)
 	c.evict(e)
@@ -146,11 +139,11 @@ func (c *Cache) ListRemove(ctx context.Context, key string, values []any) (int64
 		return 0, err
 	}
 	ms, err := c.members("ListRemove", key, values)
-	if err != nil {
-		return 0, err
+	if err != nil || len(ms) == 0 {
+		return 0, err // no values: nothing to do, whatever key holds
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.listFor("ListRemove", key, c.now())
 	if e == nil || err != nil {
 		return 0, err
@@ -168,8 +161,11 @@ func (c *Cache) GetList(ctx context.Context, key string, page cache.Page) ([]cac
 	if page.Number < 0 || page.Size < 0 {
 		return nil, fmt.Errorf("memorycache: GetList %q: page %+v: Number and Size must be 0 or more", key, page)
 	}
+	if page.Size > 0 && page.Number > math.MaxInt/page.Size {
+		return nil, nil // a page past any possible list, whatever key holds
+	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.listFor("GetList", key, c.now())
 	if e == nil || err != nil {
 		return nil, err
@@ -181,17 +177,14 @@ func (c *Cache) GetList(ctx context.Context, key string, page cache.Page) ([]cac
 	}
 	all := make([]member, 0, len(e.list))
 	for m, at := range e.list {
-		if at == 0 {
-			at = math.MaxInt64
-		}
-		all = append(all, member{m, at})
+		all = append(all, member{m, at}) // never sorts last
 	}
 	slices.SortFunc(all, func(a, b member) int {
 		return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.m, b.m))
 	})
 	if page.Size > 0 {
 		start := page.Number * page.Size
-		if start >= len(all) || start/page.Size != page.Number {
+		if start >= len(all) {
 			return nil, nil
 		}
 		all = all[start:min(start+page.Size, len(all))]

@@ -15,14 +15,16 @@ func (c *Cache) Get(ctx context.Context, key string) (cache.Item, error) {
 		return cache.Item{}, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e := c.live(key, c.now())
 	if e == nil {
+		c.misses++
 		return cache.Item{}, nil
 	}
 	if e.kind != kindValue {
 		return cache.Item{}, wrongType("Get", key, e)
 	}
+	c.hits++
 	c.touch(e)
 	return e.val.item(c.codec), nil
 }
@@ -35,14 +37,16 @@ func (c *Cache) GetAll(ctx context.Context, keys []string) (map[string]cache.Ite
 	}
 	out := make(map[string]cache.Item, len(keys))
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	now := c.now()
 	for _, k := range keys {
 		e := c.live(k, now)
 		if e == nil || e.kind != kindValue {
+			c.misses++
 			out[k] = cache.Item{}
 			continue
 		}
+		c.hits++
 		c.touch(e)
 		out[k] = e.val.item(c.codec)
 	}
@@ -54,7 +58,7 @@ func (c *Cache) prepare(ctx context.Context, op, key string, value any) (stored,
 	if err := begin(ctx, op, key); err != nil {
 		return stored{}, err
 	}
-	s, err := c.store(value)
+	s, err := c.measure(value)
 	if err != nil {
 		return stored{}, fmt.Errorf("memorycache: %s %q: %w", op, key, err)
 	}
@@ -68,7 +72,7 @@ func (c *Cache) prepare(ctx context.Context, op, key string, value any) (stored,
 // stores s when cond (given the live entry, or nil) allows.
 func (c *Cache) write(key string, s stored, exp cache.Expiration, cond func(e *entry) (bool, error)) (bool, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	now := c.now()
 	c.sweep(now)
 	if exp.IsExpired() {
@@ -108,6 +112,9 @@ func (c *Cache) SetAll(ctx context.Context, values map[string]any, exp cache.Exp
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("memorycache: SetAll: %w", err)
 	}
+	if values == nil {
+		return 0, fmt.Errorf("memorycache: SetAll: %w", cache.NilCollection("values"))
+	}
 	ready := make(map[string]stored, len(values))
 	for k, v := range values {
 		s, err := c.prepare(ctx, "SetAll", k, v)
@@ -117,7 +124,7 @@ func (c *Cache) SetAll(ctx context.Context, values map[string]any, exp cache.Exp
 		ready[k] = s
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	now := c.now()
 	c.sweep(now)
 	if exp.IsExpired() {
@@ -161,9 +168,6 @@ func (c *Cache) expected(op, key string, expected any) ([]byte, error) {
 	if expected == nil {
 		return nil, fmt.Errorf("memorycache: %s %q: expected value: %w", op, key, cache.ErrNilValue)
 	}
-	if n, ok := normalizeNumber(expected); ok {
-		expected = n.value()
-	}
 	want, err := c.encode(expected)
 	if err != nil {
 		return nil, fmt.Errorf("memorycache: %s %q: expected value: %w", op, key, err)
@@ -196,7 +200,7 @@ func (c *Cache) Remove(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	return c.dropKey(key, c.now()), nil
 }
 
@@ -210,7 +214,7 @@ func (c *Cache) RemoveIfEqual(ctx context.Context, key string, expected any) (bo
 		return false, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e := c.live(key, c.now())
 	ok, err := c.holds("RemoveIfEqual", e, want)
 	if ok {
@@ -225,7 +229,7 @@ func (c *Cache) RemoveAll(ctx context.Context, keys []string) (int, error) {
 		return 0, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	now := c.now()
 	n := 0
 	for _, k := range keys {
@@ -243,7 +247,7 @@ func (c *Cache) RemoveByPrefix(ctx context.Context, prefix string) (int, error) 
 		return 0, fmt.Errorf("memorycache: RemoveByPrefix: %w", err)
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	now := c.now()
 	n := 0
 	for k := range c.items {
@@ -260,6 +264,6 @@ func (c *Cache) Exists(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	return c.live(key, c.now()) != nil, nil
 }

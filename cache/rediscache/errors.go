@@ -30,8 +30,12 @@ func begin(ctx context.Context, op, key string) error {
 	return nil
 }
 
-// checkKeys checks that none of keys is empty, and that ctx is live.
-func checkKeys(ctx context.Context, op string, keys []string) error {
+// checkKeys checks that keys (named what) is not nil and none of them is
+// empty, and that ctx is live.
+func checkKeys(ctx context.Context, op, what string, keys []string) error {
+	if keys == nil {
+		return fmt.Errorf("rediscache: %s: %w", op, cache.NilCollection(what))
+	}
 	for i, k := range keys {
 		if k == "" {
 			return fmt.Errorf("rediscache: %s: key %d of %d: %w", op, i+1, len(keys), cache.ErrEmptyKey)
@@ -68,7 +72,7 @@ func fail(ctx context.Context, op, key string, err error) error {
 		case strings.Contains(msg, "not an integer"), strings.Contains(msg, "not a valid float"),
 			strings.HasPrefix(msg, "NOTNUMBER"):
 			return fmt.Errorf("rediscache: %s: %w: %w", where, cache.ErrNotNumber, err)
-		case strings.HasPrefix(msg, "WRONGTYPE"):
+		case isWrongType(err):
 			return fmt.Errorf("rediscache: %s: %w: %w", where, ErrWrongType, err)
 		case strings.Contains(msg, "would overflow"),
 			strings.Contains(msg, "NaN or Infinity"):
@@ -79,6 +83,13 @@ func fail(ctx context.Context, op, key string, err error) error {
 		return fmt.Errorf("rediscache: %s: %w: %w: %w", where, cache.ErrUnavailable, cerr, err)
 	}
 	return fmt.Errorf("rediscache: %s: %w: %w", where, cache.ErrUnavailable, err)
+}
+
+// isWrongType reports Redis's WRONGTYPE reply: the key holds another kind
+// of value.
+func isWrongType(err error) bool {
+	var reply redis.Error
+	return errors.As(err, &reply) && strings.HasPrefix(err.Error(), "WRONGTYPE")
 }
 
 // contextErr returns ctx.Err(), or context.DeadlineExceeded when the

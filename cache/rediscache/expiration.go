@@ -41,7 +41,7 @@ func expirationOf(d time.Duration) (cache.Expiration, bool) {
 // Expiration.
 func (c *Cache) GetAllExpiration(ctx context.Context, keys []string) (map[string]cache.Expiration, error) {
 	const op = "get all expiration"
-	if err := checkKeys(ctx, op, keys); err != nil {
+	if err := checkKeys(ctx, op, "keys", keys); err != nil {
 		return nil, err
 	}
 	out := make(map[string]cache.Expiration, len(keys))
@@ -88,6 +88,9 @@ func expire(ctx context.Context, r redis.Cmdable, key string, exp cache.Expirati
 // (one round trip per node).
 func (c *Cache) SetAllExpiration(ctx context.Context, exps map[string]cache.Expiration) error {
 	const op = "set all expiration"
+	if exps == nil {
+		return fmt.Errorf("rediscache: %s: %w", op, cache.NilCollection("expirations"))
+	}
 	for k := range exps {
 		if k == "" {
 			return fmt.Errorf("rediscache: %s: %w", op, cache.ErrEmptyKey)

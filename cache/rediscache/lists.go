@@ -47,6 +47,9 @@ func (c *Cache) ListAdd(ctx context.Context, key string, values []any, exp cache
 // listArgs encodes values into a script argument list, after skip leading
 // slots left for the caller.
 func (c *Cache) listArgs(op, key string, values []any, skip int) ([]any, error) {
+	if values == nil {
+		return nil, fmt.Errorf("rediscache: %s %q: %w", op, key, cache.NilCollection("values"))
+	}
 	args := make([]any, skip, skip+len(values))
 	for i, v := range values {
 		if cache.NewValueItem(v).IsNull() {

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fanin-dev/fanin/cache"
+	"github.com/fanin-dev/fanin/cache/internal/redisnum"
 )
 
 // Increment adds amount to the integer at key (a missing key counts as 0)
@@ -49,7 +50,7 @@ func (c *Cache) IncrementFloat(ctx context.Context, key string, amount float64, 
 		return 0, c.unlink(ctx, op, key)
 	}
 	var cmd *redis.Cmd
-	if whole, ok := wholeNumber(amount); ok {
+	if whole, ok := redisnum.Whole(amount); ok {
 		cmd = c.scripts.incr.Run(ctx, c.client, []string{c.key(key)}, whole, "w", millis(exp))
 	} else {
 		cmd = c.scripts.incr.Run(ctx, c.client, []string{c.key(key)}, cache.FormatFloat(amount), "f", millis(exp))
@@ -59,14 +60,6 @@ func (c *Cache) IncrementFloat(ctx context.Context, key string, amount float64, 
 		return 0, fail(ctx, op, key, err)
 	}
 	return f, nil
-}
-
-// wholeNumber returns f as an int64 when it is a whole number in range.
-func wholeNumber(f float64) (int64, bool) {
-	if f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
-		return 0, false
-	}
-	return int64(f), true
 }
 
 // checkFinite rejects NaN and infinities, which Redis cannot store.
@@ -113,23 +106,17 @@ func (c *Cache) setIfInt(ctx context.Context, op, key string, value int64, dir s
 	if old == "" {
 		return value, nil
 	}
-	var diff int64
-	if o, perr := strconv.ParseInt(old, 10, 64); perr == nil {
-		diff = value - o
-	} else {
-		o, perr := strconv.ParseFloat(old, 64)
-		if perr != nil {
-			return 0, fmt.Errorf("rediscache: %s %q: previous value %q: %w", op, key, old, cache.ErrNotNumber)
-		}
-		diff = int64(float64(value) - o)
-	}
-	if dir == "l" {
-		diff = -diff
+	diff, ok := redisnum.IntDelta(value, old, dir == "h")
+	if !ok {
+		return 0, fmt.Errorf("rediscache: %s %q: previous value %q: %w", op, key, old, cache.ErrNotNumber)
 	}
 	return diff, nil
 }
 
 func (c *Cache) setIfFloat(ctx context.Context, op, key string, value float64, dir string, exp cache.Expiration) (float64, error) {
+	if err := begin(ctx, op, key); err != nil {
+		return 0, err
+	}
 	if err := checkFinite(op, key, "value", value); err != nil {
 		return 0, err
 	}
@@ -140,14 +127,11 @@ func (c *Cache) setIfFloat(ctx context.Context, op, key string, value float64, d
 	if old == "" {
 		return value, nil
 	}
-	o, perr := strconv.ParseFloat(old, 64)
-	if perr != nil {
+	diff, ok := redisnum.FloatDelta(value, old, dir == "h")
+	if !ok {
 		return 0, fmt.Errorf("rediscache: %s %q: previous value %q: %w", op, key, old, cache.ErrNotNumber)
 	}
-	if dir == "l" {
-		return o - value, nil
-	}
-	return value - o, nil
+	return diff, nil
 }
 
 // setIf runs the set_if script and returns the previous text ("" for a

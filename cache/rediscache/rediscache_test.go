@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -222,6 +223,57 @@ func TestSetIfExactIntegers(t *testing.T) {
 		}
 		if got := r.Client.Get(ctx, r.Key("{hw}:min")).Val(); got != "-1" {
 			t.Errorf("stored %q; want -1", got)
+		}
+	})
+}
+
+// TestGetAllReadsOtherKindsAsMisses: on a cluster GetAll sends one GET per
+// key, and a key holding a list or a hash failed the whole call with
+// WRONGTYPE, where MGET on a single node (and memorycache) read it as a
+// miss. Found by the differential test at full size, which adds a cluster.
+func TestGetAllReadsOtherKindsAsMisses(t *testing.T) {
+	t.Parallel()
+	topologies(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		c := newCache(t, r)
+		must[bool](t, "Set")(c.Set(ctx, "v", "x", cache.Expiration{}))
+		must[int64](t, "ListAdd")(c.ListAdd(ctx, "l", []any{"a"}, cache.Expiration{}))
+		must[bool](t, "HashSet")(c.HashSet(ctx, "h", "f", 1))
+		got := must[map[string]cache.Item](t, "GetAll")(c.GetAll(ctx, []string{"v", "l", "h", "missing"}))
+		if len(got) != 4 || !got["v"].HasValue() || got["l"].HasValue() || got["h"].HasValue() || got["missing"].HasValue() {
+			t.Fatalf("GetAll = %v; want v present, the list, the hash and the missing key as misses", got)
+		}
+	})
+}
+
+// TestIncrementReturnsExactIntegers: the incr script passed INCRBY's
+// result through a Lua number, a double, so a result beyond 2^53 came back
+// rounded (and math.MaxInt64 as math.MinInt64), though the stored value was
+// right. Found by the differential test.
+func TestIncrementReturnsExactIntegers(t *testing.T) {
+	t.Parallel()
+	topologies(t, func(t *testing.T, r *redistest.Redis) {
+		ctx := context.Background()
+		c := newCache(t, r)
+		const big = int64(1) << 53
+		for _, tc := range []struct {
+			key          string
+			start, delta int64
+		}{
+			{"{inc}:max", 0, math.MaxInt64},
+			{"{inc}:min", 0, math.MinInt64},
+			{"{inc}:odd", big, 1},
+			{"{inc}:neg", -big, -3},
+		} {
+			if tc.start != 0 {
+				must[bool](t, "Set")(c.Set(ctx, tc.key, tc.start, cache.Expiration{}))
+			}
+			if n := must[int64](t, "Increment")(c.Increment(ctx, tc.key, tc.delta, cache.Expiration{})); n != tc.start+tc.delta {
+				t.Errorf("Increment(%d) from %d = %d; want %d", tc.delta, tc.start, n, tc.start+tc.delta)
+			}
+			if f := must[float64](t, "IncrementFloat")(c.IncrementFloat(ctx, tc.key, 0, cache.Expiration{})); f != float64(tc.start+tc.delta) {
+				t.Errorf("IncrementFloat(0) on %d = %v", tc.start+tc.delta, f)
+			}
 		}
 	})
 }

@@ -49,11 +49,12 @@ func (c *Cache) Get(ctx context.Context, key string) (cache.Item, error) {
 }
 
 // GetAll reads keys; every key given is in the map, misses included (as
-// Items whose HasValue is false). Keys are returned without KeyPrefix. On a
-// single node it sends MGET in batches of BatchSize keys; on a cluster, one
-// GET per key in a pipeline (one round trip per node).
+// Items whose HasValue is false), and a key holding a list or a hash reads
+// as a miss. Keys are returned without KeyPrefix. On a single node it sends
+// MGET in batches of BatchSize keys; on a cluster, one GET per key in a
+// pipeline (one round trip per node).
 func (c *Cache) GetAll(ctx context.Context, keys []string) (map[string]cache.Item, error) {
-	if err := checkKeys(ctx, "get all", keys); err != nil {
+	if err := checkKeys(ctx, "get all", "keys", keys); err != nil {
 		return nil, err
 	}
 	out := make(map[string]cache.Item, len(keys))
@@ -73,14 +74,13 @@ func (c *Cache) GetAll(ctx context.Context, keys []string) (map[string]cache.Ite
 		}
 		return out, nil
 	}
-	cmds, err := perKey(ctx, c.client, c.keys(keys), redis.Pipeliner.Get)
-	if err != nil && err != redis.Nil {
-		return nil, fail(ctx, "get all", "", err)
-	}
+	// The pipeline's error is that of its first failed GET; each is looked
+	// at below. A key holding a list or a hash reads as a miss, as in MGET.
+	cmds, _ := perKey(ctx, c.client, c.keys(keys), redis.Pipeliner.Get)
 	for i, k := range keys {
 		raw, err := cmds[i].Bytes()
 		switch {
-		case err == redis.Nil:
+		case err == redis.Nil, isWrongType(err):
 			out[k] = cache.Item{}
 		case err != nil:
 			return nil, fail(ctx, "get all", k, err)
@@ -150,11 +150,14 @@ func (c *Cache) set(ctx context.Context, op, key string, value any, exp cache.Ex
 // and returns how many were set. An expired exp removes the keys and
 // returns 0. Every value is encoded before anything is written.
 func (c *Cache) SetAll(ctx context.Context, values map[string]any, exp cache.Expiration) (int, error) {
-	keys := make([]string, 0, len(values))
+	var keys []string
+	if values != nil {
+		keys = make([]string, 0, len(values))
+	}
 	for k := range values {
 		keys = append(keys, k)
 	}
-	if err := checkKeys(ctx, "set all", keys); err != nil {
+	if err := checkKeys(ctx, "set all", "values", keys); err != nil {
 		return 0, err
 	}
 	if len(keys) == 0 {
@@ -272,7 +275,7 @@ func (c *Cache) RemoveIfEqual(ctx context.Context, key string, expected any) (bo
 // per key in a pipeline, so keys of different slots never meet in one
 // command. It never clears the whole cache: use RemoveByPrefix(ctx, "").
 func (c *Cache) RemoveAll(ctx context.Context, keys []string) (int, error) {
-	if err := checkKeys(ctx, "remove all", keys); err != nil {
+	if err := checkKeys(ctx, "remove all", "keys", keys); err != nil {
 		return 0, err
 	}
 	return c.removeAll(ctx, "remove all", keys)

@@ -9,7 +9,8 @@
 --            "f"  INCRBYFLOAT
 -- ARGV[3]  TTL in milliseconds; "0" means no expiration (PERSIST)
 --
--- Returns the new value: an integer after INCRBY, decimal text after
+-- Returns the new value: an integer after INCRBY (as text beyond 2^53,
+-- where a Lua number, a double, would round it), decimal text after
 -- INCRBYFLOAT. A stored value that is not a number is an error reply, and
 -- nothing changes.
 local v
@@ -29,5 +30,8 @@ if ARGV[3] == '0' then
   redis.call('PERSIST', KEYS[1])
 else
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+if type(v) == 'number' and (v >= 9007199254740992 or v <= -9007199254740992) then
+  return redis.call('GET', KEYS[1])
 end
 return v
