@@ -210,7 +210,7 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 			return
 		}
 		k := keysOf(s.cfg.Namespace, jobID)
-		m, err := s.client.HMGet(ctx, k.meta, "n", "seq", "omax", "obytes").Result()
+		m, err := s.client.HMGet(ctx, k.meta, "n", "seq", "omax").Result()
 		if err != nil {
 			yield(Output{}, redisErr("outputs of job "+jobID, err))
 			return
@@ -226,15 +226,11 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 		nText, _ := field(0)
 		seqText, seq := field(1)
 		_, omax := field(2)
-		_, obytes := field(3)
 		if omax < 0 { // written before outputs were measured
 			omax = int64(s.cfg.MaxOutputSize)
 		}
-		if obytes < 0 {
-			obytes = size * omax
-		}
 		budget := int64(s.cfg.GatherBudget)
-		if size <= int64(s.cfg.SmallHash) && obytes <= budget {
+		if size <= int64(s.cfg.SmallHash) && size*omax <= budget {
 			all, err := s.client.HGetAll(ctx, k.outputs).Result()
 			if err != nil {
 				yield(Output{}, redisErr("outputs of job "+jobID, err))

@@ -360,9 +360,10 @@ func unixMilli(v string) time.Time {
 // Write records r, the outcomes of a chunk of events, and checks completion,
 // in one atomic round trip. Every event ID must be registered with the job:
 // one that is not (ErrUnknownEvent) rejects the whole call before anything
-// is written. Outputs are set idempotently (the first output of an event
-// wins) and replace an earlier failure; a failure is recorded only for an
-// event without output. Exactly one write of a job reports
+// is written. Outputs replace an earlier failure of their event; a failure
+// is recorded only for an event without output; an event written twice
+// (two deliveries that ran at once) counts once and keeps the last output
+// written before the job is claimed. Exactly one write of a job reports
 // WriteResult.Completed, or one Seal; so does every retry of that write
 // (same Record.ID) while the job is complete.
 //
@@ -386,8 +387,8 @@ func (s *Store) Write(ctx context.Context, jobID string, r Record) (WriteResult,
 	// stands. Here: the form of each, and the order the script wants (the
 	// caller-given IDs first, counted).
 	gen := generatedMax{}
-	args := make([]any, 7, 7+2*len(r.Outputs)+2*len(r.Failures))
-	givenOut, givenFail := 0, 0
+	args := make([]any, 8, 8+2*len(r.Outputs)+2*len(r.Failures))
+	givenOut, givenFail, largest := 0, 0, 0
 	var generatedPairs []any
 	for _, o := range r.Outputs {
 		if err := s.CheckOutput(o.EventID, o.Value); err != nil {
@@ -397,6 +398,7 @@ func (s *Store) Write(ctx context.Context, jobID string, r Record) (WriteResult,
 		if err != nil {
 			return WriteResult{}, err
 		}
+		largest = max(largest, len(o.Value))
 		if given {
 			args = append(args, o.EventID, o.Value)
 			givenOut++
@@ -424,7 +426,7 @@ func (s *Store) Write(ctx context.Context, jobID string, r Record) (WriteResult,
 	}
 	args = append(args, generatedPairs...)
 	args[0], args[1], args[2], args[3] = s.now().UnixMilli(), "w:"+id, gen.limit, gen.id
-	args[4], args[5], args[6] = len(r.Outputs), givenOut, givenFail
+	args[4], args[5], args[6], args[7] = len(r.Outputs), givenOut, givenFail, largest
 	k := keysOf(s.cfg.Namespace, jobID)
 	cmd, rerr := s.runWrite(ctx, s.scripts.write, []string{k.meta, k.outputs, k.failures, k.events}, args...)
 	res, err := cmd.Int()

@@ -6,11 +6,13 @@
 -- counted: a caller-given ID must be in the events set; a generated ID
 -- ("#" and a canonical base-36 sequence number, which Store.Write checks
 -- before calling) must be below meta.seq, which the largest of them stands
--- for. Outputs are set idempotently (only for events without one: the
--- first output of an event wins, a redelivered event changes nothing) and
--- remove an earlier failure of the same event. A failure is recorded only for an event without
--- output. So the outputs and failures hashes stay disjoint and
--- HLEN(outputs) + HLEN(failures) counts each finished event once.
+-- for. Outputs replace an earlier failure of the same event; a failure is
+-- recorded only for an event without output. So the outputs and failures
+-- hashes stay disjoint, and HLEN(outputs) + HLEN(failures) counts each
+-- finished event once however often it is delivered. An event delivered
+-- twice keeps the output of the last write before the job is claimed (the
+-- worker skips the events that have an output when it retries a chunk, so
+-- only deliveries that ran at once both write).
 --
 -- KEYS[1] meta hash
 -- KEYS[2] outputs hash
@@ -23,14 +25,15 @@
 -- ARGV[5] number n of outputs
 -- ARGV[6] number g of outputs with caller-given IDs: the first g outputs
 -- ARGV[7] number h of failures with caller-given IDs: the first h failures
--- ARGV[8 .. 7+2n] event ID, output, ...
--- ARGV[8+2n ..] event ID, encoded failure, ...
+-- ARGV[8] the size in bytes of the largest output
+-- ARGV[9 .. 8+2n] event ID, output, ...
+-- ARGV[9+2n ..] event ID, encoded failure, ...
 --
 -- Returns 1 when this write completed the job (also for a retry of it while
 -- the job is still complete), 0 when it did not, -1 when the job is neither
 -- open, running nor complete (cancelled, collected) and nothing was written.
 -- Errors: NOTFOUND, UNKNOWN <event ID>.
-local m = redis.call('HMGET', KEYS[1], 'state', 'expires', 'seq', 'completedby', 'omax')
+local m = redis.call('HMGET', KEYS[1], 'state', 'expires', 'seq', 'completedby', 'omax', 'stalled')
 if not m[1] then
   return redis.error_reply('NOTFOUND')
 end
@@ -44,9 +47,9 @@ if tonumber(ARGV[3]) > tonumber(m[3]) then
   return redis.error_reply('UNKNOWN ' .. ARGV[4])
 end
 local n = tonumber(ARGV[5])
-local last = 7 + 2 * n
+local last = 8 + 2 * n
 local given = {}
-for i = 8, 6 + 2 * tonumber(ARGV[6]), 2 do
+for i = 9, 7 + 2 * tonumber(ARGV[6]), 2 do
   given[#given + 1] = ARGV[i]
 end
 for i = last + 1, last - 1 + 2 * tonumber(ARGV[7]), 2 do
@@ -60,48 +63,31 @@ for i = 1, #given, 1000 do
     end
   end
 end
--- The outputs of events that have none yet, read with one HMGET and
--- written with one HSET per thousand events (HSETNX one by one costs Redis
--- a script call per event). unpack takes at most a few thousand values.
+-- The outputs, written with one HSET per thousand events straight from the
+-- arguments: a Lua table per event, or an HSETNX per event, would cost Redis
+-- more than the write itself (unpack takes a few thousand values at most).
 if n > 0 then
-  local ids = {}
-  for i = 8, last, 2 do
-    ids[#ids + 1] = ARGV[i]
+  for i = 9, last, 2000 do
+    redis.call('HSET', KEYS[2], unpack(ARGV, i, math.min(i + 1999, last)))
   end
-  local fresh, set = {}, {}
-  local bytes, omax = 0, tonumber(m[5] or '0')
-  for i = 1, #ids, 1000 do
-    local got = redis.call('HMGET', KEYS[2], unpack(ids, i, math.min(i + 999, #ids)))
-    for x = 1, #got do
-      if not got[x] then
-        local k = i + x - 1
-        local value = ARGV[7 + 2 * k]
-        fresh[#fresh + 1] = ids[k]
-        set[#set + 1] = ids[k]
-        set[#set + 1] = value
-        bytes = bytes + #value
-        if #value > omax then
-          omax = #value
-        end
-      end
+  if redis.call('EXISTS', KEYS[3]) == 1 then
+    local ids = {}
+    for i = 9, last, 2 do
+      ids[#ids + 1] = ARGV[i]
+    end
+    for i = 1, #ids, 1000 do
+      redis.call('HDEL', KEYS[3], unpack(ids, i, math.min(i + 999, #ids)))
     end
   end
-  for i = 1, #set, 2000 do
-    redis.call('HSET', KEYS[2], unpack(set, i, math.min(i + 1999, #set)))
+  if redis.call('PTTL', KEYS[2]) == -1 then
+    redis.call('PEXPIREAT', KEYS[2], m[2])
   end
-  if #fresh > 0 then
-    if redis.call('EXISTS', KEYS[3]) == 1 then
-      for i = 1, #fresh, 1000 do
-        redis.call('HDEL', KEYS[3], unpack(fresh, i, math.min(i + 999, #fresh)))
-      end
-    end
-    if redis.call('PTTL', KEYS[2]) == -1 then
-      redis.call('PEXPIREAT', KEYS[2], m[2])
-    end
-    redis.call('HINCRBY', KEYS[1], 'obytes', bytes)
-    redis.call('HSET', KEYS[1], 'omax', omax)
+  if tonumber(ARGV[8]) > tonumber(m[5] or '0') then
+    redis.call('HSET', KEYS[1], 'omax', ARGV[8])
   end
-  redis.call('HDEL', KEYS[1], 'stalled')
+  if m[6] then
+    redis.call('HDEL', KEYS[1], 'stalled')
+  end
 end
 -- Failures, only of events without an output.
 if last < #ARGV then
