@@ -30,6 +30,7 @@ import (
 const (
 	envConcurrency = "FANIN_CONCURRENCY"
 	envQueues      = "FANIN_QUEUES"
+	envPoll        = "FANIN_POLL_INTERVAL"
 	envExec        = "FANIN_EXEC"
 )
 
@@ -46,6 +47,7 @@ type options struct {
 	execProcs       int
 	shutdownTimeout time.Duration
 	retryDelay      time.Duration
+	pollInterval    time.Duration
 	metricsAddr     string
 	redisWait       time.Duration
 }
@@ -129,6 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.queues, "queues", jobs.DefaultQueue, "Asynq queues to serve, comma-separated, each optionally with a priority: high=6,default=3 (env "+envQueues+"; default NAMESPACE:default under a --namespace other than fanin:)")
 	fs.StringArrayVar(&o.exec, "exec", nil, "KIND=COMMAND: handle events of KIND with COMMAND, a co-process speaking JSON lines (repeatable; env "+envExec+")")
 	fs.IntVar(&o.execProcs, "exec-procs", 1, "co-processes per --exec kind")
+	fs.DurationVar(&o.pollInterval, "poll-interval", defaultPollInterval, "how often an idle worker looks for new events: the delay before a job's first events start; each look is one small script call on Redis (env "+envPoll+"; see docs/BENCHMARKS.md)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long events in flight may finish before they go back to the queue")
 	fs.DurationVar(&o.retryDelay, "retry-delay", 0, "delay before the first retry of a failed or lost chunk, doubled for each further retry up to 10m (default Asynq's: 15s plus up to 30s per retry, plus retries^4 s)")
 	settings.AddWaitFlag(fs, &o.redisWait)
@@ -150,6 +153,7 @@ func workerEnv() map[string][]string {
 	env := settings.CommonEnv()
 	env["concurrency"] = []string{envConcurrency}
 	env["queues"] = []string{envQueues}
+	env["poll-interval"] = []string{envPoll}
 	return env
 }
 
@@ -177,6 +181,13 @@ func parseQueues(s string) (map[string]int, error) {
 	}
 	return queues, nil
 }
+
+// defaultPollInterval is --poll-interval's default, chosen by
+// BenchmarkSmallJobs (docs/BENCHMARKS.md): an idle worker starts a new
+// job's events after about this long, at the cost of one dequeue script
+// per interval on Redis. Asynq's own default, 1 s, made a small job wait
+// up to a second and a half before it started.
+const defaultPollInterval = 10 * time.Millisecond
 
 // maxRetryDelay caps the delays of --retry-delay.
 const maxRetryDelay = 10 * time.Minute
@@ -281,12 +292,13 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	settings.WarnOtherDeployment(ctx, client, store, "worker", names, log)
 
 	srv := asynq.NewServerFromRedisClient(client, asynq.Config{
-		Concurrency:     o.concurrency,
-		Queues:          queues,
-		ShutdownTimeout: o.shutdownTimeout,
-		RetryDelayFunc:  retryDelay(o.retryDelay),
-		Logger:          telemetry.AsynqLogger{L: log},
-		LogLevel:        asynq.WarnLevel,
+		Concurrency:       o.concurrency,
+		Queues:            queues,
+		TaskCheckInterval: o.pollInterval,
+		ShutdownTimeout:   o.shutdownTimeout,
+		RetryDelayFunc:    retryDelay(o.retryDelay),
+		Logger:            telemetry.AsynqLogger{L: log},
+		LogLevel:          asynq.WarnLevel,
 	})
 	sm := asynq.NewServeMux()
 	sm.Use(tm.Middleware)
