@@ -111,10 +111,12 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, lease time.Duration) (
 	idx := indexKey(s.cfg.Namespace)
 	page := s.cfg.ScanPage
 	for {
-		var taken []string
-		cmd, rerr := s.runWrite(ctx, s.scripts.sweep, []string{idx}, now.UnixMilli(), lease.Milliseconds(), page)
+		// A lease the replicas have not acknowledged (ErrNotReplicated) is
+		// still taken: losing it in a failover only makes the jobs due
+		// again, and a sweep must go on while replicas are missing.
+		cmd, _ := s.runWrite(ctx, s.scripts.sweep, []string{idx}, now.UnixMilli(), lease.Milliseconds(), page)
 		taken, err := cmd.StringSlice()
-		if err = errors.Join(err, rerr); err != nil {
+		if err != nil {
 			return res, redisErr("sweep job index", err)
 		}
 		if len(taken) == 0 {
