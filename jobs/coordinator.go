@@ -339,9 +339,18 @@ func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput
 	case r == nil:
 		commit.State = workoutput.StateFailed
 		commit.Error = fmt.Sprintf("no reducer for kind %q: no coordinator registered one by the job's deadline", st.Kind)
+		if info.Partial() {
+			commit.Error += "; also " + partialReason(info)
+		}
+		if st.Stalled != "" {
+			commit.Error += "; the events waited: " + st.Stalled
+		}
 		c.log.WarnContext(ctx, "fanin: no reducer for the job's kind at its deadline; failing the job", "job", jobID, "kind", st.Kind)
 	case info.Partial() && info.Policy != workoutput.PolicyContinue:
 		commit.State, commit.Error = workoutput.StateFailed, partialReason(info)
+		if st.Stalled != "" {
+			commit.Error += "; the events waited: " + st.Stalled
+		}
 	default:
 		res, attempts, err := c.reduce(w.Context(), r, info)
 		out.Attempts = attempts

@@ -79,8 +79,12 @@ func (a *app) printStatus(st workoutput.Status) error {
 func writeStatus(w io.Writer, st workoutput.Status) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	sealed := "sealed"
-	if !st.Sealed {
+	switch {
+	case st.Sealed:
+	case st.State == workoutput.StateOpen:
 		sealed = "open for more events"
+	default:
+		sealed = "never sealed"
 	}
 	ts := func(t time.Time) string {
 		if t.IsZero() {
