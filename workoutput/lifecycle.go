@@ -82,12 +82,6 @@ func (s State) Committed() bool {
 	return s == StateDone || s == StatePartial || s == StateFailed
 }
 
-// accepting reports whether writes of event outcomes are recorded in state
-// s.
-func (s State) accepting() bool {
-	return s == StateOpen || s == StateRunning || s == StateComplete
-}
-
 // Transition is a named move of the lifecycle.
 type Transition struct {
 	// Name names the move; the scripts refer to it.
@@ -113,15 +107,6 @@ func Transitions() []Transition {
 		{Name: "commit", From: []State{StateCollecting}, To: []State{StateDone, StatePartial, StateFailed}, By: "Store.Commit by the claim's token"},
 		{Name: "cancel", From: []State{StateOpen, StateRunning, StateComplete}, To: []State{StateCancelled}, By: "Store.Cancel"},
 	}
-}
-
-// transitionNamed returns the transition called name.
-func transitionNamed(name string) (Transition, bool) {
-	i := slices.IndexFunc(Transitions(), func(t Transition) bool { return t.Name == name })
-	if i < 0 {
-		return Transition{}, false
-	}
-	return Transitions()[i], true
 }
 
 // CanMove reports whether the lifecycle has a move from state from to state

@@ -1,0 +1,75 @@
+package workoutput
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/fanin-dev/fanin/internal/redistest"
+)
+
+// TestTransitionsAreTheScriptsTable checks the lifecycle's table against
+// itself (every state reachable and known, the finished states left only by
+// a replay) and against what the scripts see: the Lua table rendered from
+// Transitions, read back on a real Redis, is the same table.
+func TestTransitionsAreTheScriptsTable(t *testing.T) {
+	t.Parallel()
+	reached := map[State]bool{StateOpen: true} // Open creates jobs open
+	for _, tr := range Transitions() {
+		for _, s := range append(slices.Clone(tr.From), tr.To...) {
+			if !slices.Contains(States(), s) {
+				t.Errorf("transition %s names the unknown state %q", tr.Name, s)
+			}
+		}
+		for _, s := range tr.To {
+			reached[s] = true
+		}
+		for _, s := range tr.From {
+			if s.Terminal() && tr.Name != "replay" {
+				t.Errorf("transition %s leaves the finished state %s", tr.Name, s)
+			}
+		}
+	}
+	for _, s := range States() {
+		if !reached[s] {
+			t.Errorf("state %s is reached by no transition", s)
+		}
+	}
+	if name, ok := CanMove(StateRunning, StateComplete); !ok || name != "finish" {
+		t.Errorf("CanMove(running, complete) = %q, %v; want finish", name, ok)
+	}
+	if _, ok := CanMove(StateCancelled, StateRunning); ok {
+		t.Error("CanMove(cancelled, running) = true; want false")
+	}
+
+	r := redistest.New(t)
+	script := lifecycleLua() + "\nreturn cjson.encode(fanin_transitions)"
+	out, err := r.Client.Eval(context.Background(), script, nil).Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]struct{ From, To map[string]bool }
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(got) != len(Transitions()) {
+		t.Fatalf("the scripts see %d transitions; Transitions has %d", len(got), len(Transitions()))
+	}
+	for _, tr := range Transitions() {
+		g := got[tr.Name]
+		for _, s := range tr.From {
+			if !g.From[string(s)] {
+				t.Errorf("the scripts' transition %s does not start from %s", tr.Name, s)
+			}
+		}
+		for _, s := range tr.To {
+			if !g.To[string(s)] {
+				t.Errorf("the scripts' transition %s does not lead to %s", tr.Name, s)
+			}
+		}
+		if len(g.From) != len(tr.From) || len(g.To) != len(tr.To) {
+			t.Errorf("the scripts' transition %s = %+v; want %+v", tr.Name, g, tr)
+		}
+	}
+}
