@@ -112,4 +112,3 @@ func submitErr(err error) error {
 	}
 	return err
 }
-

@@ -109,4 +109,3 @@ type oneByteOrMore struct {
 func (o *oneByteOrMore) Read(p []byte) (int, error) {
 	return o.r.Read(p[:min(len(p), 1+o.rng.IntN(17))])
 }
-
