@@ -56,7 +56,8 @@ function fmtDuration(s) {
 function fmtTime(t) {
   if (!t) return '–';
   const d = new Date(t);
-  return d.toLocaleString('en-GB', { hour12: false });
+  const p = (n) => String(n).padStart(2, '0');
+  return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
 }
 
 function ago(t) {
@@ -409,12 +410,13 @@ function jobView(app, id) {
       if (dt > 0) pts.push({ t: samples[i].t, r: (samples[i].finished - samples[i - 1].finished) / dt });
     }
     if (pts.length < 2) {
-      v.chartNote.textContent = job && TERMINAL.has(job.state) && samples.length < 3
-        ? 'The job ended before this page followed it: mean rate ' + fmtRate(job.rate) + '.'
+      const ended = job && TERMINAL.has(job.state);
+      v.chartNote.textContent = ended
+        ? 'The job ended before this page could follow it; its mean rate was ' + fmtRate(job.rate) + '.'
         : 'Events finished per second, measured while this page follows the job.';
       g.fillStyle = '#667085';
       g.font = '13px system-ui, sans-serif';
-      g.fillText('waiting for samples…', 12, h / 2);
+      g.fillText(ended ? 'no live samples' : 'waiting for samples…', 12, h / 2);
       return;
     }
     v.chartNote.textContent = 'Events finished per second, measured while this page follows the job.';
