@@ -393,6 +393,7 @@ function jobView(app, id) {
     if (last && t <= last.t) return;
     samples.push({ t, finished });
     if (samples.length > 240) samples.shift();
+    v.chart.dataset.samples = String(samples.length);
     drawChart();
   }
 
@@ -411,9 +412,9 @@ function jobView(app, id) {
     }
     if (pts.length < 2) {
       const ended = job && TERMINAL.has(job.state);
-      v.chartNote.textContent = ended
-        ? 'The job ended before this page could follow it; its mean rate was ' + fmtRate(job.rate) + '.'
-        : 'Events finished per second, measured while this page follows the job.';
+      v.chartNote.textContent = !ended ? 'Events finished per second, measured while this page follows the job.'
+        : samples.length < 2 ? 'The job ended before this page could follow it' + (job.rate ? '; its mean rate was ' + fmtRate(job.rate) + '.' : '.')
+          : 'No event finished while this page followed the job.';
       g.fillStyle = '#667085';
       g.font = '13px system-ui, sans-serif';
       g.fillText(ended ? 'no live samples' : 'waiting for samples…', 12, h / 2);
