@@ -13,12 +13,9 @@ import (
 	"github.com/fanin-dev/fanin/jobs"
 )
 
-// submitParams are the parameters of POST /jobs, each a query parameter or
-// a header (the query wins): kind is Fanin-Kind, id_field Fanin-Id-Field.
-var submitParams = []string{"kind", "name", "deadline", "retention", "policy", "max_retry", "chunk", "id_field"}
-
 // param returns the value of a parameter of POST /jobs and whether it was
-// given.
+// given: a query parameter, or else its header (kind is Fanin-Kind,
+// id_field Fanin-Id-Field).
 func param(r *http.Request, name string) (string, bool) {
 	if q := r.URL.Query(); q.Has(name) {
 		return q.Get(name), true
