@@ -120,7 +120,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // to done with the right counts and a throughput chart, cancels another
 // job with its button (confirming in the dialog) and sees it cancelled,
 // checks the list and the layout at 1280×800 and on a phone-sized window,
-// and saves screenshots.
+// saves screenshots, and gives a server with a token its token once.
 func TestDashboardInChromium(t *testing.T) {
 	t.Parallel()
 	ctx := browser(t)
@@ -242,4 +242,21 @@ func TestDashboardInChromium(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "job-phone.png")
+
+	// A server with a token: the dashboard asks for it once, then lists.
+	const token = "browser-token-0123456789"
+	_, secured := serve(t, env("FANIN_REDIS_URL="+srv.URL(), "FANIN_API_TOKEN="+token))
+	run(t, ctx, "give the token",
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(secured),
+		chromedp.WaitVisible("#modal-input"),
+		chromedp.SendKeys("#modal-input", token),
+		chromedp.Click("#modal-ok"),
+		chromedp.WaitVisible(`#jobs-table tr[data-id="`+job+`"]`),
+		chromedp.Navigate(secured+"jobs/"+job),
+		chromedp.WaitVisible("#job-state.done"),
+	)
+	if n := eval[int](t, ctx, `document.querySelectorAll('#modal:not([hidden])').length`); n != 0 {
+		t.Errorf("the dashboard asked for the token again")
+	}
 }
