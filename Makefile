@@ -7,7 +7,7 @@ GO ?= go
 help: ## Show the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-test: ## What CI runs: install redis-server if missing, go vet, go test -race ./..., no leftover servers
+test: ## What CI runs: install redis-server and chromium if missing, go vet, go test -race ./..., no leftover servers
 	@scripts/test
 
 test-short: ## Quick run: go test -short ./... (no race detector)

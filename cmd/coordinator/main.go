@@ -39,7 +39,8 @@ const envHelp = `Environment variables (a flag given on the command line wins):
   FANIN_NAMESPACE                --namespace
   FANIN_COLLECT_QUEUE            --collect-queue
   FANIN_METRICS_ADDR             --metrics-addr (run)
-  FANIN_REDIS_WAIT               --redis-wait (run)
+  FANIN_REDIS_WAIT               --redis-wait (run, serve)
+  FANIN_API_TOKEN, FANIN_API_ADDR  --token, --addr (serve)
   FANIN_LOG_FORMAT, FANIN_LOG_LEVEL
 
 ` + settings.QueueRule
@@ -89,7 +90,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	a.common.AddFlags(pf)
 	pf.BoolVar(&a.json, "json", false, "print JSON for scripts instead of text")
 	root.AddCommand(a.submitCmd(), a.runCmd(), a.statusCmd(), a.listCmd(), a.inspectCmd(),
-		a.collectCmd(), a.cancelCmd(), a.replayCmd())
+		a.collectCmd(), a.cancelCmd(), a.replayCmd(), a.serveCmd())
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true
 	}

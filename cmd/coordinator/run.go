@@ -48,33 +48,9 @@ FANIN_JOB_OUTPUTS, FANIN_JOB_FAILED and FANIN_JOB_MISSING describe the job).`
 
 // register registers the built-in reducers and those of the flags on c.
 func (r *reducerFlags) register(c *jobs.Coordinator) error {
-	set := map[string]jobs.Reducer{
-		zombiejob.Kind: zombiejob.Reducer(),
-		"jsonl":        jobs.JSONLines(),
-		"count":        jobs.Count(),
-	}
-	for _, spec := range r.specs {
-		kind, name, ok := strings.Cut(spec, "=")
-		kind = strings.TrimSpace(kind)
-		if !ok || kind == "" {
-			return usage("--reducer %q (want KIND=zombies, KIND=jsonl, KIND=count or KIND=exec:COMMAND)", spec)
-		}
-		switch {
-		case name == "zombies":
-			set[kind] = zombiejob.Reducer()
-		case name == "jsonl":
-			set[kind] = jobs.JSONLines()
-		case name == "count":
-			set[kind] = jobs.Count()
-		case strings.HasPrefix(name, "exec:"):
-			red, err := execproc.Reducer(strings.TrimPrefix(name, "exec:"))
-			if err != nil {
-				return exitcode.With(exitcode.Usage, fmt.Errorf("--reducer %s: %w", kind, err))
-			}
-			set[kind] = red
-		default:
-			return usage("--reducer %q: unknown reducer %q (want zombies, jsonl, count or exec:COMMAND)", spec, name)
-		}
+	set, err := r.set()
+	if err != nil {
+		return err
 	}
 	kinds := make([]string, 0, len(set))
 	for k := range set {
@@ -87,6 +63,40 @@ func (r *reducerFlags) register(c *jobs.Coordinator) error {
 		}
 	}
 	return nil
+}
+
+// set returns the reducer of each kind: the built-in ones and those of the
+// flags.
+func (r *reducerFlags) set() (map[string]jobs.Reducer, error) {
+	set := map[string]jobs.Reducer{
+		zombiejob.Kind: zombiejob.Reducer(),
+		"jsonl":        jobs.JSONLines(),
+		"count":        jobs.Count(),
+	}
+	for _, spec := range r.specs {
+		kind, name, ok := strings.Cut(spec, "=")
+		kind = strings.TrimSpace(kind)
+		if !ok || kind == "" {
+			return nil, usage("--reducer %q (want KIND=zombies, KIND=jsonl, KIND=count or KIND=exec:COMMAND)", spec)
+		}
+		switch {
+		case name == "zombies":
+			set[kind] = zombiejob.Reducer()
+		case name == "jsonl":
+			set[kind] = jobs.JSONLines()
+		case name == "count":
+			set[kind] = jobs.Count()
+		case strings.HasPrefix(name, "exec:"):
+			red, err := execproc.Reducer(strings.TrimPrefix(name, "exec:"))
+			if err != nil {
+				return nil, exitcode.With(exitcode.Usage, fmt.Errorf("--reducer %s: %w", kind, err))
+			}
+			set[kind] = red
+		default:
+			return nil, usage("--reducer %q: unknown reducer %q (want zombies, jsonl, count or exec:COMMAND)", spec, name)
+		}
+	}
+	return set, nil
 }
 
 // coordinatorFlags configure a jobs.Coordinator.

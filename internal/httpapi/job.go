@@ -1,0 +1,158 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/fanin-dev/fanin/internal/progress"
+	"github.com/fanin-dev/fanin/jobs"
+	"github.com/fanin-dev/fanin/workoutput"
+)
+
+// jobJSON is a job as the API shows it: its status (progress.JSON, the
+// form `coordinator status --json` prints), with its rate, ETA and the
+// actions it offers.
+type jobJSON struct {
+	progress.JSON
+	// Rate is the mean rate since the job was created, in events per
+	// second, up to its completion.
+	Rate float64 `json:"rate"`
+	// ETASeconds is the time left at Rate, for a sealed job still running.
+	ETASeconds *float64 `json:"eta_seconds,omitempty"`
+	// Actions are the POST operations the job's state allows here
+	// (cancel, replay): the dashboard shows a button for each.
+	Actions []string `json:"actions"`
+	// ObservedAt is when the status was read.
+	ObservedAt time.Time `json:"observed_at"`
+}
+
+// job returns the JSON form of st, read at now.
+func (s *Server) job(st workoutput.Status, now time.Time) jobJSON {
+	j := jobJSON{JSON: progress.NewJSON(st), Actions: []string{}, ObservedAt: now.UTC()}
+	end := now
+	switch {
+	case !st.Completed.IsZero():
+		end = st.Completed
+	case !st.Finished.IsZero():
+		end = st.Finished
+	}
+	if secs := end.Sub(st.Created).Seconds(); secs > 0 {
+		j.Rate = float64(st.Done+st.Failed) / secs
+	}
+	if st.Sealed && !st.State.Terminal() && st.State != workoutput.StateCollecting && j.Rate > 0 {
+		eta := float64(st.Pending) / j.Rate
+		j.ETASeconds = &eta
+	}
+	if _, ok := workoutput.CanMove(st.State, workoutput.StateCancelled); ok {
+		j.Actions = append(j.Actions, "cancel")
+	}
+	if st.State.Committed() && st.Retained && s.cfg.Coordinator != nil && s.reduces[st.Kind] {
+		j.Actions = append(j.Actions, "replay")
+	}
+	return j
+}
+
+// jobID returns the job ID of the request's path, or a 400.
+func jobID(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if err := workoutput.ValidateJobID(id); err != nil {
+		return "", errorf(http.StatusBadRequest, codeBadRequest, "%v", err)
+	}
+	return id, nil
+}
+
+// status reads the status of the request's job.
+func (s *Server) status(ctx context.Context, r *http.Request) (workoutput.Status, error) {
+	id, err := jobID(r)
+	if err != nil {
+		return workoutput.Status{}, err
+	}
+	return s.cfg.Store.Status(ctx, id)
+}
+
+// getJob answers GET /jobs/{id}.
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
+	st, err := s.status(r.Context(), r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.job(st, s.cfg.Now()))
+}
+
+// cancelJob answers POST /jobs/{id}/cancel with the cancelled job.
+func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
+	id, err := jobID(r)
+	if err == nil {
+		err = s.cfg.Store.Cancel(r.Context(), id)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.getJob(w, r)
+}
+
+// outcomeJSON is the answer of POST /jobs/{id}/replay.
+type outcomeJSON struct {
+	ID        string `json:"id"`
+	State     string `json:"state"`
+	Token     int64  `json:"token"`
+	Outputs   int64  `json:"outputs"`
+	Failed    int64  `json:"failed"`
+	Missing   int64  `json:"missing"`
+	Error     string `json:"error,omitempty"`
+	Attempts  int    `json:"attempts"`
+	SinkError string `json:"sink_error,omitempty"`
+}
+
+// replayJob answers POST /jobs/{id}/replay: it reduces the job again with
+// the server's reducers, and answers once the new result is committed. The
+// replay goes on if the client goes away (its claim would otherwise wait
+// for a takeover).
+func (s *Server) replayJob(w http.ResponseWriter, r *http.Request) {
+	id, err := jobID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if s.cfg.Coordinator == nil {
+		s.writeError(w, r, errorf(http.StatusNotImplemented, codeNotImplemented, "this server replays no job: start coordinator serve with --reducer KIND=... for the job's kind"))
+		return
+	}
+	st, err := s.cfg.Store.Status(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !s.reduces[st.Kind] {
+		s.writeError(w, r, errorf(http.StatusConflict, codeConflict, "no reducer for kind %q on this server (start coordinator serve with --reducer %s=...)", st.Kind, st.Kind))
+		return
+	}
+	o, err := s.cfg.Coordinator.Replay(context.WithoutCancel(r.Context()), id)
+	out := outcomeJSON{ID: id, State: string(o.State), Token: o.Token, Outputs: o.Outputs, Failed: o.Failed, Missing: o.Missing, Error: o.Error, Attempts: o.Attempts}
+	if errors.Is(err, jobs.ErrSink) {
+		out.SinkError = err.Error() // committed, but a sink failed
+	} else if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// retryJob answers POST /jobs/{id}/retry: not yet (issue 14).
+func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
+	if _, err := jobID(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeError(w, r, errorf(http.StatusNotImplemented, codeNotImplemented, "retrying the failed events of a job is not available in this version of fanin; replay reduces a finished job again"))
+}
+
+// getOpenAPI answers the OpenAPI document.
+func (s *Server) getOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openAPI)
+}

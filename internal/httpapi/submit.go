@@ -1,0 +1,180 @@
+package httpapi
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fanin-dev/fanin/internal/jobfile"
+	"github.com/fanin-dev/fanin/jobs"
+)
+
+// param returns the value of a parameter of POST /jobs and whether it was
+// given: a query parameter, or else its header (kind is Fanin-Kind,
+// id_field Fanin-Id-Field).
+func param(r *http.Request, name string) (string, bool) {
+	if q := r.URL.Query(); q.Has(name) {
+		return q.Get(name), true
+	}
+	h := "Fanin-" + strings.ReplaceAll(name, "_", "-")
+	if vs := r.Header.Values(h); len(vs) > 0 {
+		return vs[0], true
+	}
+	return "", false
+}
+
+// submitSettings reads the settings of a job from the request.
+func submitSettings(r *http.Request) (jobfile.Settings, string, error) {
+	get := func(name string) string { v, _ := param(r, name); return v }
+	s := jobfile.Settings{Kind: strings.TrimSpace(get("kind")), Name: get("name"), Retention: get("retention"), Policy: get("policy")}
+	if s.Kind == "" {
+		return s, "", errorf(http.StatusBadRequest, codeBadRequest, "kind is required (the kind of the job: a query parameter ?kind=, or the header Fanin-Kind)")
+	}
+	if s.Policy == "" {
+		s.Policy = "fail"
+	}
+	if v := get("deadline"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return s, "", errorf(http.StatusBadRequest, codeBadRequest, "deadline %q (want a positive duration like 1h)", v)
+		}
+		s.Deadline = d
+	}
+	for name, dst := range map[string]*int{"max_retry": &s.MaxRetry, "chunk": &s.Chunk} {
+		if v := get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return s, "", errorf(http.StatusBadRequest, codeBadRequest, "%s %q (want a whole number, 0 or more)", name, v)
+			}
+			*dst = n
+		}
+	}
+	idField, given := param(r, "id_field")
+	if !given {
+		idField = "id"
+	}
+	return s, idField, nil
+}
+
+// submitted is the answer of POST /jobs.
+type submitted struct {
+	ID     string `json:"id"`
+	Events int    `json:"events"`
+}
+
+// submitJob answers POST /jobs: the body is NDJSON, read as `coordinator
+// submit` reads an events file, spooled to a temporary file and checked
+// whole before anything is written, so a malformed line or a bad event
+// creates nothing.
+func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	fail := func(err error) {
+		// Read the rest of the body (up to MaxBody) before answering, so
+		// that a client still sending it reads the answer instead of a
+		// reset connection.
+		_, _ = io.Copy(io.Discard, body)
+		s.writeError(w, r, err)
+	}
+	settings, idField, err := submitSettings(r)
+	if err != nil {
+		fail(err)
+		return
+	}
+	spec, err := settings.Spec(func(p string) string { return p })
+	if err != nil {
+		fail(err)
+		return
+	}
+	ctx := r.Context()
+	select {
+	case s.submits <- struct{}{}:
+		defer func() { <-s.submits }()
+	case <-ctx.Done():
+		return
+	}
+	limited := &lineLimiter{r: body, max: s.cfg.MaxLine}
+	events, err := jobfile.Spool(limited, "request body", idField)
+	if err != nil {
+		if limited.err != nil {
+			err = limited.err // why the body was cut
+		}
+		fail(err)
+		return
+	}
+	defer events.Close()
+	if err := events.Check(s.cfg.Store); err != nil {
+		fail(err)
+		return
+	}
+	pc := s.cfg.Producer
+	if settings.Chunk > 0 {
+		pc.ChunkSize = settings.Chunk
+	}
+	p, err := jobs.NewProducer(s.cfg.Client, s.cfg.Store, pc)
+	if err != nil {
+		fail(err)
+		return
+	}
+	id, n, err := events.Submit(ctx, p, s.cfg.Store, spec, jobfile.Batch(pc.ChunkSize))
+	if err != nil {
+		fail(err)
+		return
+	}
+	w.Header().Set("Location", Prefix+"/jobs/"+id)
+	writeJSON(w, http.StatusCreated, submitted{ID: id, Events: n})
+}
+
+// lineTooLong is the error of a body line over the limit.
+type lineTooLong struct{ line, max int }
+
+func (e *lineTooLong) Error() string {
+	return fmt.Sprintf("request body line %d is over %d bytes (the largest event the server accepts)", e.line, e.max)
+}
+
+// lineLimiter reads r and fails with lineTooLong as soon as a line (its
+// end of line and any '\r' excepted) is over max bytes, so that no line
+// larger than an event is held in memory. It keeps the first error it
+// returned (its own, or one of r other than io.EOF) in err: the reader of
+// lines reports a line cut short by an error as malformed, and err tells
+// why it was cut.
+type lineLimiter struct {
+	r    io.Reader
+	max  int
+	cur  int // bytes of the current line so far
+	line int // lines before the current one
+	err  error
+}
+
+func (l *lineLimiter) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	b := p[:n]
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		seg := b
+		if i >= 0 {
+			seg = b[:i]
+		}
+		l.cur += len(seg) - bytes.Count(seg, []byte{'\r'})
+		if l.cur > l.max {
+			l.err = &lineTooLong{line: l.line + 1, max: l.max}
+			return n - len(b), l.err
+		}
+		if i < 0 {
+			break
+		}
+		l.cur = 0
+		l.line++
+		b = b[i+1:]
+	}
+	if err != nil && err != io.EOF {
+		l.err = err
+	}
+	return n, err
+}
