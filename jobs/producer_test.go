@@ -180,7 +180,7 @@ func TestProducerBadInput(t *testing.T) {
 		{"unknown job", func() error { _, err := p.Resume(ctx, unknown); return err },
 			workoutput.ErrJobNotFound, "workoutput: job not found: " + unknown + " (never opened, expired or deleted)"},
 		{"negative chunk size", func() error { _, err := NewProducer(env.client, env.store, ProducerConfig{ChunkSize: -1}); return err },
-			ErrInvalid, "jobs: invalid input: ProducerConfig has a negative ChunkSize, MaxChunkBytes, Concurrency, MaxRetry or Timeout (want >= 0, 0 means the default)"},
+			ErrInvalid, "jobs: invalid input: ProducerConfig has a negative ChunkSize, MaxChunkBytes, Concurrency, MaxRetry, Timeout or ReplicaWait (want >= 0, 0 means the default)"},
 		{"empty handler kind", func() error {
 			mux, err := NewMux(env.client, env.store, MuxConfig{})
 			if err != nil {
