@@ -93,6 +93,9 @@ func (c *Coordinator) Sweep(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	for _, id := range res.Gone {
+		c.log.WarnContext(ctx, "fanin: a job of the index has no data: never created (its producer died while opening it) or lost (a failover without --replica-acks, a flush)", "job", id)
+	}
 	sem := make(chan struct{}, c.cfg.Concurrency)
 	var (
 		wg    sync.WaitGroup

@@ -350,10 +350,20 @@ func (d *deployment) waitEnd(t *testing.T, id string, bound time.Duration) worko
 		st      workoutput.Status
 		lastErr error
 	)
+	var goneSince time.Time
 	for end := time.Now().Add(bound); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		s, err := d.store.Status(ctx, id)
 		cancel()
+		switch {
+		case errors.Is(err, workoutput.ErrJobNotFound) && goneSince.IsZero():
+			goneSince = time.Now()
+		case errors.Is(err, workoutput.ErrJobNotFound) && time.Since(goneSince) > 30*time.Second:
+			d.diagnose(t, id)
+			t.Fatalf("%s: job %s vanished: no data for 30 s (its meta was lost: with asynchronous replication, a failover loses what the replica had not received; see docs/RELIABILITY.md)", d.name, id)
+		case err == nil:
+			goneSince = time.Time{}
+		}
 		if err != nil {
 			lastErr = err
 			continue

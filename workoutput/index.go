@@ -142,7 +142,10 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, lease time.Duration) (
 			state, _ := v[0].(string)
 			deadlineText, _ := v[1].(string)
 			switch st := State(state); {
-			case state == "", st.Terminal():
+			case state == "":
+				drop = append(drop, id)
+				res.Gone = append(res.Gone, id)
+			case st.Terminal():
 				drop = append(drop, id)
 			case st == StateComplete:
 				res.Complete = append(res.Complete, id)

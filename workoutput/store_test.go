@@ -429,8 +429,8 @@ func TestSweep(t *testing.T) {
 		if _, err := e.r.Client.ZScore(ctx, idx, creating).Result(); err != nil {
 			t.Fatalf("index entry of the job being created: %v; want it kept", err)
 		}
-		if res, err = e.store.Sweep(ctx, due.Add(time.Second), time.Minute); err != nil || res.Removed != 1 {
-			t.Fatalf("Sweep once the entry is due = %+v, %v; want the entry of the missing job dropped", res, err)
+		if res, err = e.store.Sweep(ctx, due.Add(time.Second), time.Minute); err != nil || res.Removed != 1 || !slices.Equal(res.Gone, []string{creating}) {
+			t.Fatalf("Sweep once the entry is due = %+v, %v; want the entry of the missing job dropped, and reported gone", res, err)
 		}
 	})
 }

@@ -191,6 +191,10 @@ type SweepResult struct {
 	// Removed is how many index entries were dropped (finished jobs, and
 	// jobs that no longer exist).
 	Removed int
+	// Gone are the jobs among them that had no data when due: never
+	// created (a producer that died while opening them), or lost (a
+	// failover without Config.ReplicaAcks, a FLUSHALL). Worth a warning.
+	Gone []string
 }
 
 // generatedPrefix starts every generated event ID; caller-given IDs may not
