@@ -1,4 +1,16 @@
-// Package progress follows a fanin job until it ends, showing its progress:
-// a live bar for people (done, failed, pending, rate, ETA) or one JSON line
-// per poll for scripts.
+// Package progress follows a fanin job, or any counted task, and shows its
+// progress for people or scripts.
+//
+// A Meter measures a count's rate over a sliding window (DefaultWindow) and
+// the time left at that rate: no rate before the samples span MinSpan (no
+// absurd first value), and an idle count is "idle for 40s", never "0
+// events/hr". It takes the caller's clock with each sample, so it serves a
+// terminal, a dashboard or a test alike.
+//
+// A Display shows one task: a bar redrawn in place on a terminal (Bar), or
+// plain periodic lines without '\r' for logs and pipes (Lines); every line
+// fits the width (at least MinWidth columns). Follow polls a job until it
+// ends and shows its phase (open, running, waiting for a coordinator,
+// reducing, its final state), counts, rate and ETA, or one JSON line per
+// poll (JSONLines).
 package progress

@@ -5,30 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
 // DefaultInterval is the default time between two polls.
 const DefaultInterval = 250 * time.Millisecond
-
-// Style says how progress is shown.
-type Style int
-
-// The styles.
-const (
-	// None shows nothing.
-	None Style = iota
-	// Bar draws a progress bar: done, failed, pending, rate and ETA.
-	Bar
-	// Lines writes one line of text per change (for logs and pipes).
-	Lines
-	// JSONLines writes one Status JSON line per poll.
-	JSONLines
-)
 
 // Options configures Follow.
 type Options struct {
@@ -38,7 +22,21 @@ type Options struct {
 	Style Style
 	// Interval is the time between polls. Default DefaultInterval.
 	Interval time.Duration
+	// Every is how often the Lines style writes a line while the job's
+	// phase does not change. Default DefaultEvery.
+	Every time.Duration
+	// Width is the width of a line in columns. Default Width(Out).
+	Width int
+	// Window is the rate's sliding window. Default DefaultWindow.
+	Window time.Duration
+	// Notes, when set, returns what the job waits for besides its events
+	// (no worker serves its kind, say), shown after the numbers. Follow
+	// calls it at most every NotesEvery.
+	Notes func(ctx context.Context, st workoutput.Status) []string
 }
+
+// NotesEvery is how often Follow asks Options.Notes again.
+const NotesEvery = 5 * time.Second
 
 // Status reads a job's status; *workoutput.Store implements it.
 type Status interface {
@@ -47,74 +45,131 @@ type Status interface {
 
 // Follow polls jobID until it reaches a terminal state (done, partial,
 // failed, cancelled) and returns that status, or until ctx ends (its error
-// with the last status read).
+// with the last status read). It shows the progress in opts.Style: the
+// phase (open, running, waiting for a coordinator, reducing), the counts,
+// the rate over a sliding window and the ETA (see Describe).
 func Follow(ctx context.Context, store Status, jobID string, opts Options) (workoutput.Status, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultInterval
 	}
+	disp := NewDisplay(DisplayOptions{Out: opts.Out, Style: opts.Style, Width: opts.Width, Every: opts.Every})
+	meter := NewMeter(opts.Window)
 	var (
-		bar  *progressbar.ProgressBar
-		last string
+		notes     []string
+		notesRead time.Time
+		st        workoutput.Status
+		err       error
 	)
-	defer func() {
-		if bar != nil {
-			_ = bar.Finish()
-			fmt.Fprintln(opts.Out)
-		}
-	}()
 	t := time.NewTicker(opts.Interval)
 	defer t.Stop()
 	for {
-		st, err := store.Status(ctx, jobID)
+		st, err = store.Status(ctx, jobID)
 		if err != nil {
 			return st, err
 		}
+		now := time.Now()
+		meter.Observe(now, st.Done+st.Failed)
+		if opts.Notes != nil && !st.State.Terminal() && now.Sub(notesRead) >= NotesEvery {
+			notes, notesRead = opts.Notes(ctx, st), now
+		}
+		text := Describe(st, meter)
+		if len(notes) > 0 {
+			text += " (" + strings.Join(notes, "; ") + ")"
+		}
 		switch opts.Style {
-		case Bar:
-			if bar == nil && st.Sealed {
-				bar = progressbar.NewOptions64(st.Total,
-					progressbar.OptionSetWriter(opts.Out),
-					progressbar.OptionShowCount(),
-					progressbar.OptionShowIts(),
-					progressbar.OptionSetItsString("events"),
-					progressbar.OptionSetPredictTime(true),
-					progressbar.OptionSetElapsedTime(true),
-					progressbar.OptionThrottle(100*time.Millisecond),
-					progressbar.OptionSetWidth(30),
-				)
-			}
-			if bar != nil {
-				_ = bar.Set64(st.Done + st.Failed)
-				bar.Describe(fmt.Sprintf("%s: %d done, %d failed, %d pending", st.State, st.Done, st.Failed, st.Pending))
-			}
-		case Lines:
-			if line := Line(st); line != last {
-				fmt.Fprintln(opts.Out, line)
-				last = line
-			}
 		case JSONLines:
 			b, _ := json.Marshal(NewJSON(st))
 			fmt.Fprintln(opts.Out, string(b))
+		default:
+			if st.State.Terminal() {
+				disp.Close(now, string(st.State), text)
+			} else {
+				disp.Show(now, Phase(st), text, st.Done+st.Failed, total(st))
+			}
 		}
 		if st.State.Terminal() {
 			return st, nil
 		}
 		select {
 		case <-ctx.Done():
+			if opts.Style != JSONLines {
+				disp.Close(time.Now(), Phase(st), text)
+			}
 			return st, ctx.Err()
 		case <-t.C:
 		}
 	}
 }
 
-// Line is a one-line text summary of st.
-func Line(st workoutput.Status) string {
-	pct := 0.0
-	if st.Total > 0 {
-		pct = 100 * float64(st.Done+st.Failed) / float64(st.Total)
+// total is the bar's total: the job's once sealed, unknown before.
+func total(st workoutput.Status) int64 {
+	if st.Sealed {
+		return st.Total
 	}
-	return fmt.Sprintf("job %s %s: %d/%d events (%.0f%%), %d done, %d failed, %d pending",
-		st.ID, st.State, st.Done+st.Failed, st.Total, pct, st.Done, st.Failed, st.Pending)
+	return 0
+}
+
+// Phase names the stage a job is in, for people: "open" (events may still
+// be added), "running", "waiting for a coordinator" (complete), "reducing"
+// (a coordinator collects it), or its final state.
+func Phase(st workoutput.Status) string {
+	switch st.State {
+	case workoutput.StateComplete:
+		return "waiting for a coordinator"
+	case workoutput.StateCollecting:
+		return "reducing"
+	}
+	return string(st.State)
+}
+
+// Describe is a one-line summary of st for people, with the rate and ETA
+// of meter (nil: none): the phase, then what matters in it. For example
+//
+//	running: 1,234/20,000 events (6%), 12 failed, 1,250 events/s, ETA 15s
+//	waiting for a coordinator: 20,000/20,000 events finished
+//	reducing: 19,988 outputs, 12 failed
+//	done: 20,000 events, 0 failed
+func Describe(st workoutput.Status, meter *Meter) string {
+	finished := st.Done + st.Failed
+	var b strings.Builder
+	b.WriteString(Phase(st) + ": ")
+	switch st.State {
+	case workoutput.StateOpen:
+		fmt.Fprintf(&b, "%s events added so far, %s done, %s failed", thousands(st.Total), thousands(st.Done), thousands(st.Failed))
+	case workoutput.StateRunning:
+		fmt.Fprintf(&b, "%s/%s events (%d%%), %s failed", thousands(finished), thousands(st.Total), percent(finished, st.Total), thousands(st.Failed))
+	case workoutput.StateComplete:
+		fmt.Fprintf(&b, "%s/%s events finished, %s failed", thousands(finished), thousands(st.Total), thousands(st.Failed))
+		return b.String()
+	case workoutput.StateCollecting:
+		fmt.Fprintf(&b, "%s outputs, %s failed, %s missing", thousands(st.Done), thousands(st.Failed), thousands(st.Pending))
+		return b.String()
+	default:
+		fmt.Fprintf(&b, "%s/%s events done, %s failed", thousands(st.Done), thousands(st.Total), thousands(st.Failed))
+		if st.Error != "" {
+			b.WriteString("; " + st.Error)
+		}
+		return b.String()
+	}
+	if meter != nil {
+		if pace := meter.Pace("events"); pace != "" {
+			b.WriteString(", " + pace)
+		}
+		if st.Sealed {
+			if eta, ok := meter.ETA(st.Pending); ok {
+				b.WriteString(", ETA " + eta.String())
+			}
+		}
+	}
+	return b.String()
+}
+
+// percent is 100*n/of, rounded down; 0 when of is 0.
+func percent(n, of int64) int64 {
+	if of <= 0 {
+		return 0
+	}
+	return 100 * n / of
 }
 
 // JSON is the JSON form of a job's status.

@@ -34,7 +34,7 @@ func steps() *script {
 	for _, d := range []struct {
 		state        workoutput.State
 		done, failed int64
-	}{{"open", 0, 0}, {"open", 2, 0}, {"open", 2, 0}, {"complete", 3, 1}, {"partial", 3, 1}} {
+	}{{"running", 0, 0}, {"running", 2, 0}, {"running", 2, 0}, {"complete", 3, 1}, {"collecting", 3, 1}, {"partial", 3, 1}} {
 		st := base
 		st.State, st.Done, st.Failed, st.Pending = d.state, d.done, d.failed, 4-d.done-d.failed
 		out = append(out, st)
@@ -42,16 +42,141 @@ func steps() *script {
 	return &script{steps: out}
 }
 
+// TestMeterRateAndETA drives a Meter with a fake clock: no rate before the
+// samples span a second, the rate over the sliding window only, an idle
+// count says so instead of a rate of 0, and the ETA is the remaining count
+// at the window's rate.
+func TestMeterRateAndETA(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 10, 31, 6, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	m := progress.NewMeter(10 * time.Second)
+	if _, ok := m.Rate(); ok {
+		t.Fatal("a rate with no sample")
+	}
+	m.Observe(at(0), 0)
+	m.Observe(at(250*time.Millisecond), 500) // 2,000/s over 250 ms: too short to tell
+	if r, ok := m.Rate(); ok {
+		t.Fatalf("rate %v over 250 ms; want none before %v", r, progress.MinSpan)
+	}
+	if _, ok := m.ETA(100); ok {
+		t.Fatal("an ETA before a rate")
+	}
+	if p := m.Pace("events"); p != "" {
+		t.Fatalf("Pace = %q before a rate; want empty", p)
+	}
+	// 100 events/s for 10 s.
+	for i := 1; i <= 40; i++ {
+		m.Observe(at(250*time.Millisecond+time.Duration(i)*250*time.Millisecond), 500+int64(i)*25)
+	}
+	// now = 10.25 s, count 1,500; the window is the last 10 s: 100/s.
+	if r, ok := m.Rate(); !ok || r < 99.9 || r > 100.1 {
+		t.Fatalf("rate = %v, %v; want 100/s over the window (the fast first 250 ms forgotten)", r, ok)
+	}
+	if eta, ok := m.ETA(3000); !ok || eta != 30*time.Second {
+		t.Fatalf("ETA(3000) = %v, %v; want 30s", eta, ok)
+	}
+	if p := m.Pace("events"); p != "100 events/s" {
+		t.Fatalf("Pace = %q", p)
+	}
+	// Idle: the count stops. The rate decays, then the window holds no
+	// progress: idle, no ETA, never "0 events/h".
+	for i := 1; i <= 60; i++ {
+		m.Observe(at(10250*time.Millisecond+time.Duration(i)*250*time.Millisecond), 1500)
+	}
+	if r, ok := m.Rate(); !ok || r != 0 {
+		t.Fatalf("rate after 15 s idle = %v, %v; want 0", r, ok)
+	}
+	if _, ok := m.ETA(3000); ok {
+		t.Fatal("an ETA for an idle count")
+	}
+	if p := m.Pace("events"); p != "idle for 15s" {
+		t.Fatalf("Pace of an idle count = %q; want idle for 15s", p)
+	}
+	// Slow counts read per minute; a count that goes down (a retry put
+	// events back) starts over.
+	m.Observe(at(30*time.Second), 1000)
+	if _, ok := m.Rate(); ok {
+		t.Fatal("a rate right after the count went down")
+	}
+	m.Observe(at(40*time.Second), 1002)
+	if p := m.Pace("events"); p != "12 events/min" {
+		t.Fatalf("Pace = %q; want 12 events/min", p)
+	}
+	// A sample from the past is ignored.
+	m.Observe(at(35*time.Second), 5000)
+	if p := m.Pace("events"); p != "12 events/min" {
+		t.Fatalf("Pace after a sample from the past = %q", p)
+	}
+}
+
+// TestDisplayLinesAreFramelessAndFit: the Lines style writes no '\r', a
+// line per phase change and per period, each within the width.
+func TestDisplayLinesAreFramelessAndFit(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	d := progress.NewDisplay(progress.DisplayOptions{Out: &buf, Style: progress.Lines, Width: 80, Every: 10 * time.Second})
+	t0 := time.Unix(0, 0)
+	long := "running: " + strings.Repeat("x", 200)
+	d.Show(t0, "running", long, 1, 10)
+	d.Show(t0.Add(time.Second), "running", "running: 2", 2, 10)   // same phase, too soon
+	d.Show(t0.Add(11*time.Second), "running", "running: 3", 3, 10) // a period later
+	d.Show(t0.Add(12*time.Second), "reducing", "reducing: 10", 10, 10)
+	d.Close(t0.Add(13*time.Second), "done", "done: 10")
+	d.Close(t0.Add(13*time.Second), "done", "done: 10") // twice: written once
+	if strings.Contains(buf.String(), "\r") {
+		t.Fatalf("Lines wrote a frame: %q", buf.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 4 || lines[1] != "running: 3" || lines[2] != "reducing: 10" || lines[3] != "done: 10" {
+		t.Fatalf("lines = %q", lines)
+	}
+	if n := len([]rune(lines[0])); n != 80 || !strings.HasSuffix(lines[0], "…") {
+		t.Fatalf("a long line is %d columns (%q); want cut to 80", n, lines[0])
+	}
+}
+
+// TestDisplayBarFitsTheWidth: every frame of the bar fits the width.
+func TestDisplayBarFitsTheWidth(t *testing.T) {
+	t.Parallel()
+	for _, width := range []int{80, 120} {
+		var buf bytes.Buffer
+		d := progress.NewDisplay(progress.DisplayOptions{Out: &buf, Style: progress.Bar, Width: width})
+		d.Show(time.Unix(0, 0), "open", "open: 5 events added so far", 5, 0)
+		d.Show(time.Unix(1, 0), "running", "running: "+strings.Repeat("y", 150), 5, 100)
+		d.Show(time.Unix(2, 0), "running", "running: 50/100", 50, 100)
+		d.Close(time.Unix(3, 0), "done", "done: 100/100 events done, 0 failed")
+		for _, frame := range strings.FieldsFunc(buf.String(), func(r rune) bool { return r == '\r' || r == '\n' }) {
+			if n := len([]rune(frame)); n > width {
+				t.Errorf("width %d: a frame of %d columns: %q", width, n, frame)
+			}
+		}
+		if !strings.Contains(buf.String(), "done: 100/100") {
+			t.Errorf("width %d: the bar lacks its final text: %q", width, buf.String())
+		}
+	}
+}
+
 func TestFollowLines(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	st, err := progress.Follow(context.Background(), steps(), "j", progress.Options{Out: &buf, Style: progress.Lines, Interval: time.Millisecond})
+	st, err := progress.Follow(context.Background(), steps(), "j", progress.Options{Out: &buf, Style: progress.Lines, Interval: time.Millisecond,
+		Notes: func(context.Context, workoutput.Status) []string { return []string{"no coordinator reduces kind k"} }})
 	if err != nil || st.State != workoutput.StatePartial {
 		t.Fatalf("Follow = %v, %v; want partial", st.State, err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 4 || !strings.Contains(lines[1], "2/4 events (50%)") || !strings.Contains(lines[3], "partial") {
-		t.Fatalf("lines (one per change) = %q", lines)
+	want := []string{"running: 0/4", "waiting for a coordinator: 4/4 events finished", "reducing: 3 outputs, 1 failed", "partial: 3/4 events done, 1 failed"}
+	if len(lines) != len(want) {
+		t.Fatalf("lines (one per phase) = %q", lines)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d = %q; want it to start with %q", i, lines[i], w)
+		}
+	}
+	if !strings.Contains(lines[0], "(no coordinator reduces kind k)") {
+		t.Errorf("line %q lacks the note", lines[0])
 	}
 }
 
@@ -63,14 +188,14 @@ func TestFollowJSONAndBar(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	var last progress.JSON
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || len(lines) != 5 || last.State != "partial" || last.Failed != 1 {
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || len(lines) != 6 || last.State != "partial" || last.Failed != 1 {
 		t.Fatalf("JSON lines %q: %v", lines, err)
 	}
 	buf.Reset()
-	if _, err := progress.Follow(context.Background(), steps(), "j", progress.Options{Out: &buf, Style: progress.Bar, Interval: time.Millisecond}); err != nil {
+	if _, err := progress.Follow(context.Background(), steps(), "j", progress.Options{Out: &buf, Style: progress.Bar, Interval: time.Millisecond, Width: 100}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "partial: 3 done, 1 failed, 0 pending") {
+	if !strings.Contains(buf.String(), "partial: 3/4 events done, 1 failed") {
 		t.Fatalf("bar output %q lacks the final counts", buf.String())
 	}
 }
