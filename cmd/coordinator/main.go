@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/progress"
 	"github.com/fanin-dev/fanin/internal/redisurl"
 	"github.com/fanin-dev/fanin/internal/settings"
 	"github.com/fanin-dev/fanin/internal/telemetry"
@@ -32,16 +37,15 @@ const exitCodes = `Exit codes:
      have, or unreachable past --redis-wait)
   5  not ready: the job has no result yet, or --timeout passed first`
 
-const envHelp = `Environment variables (a flag given on the command line wins):
-  FANIN_REDIS_URL, REDIS_URL     --redis
-  FANIN_REDIS_CA_FILE            --redis-ca-file
-  FANIN_REDIS_SENTINEL_MASTER    --sentinel-master
-  FANIN_NAMESPACE                --namespace
-  FANIN_COLLECT_QUEUE            --collect-queue
-  FANIN_METRICS_ADDR             --metrics-addr (run)
-  FANIN_REDIS_WAIT               --redis-wait (run, serve)
-  FANIN_API_TOKEN, FANIN_API_ADDR  --token, --addr (serve)
-  FANIN_LOG_FORMAT, FANIN_LOG_LEVEL
+const envHelp = `Every flag has an environment variable, named in its help (a flag given on
+the command line wins): FANIN_ and the flag's name in upper case, '-' as '_',
+for the global flags (--namespace: FANIN_NAMESPACE, --json: FANIN_JSON);
+FANIN_<COMMAND>_<FLAG> for a command's own flags (submit --max-retry:
+FANIN_SUBMIT_MAX_RETRY), except those shared by several commands or by the
+worker: FANIN_METRICS_ADDR, FANIN_REDIS_WAIT, FANIN_REPLICA_WAIT,
+FANIN_REQUIRE_SERVED, FANIN_REDUCER (several, one per line), FANIN_LOCK_TTL,
+FANIN_SINK_DIR, FANIN_EVENT_TIMEOUT, and serve's FANIN_API_TOKEN (--token)
+and FANIN_API_ADDR (--addr). --redis also reads REDIS_URL.
 
 ` + settings.QueueRule
 
@@ -49,25 +53,44 @@ const envHelp = `Environment variables (a flag given on the command line wins):
 type app struct {
 	common settings.Common
 	json   bool
+	// every is how often a progress line is written when stderr is not a
+	// terminal (--progress-interval).
+	every  time.Duration
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
 }
 
+// sharedEnv names the variables of the flags several commands (or the
+// worker) share; the others are derived by settings.EnvOf.
+func sharedEnv() map[string][]string {
+	env := settings.CommonEnv()
+	env["require-served"] = []string{"FANIN_REQUIRE_SERVED"}
+	env["reducer"] = []string{"FANIN_REDUCER"}
+	env["lock-ttl"] = []string{"FANIN_LOCK_TTL"}
+	env["sink-dir"] = []string{"FANIN_SINK_DIR"}
+	env["event-timeout"] = []string{"FANIN_EVENT_TIMEOUT"}
+	env["token"] = []string{envAPIToken}
+	env["addr"] = []string{envAPIAddr}
+	return env
+}
+
 // run runs the coordinator CLI with args and returns its exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	envs := map[*cobra.Command]map[string][]string{}
 	root := &cobra.Command{
 		Use:   "coordinator",
 		Short: "Submit, follow and collect fanin jobs; run the coordinator daemon",
 		Long: "coordinator submits fanin jobs, follows them, reads their results, and runs the\n" +
 			"daemon (coordinator run) that reduces each complete job and commits its result\n" +
 			"exactly once, however many coordinators run.\n\n" + envHelp + "\n\n" + exitCodes,
+		Version:       settings.Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if err := settings.FromEnv(cmd.Flags(), settings.CommonEnv()); err != nil {
+			if err := settings.FromEnv(cmd.Flags(), envs[cmd]); err != nil {
 				return exitcode.With(exitcode.Usage, err)
 			}
 			log, err := a.common.Logger(stderr)
@@ -79,6 +102,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return nil
 		},
 	}
+	root.SetVersionTemplate("coordinator {{.Version}}\n")
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -88,19 +112,47 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	})
 	pf := root.PersistentFlags()
 	a.common.AddFlags(pf)
-	pf.BoolVar(&a.json, "json", false, "print JSON for scripts instead of text")
+	pf.BoolVar(&a.json, "json", false, "print JSON for scripts instead of text, errors included (on stderr: {\"error\":\"…\",\"exit_code\":N})")
+	pf.DurationVar(&a.every, "progress-interval", progress.DefaultEvery, "when stderr is not a terminal, how often --wait and status --watch write a progress line (a new phase writes one at once)")
 	root.AddCommand(a.submitCmd(), a.runCmd(), a.statusCmd(), a.listCmd(), a.inspectCmd(),
 		a.collectCmd(), a.cancelCmd(), a.replayCmd(), a.serveCmd())
+	global := settings.EnvOf(pf, "", sharedEnv())
+	envs[root] = global
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true
+		envs[c] = settings.Merge(global, settings.EnvOf(c.Flags(), c.Name()+"_", sharedEnv()))
 	}
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitcode.OK
 	}
-	fmt.Fprintf(stderr, "coordinator: %v\n", err)
-	return settings.ExitCode(err)
+	code := settings.ExitCode(err)
+	if a.json || wantJSON(args) {
+		_ = json.NewEncoder(stderr).Encode(map[string]any{"error": exitcode.Message(err), "exit_code": code})
+	} else {
+		fmt.Fprintf(stderr, "coordinator: %s\n", exitcode.Message(err))
+	}
+	return code
+}
+
+// wantJSON reports whether JSON was asked for (--json, or FANIN_JSON) by a
+// command line that failed before its flags were read.
+func wantJSON(args []string) bool {
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(arg, "--json="); ok {
+			b, _ := strconv.ParseBool(v)
+			return b
+		}
+		if arg == "--json" {
+			return true
+		}
+	}
+	b, _ := strconv.ParseBool(os.Getenv("FANIN_JSON"))
+	return b
 }
 
 // connect opens Redis and the store.

@@ -281,9 +281,9 @@ func upTo[T, U any](seq iter.Seq2[T, error], limit int, conv func(T) U) ([]U, bo
 // inspection is inspect's report.
 type inspection struct {
 	Status    progress.JSON `json:"status"`
-	Missing   []string      `json:"missing,omitempty"`
-	Failed    []failureJSON `json:"failed,omitempty"`
-	Outputs   []outputJSON  `json:"outputs,omitempty"`
+	Missing   []string      `json:"missing,omitzero"`
+	Failed    []failureJSON `json:"failed,omitzero"`
+	Outputs   []outputJSON  `json:"outputs,omitzero"`
 	Truncated bool          `json:"truncated,omitempty"`
 }
 

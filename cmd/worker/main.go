@@ -26,7 +26,8 @@ import (
 	"github.com/fanin-dev/fanin/jobs"
 )
 
-// Environment variables of the worker (besides the common ones).
+// Environment variables of the worker named in its flags' help (every other
+// flag has one too: settings.EnvOf).
 const (
 	envConcurrency = "FANIN_CONCURRENCY"
 	envQueues      = "FANIN_QUEUES"
@@ -81,18 +82,10 @@ SIGTERM or SIGINT stops the worker gracefully: the events in flight finish
 Asynq's own tools (asynqmon, the asynq CLI) see the queues: the tasks of
 type fanin:events are chunks of events.
 
-Environment variables (a flag given on the command line wins):
-  FANIN_REDIS_URL, REDIS_URL     --redis
-  FANIN_REDIS_CA_FILE            --redis-ca-file
-  FANIN_REDIS_SENTINEL_MASTER    --sentinel-master
-  FANIN_NAMESPACE                --namespace
-  FANIN_COLLECT_QUEUE            --collect-queue
-  FANIN_CONCURRENCY              --concurrency
-  FANIN_QUEUES                   --queues
-  FANIN_EXEC                     --exec (several separated by newlines)
-  FANIN_METRICS_ADDR             --metrics-addr
-  FANIN_REDIS_WAIT               --redis-wait
-  FANIN_LOG_FORMAT, FANIN_LOG_LEVEL
+Every flag has an environment variable, named in its help below (a flag
+given on the command line wins): FANIN_ and the flag's name in upper case,
+'-' as '_' (--exec-procs: FANIN_EXEC_PROCS), except --redis, which also
+reads REDIS_URL. FANIN_EXEC takes several KIND=COMMAND, one per line.
 
 Exit codes:
   0  stopped by SIGTERM or SIGINT after a graceful shutdown
@@ -104,7 +97,10 @@ Exit codes:
 
 // run runs the worker with args and returns its exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var o options
+	var (
+		o   options
+		env map[string][]string
+	)
 	cmd := &cobra.Command{
 		Use:           "worker",
 		Short:         "Run a fanin worker pool",
@@ -112,13 +108,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       settings.Version(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := settings.FromEnv(cmd.Flags(), workerEnv()); err != nil {
+			if err := settings.FromEnv(cmd.Flags(), env); err != nil {
 				return exitcode.With(exitcode.Usage, err)
 			}
 			return serve(cmd.Context(), &o, stderr)
 		},
 	}
+	cmd.SetVersionTemplate("worker {{.Version}}\n")
 	cmd.SetArgs(args)
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
@@ -130,16 +128,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.concurrency, "concurrency", runtime.NumCPU(), "events processed at once: the number of Asynq workers (env "+envConcurrency+")")
 	fs.StringVar(&o.queues, "queues", jobs.DefaultQueue, "Asynq queues to serve, comma-separated, each optionally with a priority: high=6,default=3 (env "+envQueues+"; default NAMESPACE:default under a --namespace other than fanin:)")
 	fs.StringArrayVar(&o.exec, "exec", nil, "KIND=COMMAND: handle events of KIND with COMMAND, a co-process speaking JSON lines (repeatable; env "+envExec+")")
-	fs.IntVar(&o.execProcs, "exec-procs", 1, "co-processes per --exec kind")
+	fs.IntVar(&o.execProcs, "exec-procs", 0, "co-processes per --exec kind (default: --concurrency, so that every Asynq worker can run an event of the kind at once)")
 	fs.DurationVar(&o.pollInterval, "poll-interval", defaultPollInterval, "how often an idle worker looks for new events: the delay before a job's first events start; each look is one small script call on Redis (env "+envPoll+"; see docs/BENCHMARKS.md)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long events in flight may finish before they go back to the queue")
 	fs.DurationVar(&o.retryDelay, "retry-delay", 0, "delay before the first retry of a failed or lost chunk, doubled for each further retry up to 10m (default Asynq's: 15s plus up to 30s per retry, plus retries^4 s)")
 	settings.AddWaitFlag(fs, &o.redisWait)
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address, like :9090 (env "+settings.EnvMetricsAddr+"; default off)")
+	env = settings.EnvOf(fs, "", workerEnv())
 
 	err := cmd.ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "worker: %v\n", err)
+		fmt.Fprintf(stderr, "worker: %s\n", exitcode.Message(err))
 	}
 	return settings.ExitCode(err)
 }
@@ -154,6 +153,7 @@ func workerEnv() map[string][]string {
 	env["concurrency"] = []string{envConcurrency}
 	env["queues"] = []string{envQueues}
 	env["poll-interval"] = []string{envPoll}
+	env["exec"] = []string{envExec}
 	return env
 }
 
@@ -228,14 +228,11 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	if _, err := o.common.CheckQueues(names...); err != nil {
 		return err
 	}
-	if o.concurrency < 1 || o.execProcs < 1 || o.shutdownTimeout < 0 || o.retryDelay < 0 {
-		return usage("--concurrency and --exec-procs must be >= 1, --shutdown-timeout and --retry-delay >= 0 (got %d, %d, %v, %v)", o.concurrency, o.execProcs, o.shutdownTimeout, o.retryDelay)
+	if o.concurrency < 1 {
+		return usage("--concurrency %d (want at least 1)", o.concurrency)
 	}
-	execs := o.exec
-	if len(execs) == 0 {
-		if v := os.Getenv(envExec); v != "" {
-			execs = strings.Split(strings.TrimSpace(v), "\n")
-		}
+	if o.execProcs == 0 {
+		o.execProcs = o.concurrency
 	}
 
 	redis.SetLogger(telemetry.RedisLogger{L: log})
@@ -265,7 +262,7 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	if err := zombiejob.RegisterHandler(mux); err != nil {
 		return err
 	}
-	for _, spec := range execs {
+	for _, spec := range o.exec {
 		kind, command, ok := strings.Cut(spec, "=")
 		if !ok || strings.TrimSpace(kind) == "" || strings.TrimSpace(command) == "" {
 			return usage("--exec %q (want KIND=COMMAND)", spec)

@@ -94,7 +94,7 @@ unreachable.`,
 
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "zombies: %v\n", err)
+		fmt.Fprintf(stderr, "zombies: %s\n", exitcode.Message(err))
 	}
 	return settings.ExitCode(err)
 }

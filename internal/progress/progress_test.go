@@ -119,7 +119,7 @@ func TestDisplayLinesAreFramelessAndFit(t *testing.T) {
 	t0 := time.Unix(0, 0)
 	long := "running: " + strings.Repeat("x", 200)
 	d.Show(t0, "running", long, 1, 10)
-	d.Show(t0.Add(time.Second), "running", "running: 2", 2, 10)   // same phase, too soon
+	d.Show(t0.Add(time.Second), "running", "running: 2", 2, 10)    // same phase, too soon
 	d.Show(t0.Add(11*time.Second), "running", "running: 3", 3, 10) // a period later
 	d.Show(t0.Add(12*time.Second), "reducing", "reducing: 10", 10, 10)
 	d.Close(t0.Add(13*time.Second), "done", "done: 10")

@@ -27,6 +27,13 @@ var ErrUnreachable = errors.New("redisurl: Redis unreachable")
 // TLS handshake failed on the certificate or the protocol.
 var ErrRejected = errors.New("redisurl: Redis rejected the connection")
 
+// ErrAuthFailed is matched, besides ErrUnreachable and ErrRejected, by a
+// Ping error whose cause is the credentials: a wrong user name or password
+// (WRONGPASS, ERR invalid password), or none given to a server that wants
+// one (NOAUTH). Its message says "authentication failed", not
+// "unreachable".
+var ErrAuthFailed = errors.New("redisurl: authentication failed")
+
 // redacted replaces a secret in URLs and errors.
 const redacted = "xxxxx"
 
@@ -425,11 +432,29 @@ func Ping(ctx context.Context, client redis.UniversalClient, t *Target) error {
 	if t != nil {
 		what = fmt.Sprintf("Redis at %s (%s)", t.Redacted, t.Mode)
 	}
-	msg := fmt.Sprintf("%v: %s: %s", ErrUnreachable, what, scrub(err.Error(), t.secrets()))
+	cause := scrub(err.Error(), t.secrets())
+	if authFailed(err) {
+		return &pingError{msg: fmt.Sprintf("%v: %s refused the user name or password of the URL: %s", ErrAuthFailed, what, cause), rejected: true, auth: true}
+	}
+	msg := fmt.Sprintf("%v: %s: %s", ErrUnreachable, what, cause)
 	if strings.Contains(err.Error(), dbOutOfRange) {
 		msg += " (the URL's database is beyond the server's number of databases, its 'databases' setting)"
 	}
 	return &pingError{msg: msg, rejected: rejected(err)}
+}
+
+// authFailed reports a refusal of the credentials.
+func authFailed(err error) bool {
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	for _, p := range []string{"WRONGPASS", "NOAUTH", "ERR AUTH", "ERR invalid password", "ERR Client sent AUTH"} {
+		if strings.HasPrefix(re.Error(), p) {
+			return true
+		}
+	}
+	return false
 }
 
 // pingError is Ping's error: it matches ErrUnreachable, and ErrRejected
@@ -437,13 +462,15 @@ func Ping(ctx context.Context, client redis.UniversalClient, t *Target) error {
 type pingError struct {
 	msg      string
 	rejected bool
+	auth     bool
 }
 
 func (e *pingError) Error() string { return e.msg }
 
-// Is matches ErrUnreachable, and ErrRejected for a rejection.
+// Is matches ErrUnreachable (the class of exit code 4), ErrRejected for a
+// rejection, and ErrAuthFailed for refused credentials.
 func (e *pingError) Is(target error) bool {
-	return target == ErrUnreachable || (e.rejected && target == ErrRejected)
+	return target == ErrUnreachable || (e.rejected && target == ErrRejected) || (e.auth && target == ErrAuthFailed)
 }
 
 // dbOutOfRange is Redis's error to a SELECT of a database it does not have.

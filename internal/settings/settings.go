@@ -89,6 +89,10 @@ const (
 	EnvReplicaWait = "FANIN_REPLICA_WAIT"
 	// EnvRedisWait is --redis-wait (the daemons' flag).
 	EnvRedisWait = "FANIN_REDIS_WAIT"
+	// EnvMaxEventSize is --max-event-size.
+	EnvMaxEventSize = "FANIN_MAX_EVENT_SIZE"
+	// EnvMaxOutputSize is --max-output-size.
+	EnvMaxOutputSize = "FANIN_MAX_OUTPUT_SIZE"
 )
 
 // Backoff of WaitForRedis between two PINGs: from MinRetryDelay, doubled
@@ -117,6 +121,9 @@ type Common struct {
 	// ReplicaAcks and ReplicaTimeout are workoutput.Config's.
 	ReplicaAcks    int
 	ReplicaTimeout time.Duration
+	// MaxEventSize and MaxOutputSize cap one event's payload and one
+	// output, in bytes (workoutput.Config's).
+	MaxEventSize, MaxOutputSize int
 
 	flags *pflag.FlagSet
 }
@@ -132,6 +139,8 @@ func (c *Common) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", telemetry.FormatText, "log format: text or json (env "+EnvLogFormat+")")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error (env "+EnvLogLevel+")")
 	fs.IntVar(&c.ReplicaAcks, "replica-acks", 0, "replicas that must acknowledge every job write before it counts as done (Redis WAIT), so a failover loses nothing acknowledged; while fewer replicas answer (missing, or still in their first sync), a write is applied on the master, not acknowledged, and retried: workers ride it out, submit for --replica-wait (env "+EnvReplicaAcks+"; 0: the master's acknowledgement is enough)")
+	fs.IntVar(&c.MaxEventSize, "max-event-size", workoutput.DefaultMaxEventSize, "largest event payload in bytes: submit refuses a larger event (nothing is submitted); a failed event's payload, kept for coordinator retry, is bounded by it too (env "+EnvMaxEventSize+")")
+	fs.IntVar(&c.MaxOutputSize, "max-output-size", workoutput.DefaultMaxOutputSize, "largest output in bytes: a worker records a larger output as the event's failure (env "+EnvMaxOutputSize+")")
 	fs.DurationVar(&c.ReplicaTimeout, "replica-timeout", workoutput.DefaultReplicaTimeout, "with --replica-acks, how long one write waits for the replicas before it is retried; meanwhile the write is applied on the master but not acknowledged, and readers of the master already see it (env "+EnvReplicaTimeout+")")
 }
 
@@ -162,7 +171,7 @@ func FromEnv(fs *pflag.FlagSet, env map[string][]string) error {
 		}
 		for _, v := range vars {
 			if val, ok := os.LookupEnv(v); ok && val != "" {
-				if err := fs.Set(name, val); err != nil {
+				if err := setFromEnv(fs, f, val); err != nil {
 					return fmt.Errorf("environment variable %s: %w", v, err)
 				}
 				f.Changed = false // still "not given on the command line"
@@ -201,6 +210,21 @@ func FromEnv(fs *pflag.FlagSet, env map[string][]string) error {
 	return nil
 }
 
+// setFromEnv sets f to val; a list flag takes one value per line.
+func setFromEnv(fs *pflag.FlagSet, f *pflag.Flag, val string) error {
+	if !strings.HasSuffix(f.Value.Type(), "Array") && !strings.HasSuffix(f.Value.Type(), "Slice") {
+		return fs.Set(f.Name, val)
+	}
+	for line := range strings.SplitSeq(val, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			if err := fs.Set(f.Name, line); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // CommonEnv maps the common flags to their environment variables.
 func CommonEnv() map[string][]string {
 	return map[string][]string{
@@ -216,6 +240,8 @@ func CommonEnv() map[string][]string {
 		"replica-acks":    {EnvReplicaAcks},
 		"replica-timeout": {EnvReplicaTimeout},
 		"replica-wait":    {EnvReplicaWait},
+		"max-event-size":  {EnvMaxEventSize},
+		"max-output-size": {EnvMaxOutputSize},
 	}
 }
 
@@ -324,5 +350,9 @@ func (c *Common) Store(client redis.UniversalClient) (*workoutput.Store, error) 
 	if err != nil {
 		return nil, err
 	}
-	return workoutput.New(client, workoutput.Config{Namespace: d.Namespace(), ReplicaAcks: c.ReplicaAcks, ReplicaTimeout: c.ReplicaTimeout})
+	if c.MaxEventSize < 1 || c.MaxOutputSize < 1 {
+		return nil, fmt.Errorf("--max-event-size %d and --max-output-size %d (want at least 1 byte each)", c.MaxEventSize, c.MaxOutputSize)
+	}
+	return workoutput.New(client, workoutput.Config{Namespace: d.Namespace(), ReplicaAcks: c.ReplicaAcks, ReplicaTimeout: c.ReplicaTimeout,
+		MaxEventSize: c.MaxEventSize, MaxOutputSize: c.MaxOutputSize})
 }
