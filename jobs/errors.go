@@ -1,6 +1,11 @@
 package jobs
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Sentinel errors of package jobs; errors returned wrap them with details.
 // Errors about a job's state (not found, sealed, duplicate event, too large)
@@ -21,7 +26,48 @@ var (
 	// ErrBadChunk is returned for a task payload that is not a chunk of
 	// events (the task is archived without retry).
 	ErrBadChunk = errors.New("jobs: malformed chunk")
+
+	// ErrEventTimeout is matched by the error of an event whose handler
+	// did not return within its timeout (a TimeoutError): a failure of
+	// the attempt, retried like any other.
+	ErrEventTimeout = errors.New("jobs: event timed out")
 )
+
+// TimeoutError is the error of an event whose handler ran past its timeout
+// (MuxConfig.EventTimeout, workoutput.Spec.EventTimeout). It reads "timed
+// out after <After>", then what the handler said when its context ended
+// (an exec co-process: which process was killed, its exit, its last
+// stderr lines). It matches ErrEventTimeout.
+type TimeoutError struct {
+	// After is the timeout that passed.
+	After time.Duration
+	// Cause is the handler's own error once its context ended (nil when
+	// it was abandoned).
+	Cause error
+	// Abandoned reports a handler that ignored its context for
+	// AbandonAfter: its goroutine was left to end on its own.
+	Abandoned bool
+}
+
+// Error returns "timed out after D" and the details.
+func (e *TimeoutError) Error() string {
+	msg := "timed out after " + e.After.String()
+	switch {
+	case e.Abandoned:
+		msg += fmt.Sprintf("; the handler ignored its cancelled context for %v and was abandoned", AbandonAfter)
+	case e.Cause != nil && !errors.Is(e.Cause, context.DeadlineExceeded):
+		msg += " (the handler then failed: " + e.Cause.Error() + ")"
+	case e.Cause != nil && e.Cause.Error() != context.DeadlineExceeded.Error():
+		msg += ": " + e.Cause.Error()
+	}
+	return msg
+}
+
+// Is matches ErrEventTimeout.
+func (e *TimeoutError) Is(target error) bool { return target == ErrEventTimeout }
+
+// Unwrap returns the handler's error.
+func (e *TimeoutError) Unwrap() error { return e.Cause }
 
 // Errors of the coordinator.
 var (

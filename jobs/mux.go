@@ -38,7 +38,26 @@ type MuxConfig struct {
 	// handler for handed back to its queue, a collect task handed back to
 	// CollectQueue. Default: none (discarded).
 	Logger *slog.Logger
+	// EventTimeout bounds the handling of one event, unless its job gives
+	// its own (workoutput.Spec.EventTimeout): past it the handler's context
+	// is cancelled and the attempt fails with the reason "timed out after
+	// EventTimeout" (ErrEventTimeout), retried like any failure; a handler
+	// that ignores its context for AbandonAfter more is abandoned, so that
+	// a hung handler never holds a worker. Default DefaultEventTimeout
+	// (1 min).
+	EventTimeout time.Duration
 }
+
+// DefaultEventTimeout is MuxConfig.EventTimeout's default: a minute, about
+// a hundred times an ordinary event and far below Asynq's 30-minute timeout
+// of a whole chunk (whose events run one after the other: a chunk of 500
+// events of more than 3.6 s each would pass it anyway).
+const DefaultEventTimeout = time.Minute
+
+// AbandonAfter is how long a handler whose event timed out may take to
+// return before the Mux stops waiting for it (its goroutine is left to end
+// on its own).
+const AbandonAfter = 5 * time.Second
 
 // Mux is the worker runtime: an asynq.Handler for TypeEvents tasks that
 // routes each event of a chunk to the handler of its job's kind and records
@@ -86,6 +105,10 @@ func NewMux(client redis.UniversalClient, store *workoutput.Store, cfg MuxConfig
 	if strings.TrimSpace(cfg.CollectQueue) == "" {
 		cfg.CollectQueue = DefaultCollectQueue
 	}
+	if cfg.EventTimeout < 0 {
+		return nil, fmt.Errorf("%w: MuxConfig.EventTimeout is %v (want >= 0, 0 means the default)", ErrInvalid, cfg.EventTimeout)
+	}
+	cfg.EventTimeout = cmp.Or(cfg.EventTimeout, DefaultEventTimeout)
 	ac := asynq.NewClientFromRedisClient(client)
 	return &Mux{
 		store:    store,
@@ -196,6 +219,7 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 		done = make([]bool, len(ids))
 	}
 	now := time.Now()
+	timeout := cmp.Or(job.EventTimeout, m.cfg.EventTimeout)
 	var (
 		rec       = workoutput.Record{ID: uuid.NewString()}
 		retryable []error
@@ -208,7 +232,7 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 			retryable = append(retryable, ctx.Err())
 			break
 		}
-		out, err := run(withEvent(ctx, c.jobID, id), h, c.payloads[i])
+		out, err := runEvent(withEvent(ctx, c.jobID, id), h, c.payloads[i], timeout)
 		if err == nil {
 			if err = m.store.CheckOutput(id, out); err == nil {
 				rec.Outputs = append(rec.Outputs, workoutput.Output{EventID: id, Value: out})
@@ -308,6 +332,46 @@ func (m *Mux) handBack(ctx context.Context, task *asynq.Task, c *chunk, job work
 		return fmt.Errorf("jobs: %w: no handler for kind %q in job %s, and handing the chunk back failed: %w", ErrUnknownKind, c.kind, c.jobID, err)
 	}
 	return nil
+}
+
+// runEvent runs h on one event within timeout. A handler still running
+// then has its context cancelled; one that does not return within
+// AbandonAfter more is abandoned. Either way the error is a TimeoutError,
+// unless ctx itself ended (a shutdown, a lost lease).
+func runEvent(ctx context.Context, h RawHandler, payload []byte, timeout time.Duration) ([]byte, error) {
+	ectx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := run(ectx, h, payload)
+		done <- result{out, err}
+	}()
+	timedOut := func(r result) ([]byte, error) {
+		if r.err != nil && ectx.Err() != nil && ctx.Err() == nil {
+			return nil, &TimeoutError{After: timeout, Cause: r.err}
+		}
+		return r.out, r.err
+	}
+	select {
+	case r := <-done:
+		return timedOut(r)
+	case <-ectx.Done():
+	}
+	t := time.NewTimer(AbandonAfter)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return timedOut(r)
+	case <-t.C:
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &TimeoutError{After: timeout, Abandoned: true}
+	}
 }
 
 // run calls h, turning a panic into an error.

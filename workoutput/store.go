@@ -124,8 +124,8 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	if strings.TrimSpace(spec.Kind) == "" {
 		return Job{}, fmt.Errorf("%w: Spec.Kind is empty (want the name of the handler of the job's events)", ErrInvalid)
 	}
-	if spec.Deadline < 0 || (spec.Retention < 0 && spec.Retention != NoRetention) || spec.ChunkSize < 0 || spec.MaxRetry < 0 {
-		return Job{}, fmt.Errorf("%w: Spec has a negative Deadline, Retention, ChunkSize or MaxRetry (want >= 0, 0 means the default; Retention may be NoRetention)", ErrInvalid)
+	if spec.Deadline < 0 || (spec.Retention < 0 && spec.Retention != NoRetention) || spec.ChunkSize < 0 || spec.MaxRetry < 0 || spec.EventTimeout < 0 {
+		return Job{}, fmt.Errorf("%w: Spec has a negative Deadline, Retention, ChunkSize, MaxRetry or EventTimeout (want >= 0, 0 means the default; Retention may be NoRetention)", ErrInvalid)
 	}
 	switch spec.FailurePolicy {
 	case "":
@@ -155,7 +155,7 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 		"created", now.UnixMilli(), "deadline", deadline.UnixMilli(),
 		"retention", spec.Retention.Milliseconds(), "chunk", spec.ChunkSize,
 		"maxretry", spec.MaxRetry, "policy", string(spec.FailurePolicy),
-		"expires", expires.UnixMilli(),
+		"expires", expires.UnixMilli(), "etimeout", spec.EventTimeout.Milliseconds(),
 	}
 	k := keysOf(s.cfg.Namespace, spec.ID)
 	// The index entry is written first and removed only once the job is
@@ -187,8 +187,8 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 // so that a retry is recognised as the same request.
 func openFingerprint(spec Spec, b Batch, seal bool) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%q %q %q %d %d %d %d %t %d %d\x00", spec.Kind, spec.Name, spec.FailurePolicy,
-		spec.Deadline, spec.Retention, spec.ChunkSize, spec.MaxRetry, seal, b.Generated, len(b.IDs))
+	fmt.Fprintf(h, "%q %q %q %d %d %d %d %t %d %d %d\x00", spec.Kind, spec.Name, spec.FailurePolicy,
+		spec.Deadline, spec.Retention, spec.ChunkSize, spec.MaxRetry, seal, b.Generated, len(b.IDs), spec.EventTimeout)
 	for _, id := range b.IDs {
 		h.Write([]byte(id))
 		h.Write([]byte{0})
@@ -322,6 +322,8 @@ type ChunkState struct {
 	Done []bool
 	// Created and Deadline are those of the job.
 	Created, Deadline time.Time
+	// EventTimeout is the job's Spec.EventTimeout (0: none given).
+	EventTimeout time.Duration
 }
 
 // Pending returns the job's state and times and, for each of eventIDs,
@@ -336,13 +338,14 @@ func (s *Store) Pending(ctx context.Context, jobID string, eventIDs []string) (C
 	if err != nil {
 		return ChunkState{}, s.scriptErr(jobID, err)
 	}
-	if len(res) != 4 {
-		return ChunkState{}, fmt.Errorf("%w: pending script returned %d values, want 4", ErrInternal, len(res))
+	if len(res) != 5 {
+		return ChunkState{}, fmt.Errorf("%w: pending script returned %d values, want 5", ErrInternal, len(res))
 	}
 	text := func(v any) string { t, _ := v.(string); return t }
 	flags := text(res[1])
+	etimeout, _ := strconv.ParseInt(text(res[4]), 10, 64)
 	c := ChunkState{State: State(text(res[0])), Done: make([]bool, len(eventIDs)),
-		Created: unixMilli(text(res[2])), Deadline: unixMilli(text(res[3]))}
+		Created: unixMilli(text(res[2])), Deadline: unixMilli(text(res[3])), EventTimeout: time.Duration(max(etimeout, 0)) * time.Millisecond}
 	for i := range c.Done {
 		c.Done[i] = i < len(flags) && flags[i] == '1'
 	}
@@ -495,6 +498,7 @@ func (s *Store) Status(ctx context.Context, jobID string) (Status, error) {
 		Created: unixMilli(m["created"]), Deadline: unixMilli(m["deadline"]), Completed: unixMilli(m["completed"]),
 		Retention: time.Duration(num("retention")) * time.Millisecond,
 		ChunkSize: int(num("chunk")), MaxRetry: int(num("maxretry")), FailurePolicy: FailurePolicy(m["policy"]),
+		EventTimeout: time.Duration(num("etimeout")) * time.Millisecond,
 		Token: num("token"), Claimed: unixMilli(m["claimed"]), Finished: unixMilli(m["finished"]), Error: m["error"],
 		Stalled: m["stalled"], Retained: m["retained"] == "1",
 	}

@@ -45,6 +45,11 @@ type Spec struct {
 	MaxRetry int
 	// FailurePolicy is applied by the coordinator. Default PolicyFail.
 	FailurePolicy FailurePolicy
+	// EventTimeout bounds the handling of one event of the job: a handler
+	// still running past it fails the attempt, with the reason "timed out
+	// after EventTimeout", and the event is retried. 0 leaves it to the
+	// worker (jobs.MuxConfig.EventTimeout).
+	EventTimeout time.Duration
 }
 
 // NoRetention is the Spec.Retention of a job whose keys are all deleted as
@@ -154,6 +159,8 @@ type Status struct {
 	ChunkSize, MaxRetry int
 	// FailurePolicy is applied by the coordinator.
 	FailurePolicy FailurePolicy
+	// EventTimeout is the Spec's (0: the worker's).
+	EventTimeout time.Duration
 	// Token is the fencing token of the coordinator's last claim (0 before
 	// any).
 	Token int64

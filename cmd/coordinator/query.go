@@ -106,7 +106,11 @@ func writeStatus(w io.Writer, st workoutput.Status) error {
 	fmt.Fprintf(tw, "deadline\t%s\n", ts(st.Deadline))
 	fmt.Fprintf(tw, "completed\t%s\n", ts(st.Completed))
 	fmt.Fprintf(tw, "finished\t%s\n", ts(st.Finished))
-	fmt.Fprintf(tw, "policy\t%s, %d retries, retention %v\n", st.FailurePolicy, st.MaxRetry, st.Retention)
+	timeout := "the worker's"
+	if st.EventTimeout > 0 {
+		timeout = st.EventTimeout.String()
+	}
+	fmt.Fprintf(tw, "policy\t%s, %d retries, retention %v, event timeout %s\n", st.FailurePolicy, st.MaxRetry, st.Retention, timeout)
 	if st.Error != "" {
 		fmt.Fprintf(tw, "error\t%s\n", st.Error)
 	}

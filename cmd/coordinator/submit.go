@@ -20,7 +20,7 @@ import (
 func (a *app) submitCmd() *cobra.Command {
 	var (
 		kind, events, name, idField, queue, retention, policy string
-		deadline, replicaWait                                 time.Duration
+		deadline, replicaWait, eventTimeout                   time.Duration
 		chunk, maxRetry                                       int
 		f                                                     follow
 	)
@@ -47,7 +47,7 @@ and cancels the job, which list then shows as cancelled.`,
 			if strings.TrimSpace(kind) == "" || events == "" {
 				return usage("submit needs --kind and --events (see coordinator submit --help)")
 			}
-			spec, err := jobfile.Settings{Kind: kind, Name: name, Deadline: deadline, Retention: retention, MaxRetry: maxRetry, Policy: policy, Chunk: chunk}.
+			spec, err := jobfile.Settings{Kind: kind, Name: name, Deadline: deadline, Retention: retention, MaxRetry: maxRetry, Policy: policy, Chunk: chunk, EventTimeout: eventTimeout}.
 				Spec(func(p string) string { return "--" + p })
 			if err != nil {
 				return exitcode.With(exitcode.Usage, err)
@@ -106,6 +106,7 @@ and cancels the job, which list then shows as cancelled.`,
 	fs.StringVar(&retention, "retention", "", "how long the job's data and result are kept once finished, or none (default 24h)")
 	fs.IntVar(&chunk, "chunk", 0, fmt.Sprintf("events per Asynq task, at most %d (default %d)", jobs.MaxChunkSize, jobs.DefaultChunkSize))
 	fs.IntVar(&maxRetry, "max-retry", 0, fmt.Sprintf("retries of a failing event (default %d)", jobs.DefaultMaxRetry))
+	fs.DurationVar(&eventTimeout, "event-timeout", 0, "how long one event of the job may run before its attempt fails with \"timed out after D\" and is retried (default: the worker's --event-timeout)")
 	fs.StringVar(&policy, "policy", string(workoutput.PolicyFail), "what failed events do to the job: fail, or continue (the result covers the rest; the job ends partial)")
 	fs.DurationVar(&replicaWait, "replica-wait", jobs.DefaultReplicaWait, "how long each step of the submission is retried while Redis, or with --replica-acks its replicas (missing, or still syncing), do not acknowledge it; then submit fails and cancels the job (env "+settings.EnvReplicaWait+")")
 	fs.StringVar(&queue, "queue", jobs.DefaultQueue, "Asynq queue of the job's events (workers serve it with --queues; default NAMESPACE:default under a --namespace other than fanin:)")

@@ -51,6 +51,7 @@ type options struct {
 	pollInterval    time.Duration
 	metricsAddr     string
 	redisWait       time.Duration
+	eventTimeout    time.Duration
 }
 
 const longHelp = `worker runs a fanin worker pool.
@@ -130,6 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringArrayVar(&o.exec, "exec", nil, "KIND=COMMAND: handle events of KIND with COMMAND, a co-process speaking JSON lines (repeatable; env "+envExec+")")
 	fs.IntVar(&o.execProcs, "exec-procs", 0, "co-processes per --exec kind (default: --concurrency, so that every Asynq worker can run an event of the kind at once)")
 	fs.DurationVar(&o.pollInterval, "poll-interval", defaultPollInterval, "how often an idle worker looks for new events: the delay before a job's first events start; each look is one small script call on Redis (env "+envPoll+"; see docs/BENCHMARKS.md)")
+	fs.DurationVar(&o.eventTimeout, "event-timeout", jobs.DefaultEventTimeout, "how long one event may run, unless its job says otherwise (submit --event-timeout): then the attempt fails with \"timed out after D\" and is retried, an exec co-process is killed with its process group")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long events in flight may finish before they go back to the queue")
 	fs.DurationVar(&o.retryDelay, "retry-delay", 0, "delay before the first retry of a failed or lost chunk, doubled for each further retry up to 10m (default Asynq's: 15s plus up to 30s per retry, plus retries^4 s)")
 	settings.AddWaitFlag(fs, &o.redisWait)
@@ -248,9 +250,13 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 		Name: "fanin_jobs_completed_total", Help: "Jobs this worker completed (the last event's output) and handed to the coordinator.",
 	})
 	reg.MustRegister(completed)
+	if o.eventTimeout <= 0 {
+		return usage("--event-timeout %v (want a positive duration)", o.eventTimeout)
+	}
 	mux, err := jobs.NewMux(client, store, jobs.MuxConfig{
 		CollectQueue: o.common.CollectQueue,
 		Logger:       log,
+		EventTimeout: o.eventTimeout,
 		OnComplete: func(ctx context.Context, jobID string, err error) {
 			completed.Inc()
 			log.Info("job complete, handed to the coordinator", "job", jobID, "err", err)

@@ -2,6 +2,7 @@ package execproc
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,8 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fanin-dev/fanin/jobs"
 )
@@ -66,6 +69,7 @@ type proc struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
+	stderr *tail
 }
 
 // NewHandler returns a Handler; co-processes start on first use.
@@ -92,7 +96,10 @@ func NewHandler(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// Handle processes one event; it is a jobs.RawHandler.
+// Handle processes one event; it is a jobs.RawHandler. When ctx ends first
+// (the event's timeout, a shutdown), the co-process is killed with its
+// whole process group and restarted for the next event; the error then
+// wraps ctx's and says what was killed.
 func (h *Handler) Handle(ctx context.Context, payload []byte) ([]byte, error) {
 	var p *proc
 	select {
@@ -110,7 +117,6 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	resp, err := h.roundTrip(ctx, p, append(line, '\n'))
 	if err != nil {
-		h.stop(p)
 		return nil, err
 	}
 	if resp.Error != "" {
@@ -126,7 +132,9 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) ([]byte, error) {
 }
 
 // roundTrip sends one request to p (starting it when needed) and reads the
-// response, giving up when ctx ends.
+// response, giving up when ctx ends. On any failure the co-process is
+// stopped, and the error says how it ended and what it last wrote on
+// stderr.
 func (h *Handler) roundTrip(ctx context.Context, p *proc, line []byte) (response, error) {
 	if p.cmd == nil {
 		if err := h.start(p); err != nil {
@@ -145,7 +153,7 @@ func (h *Handler) roundTrip(ctx context.Context, p *proc, line []byte) (response
 		}
 		out, err := p.stdout.ReadBytes('\n')
 		if err != nil {
-			done <- result{err: fmt.Errorf("%w: %q exited or closed its stdout: %v", ErrProtocol, h.cfg.Command, err)}
+			done <- result{err: fmt.Errorf("%w: %q exited or closed its stdout before answering", ErrProtocol, h.cfg.Command)}
 			return
 		}
 		var r response
@@ -157,15 +165,29 @@ func (h *Handler) roundTrip(ctx context.Context, p *proc, line []byte) (response
 	}()
 	select {
 	case r := <-done:
-		return r.resp, r.err
+		if r.err != nil {
+			end := h.stop(p, "broke the protocol")
+			return response{}, fmt.Errorf("%w (%s)", r.err, end)
+		}
+		return r.resp, nil
 	case <-ctx.Done():
-		h.stop(p) // unblocks the goroutine
+		end := h.stop(p, "killed: "+context.Cause(ctx).Error()) // unblocks the goroutine
 		<-done
-		return response{}, ctx.Err()
+		return response{}, &killedError{msg: "co-process " + end, cause: ctx.Err()}
 	}
 }
 
-// start starts the co-process of p.
+// killedError is a co-process killed because its event's context ended: it
+// reads as what was killed, and wraps the context's error.
+type killedError struct {
+	msg   string
+	cause error
+}
+
+func (e *killedError) Error() string { return e.msg }
+func (e *killedError) Unwrap() error { return e.cause }
+
+// start starts the co-process of p, in a process group of its own.
 func (h *Handler) start(p *proc) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -173,6 +195,7 @@ func (h *Handler) start(p *proc) error {
 		return fmt.Errorf("execproc: handler of kind %s is closed", h.cfg.Kind)
 	}
 	cmd := exec.Command("sh", "-c", h.cfg.Command)
+	inGroup(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return err
@@ -181,41 +204,62 @@ func (h *Handler) start(p *proc) error {
 	if err != nil {
 		return err
 	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return err
-	}
+	tl := &tail{}
+	cmd.Stderr = tl
+	// The stderr copy ends when every process holding the pipe has ended;
+	// a grandchild left behind must not hold Wait for long.
+	cmd.WaitDelay = waitDelay
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("execproc: start %q: %w", h.cfg.Command, err)
 	}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			h.log.Warn("exec handler stderr", "pid", cmd.Process.Pid, "line", sc.Text())
-		}
-	}()
+	tl.mu.Lock()
+	tl.log = h.log.With("pid", cmd.Process.Pid)
+	tl.mu.Unlock()
 	h.log.Info("exec handler started", "pid", cmd.Process.Pid, "command", h.cfg.Command)
-	p.cmd, p.stdin, p.stdout = cmd, stdin, bufio.NewReaderSize(stdout, 64<<10)
+	p.cmd, p.stdin, p.stdout, p.stderr = cmd, stdin, bufio.NewReaderSize(stdout, 64<<10), tl
 	return nil
 }
 
-// stop kills the co-process of p, if any; the next event restarts it.
-func (h *Handler) stop(p *proc) {
+// waitDelay bounds the wait for a co-process's stderr once it has exited.
+const waitDelay = 2 * time.Second
+
+// stop kills the co-process of p with its process group, if it runs, and
+// returns how it ended, for errors: its PID, its exit status and its last
+// lines of stderr. The next event restarts it. why goes to the log.
+func (h *Handler) stop(p *proc, why string) string {
 	h.mu.Lock()
-	cmd := p.cmd
+	cmd, tl := p.cmd, p.stderr
 	p.cmd = nil
 	h.mu.Unlock()
 	if cmd == nil {
-		return
+		return "not running"
 	}
-	_ = cmd.Process.Kill()
+	_ = killGroup(cmd.Process.Pid)
 	_ = cmd.Wait()
-	h.log.Warn("exec handler stopped; it restarts with the next event", "pid", cmd.Process.Pid)
+	end := fmt.Sprintf("pid %d ended (%s)", cmd.Process.Pid, cmd.ProcessState)
+	last := tl.lines()
+	if len(last) > 0 {
+		end += "; last stderr: " + strings.Join(quoteAll(last), " ")
+	}
+	h.log.Warn("exec handler stopped with its process group; it restarts with the next event", "pid", cmd.Process.Pid,
+		"why", why, "exit", cmd.ProcessState.String(), "stderr", strings.Join(last, "\n"))
+	return end
+}
+
+// quoteAll quotes each line.
+func quoteAll(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = strconv.Quote(l)
+	}
+	return out
 }
 
 // Close stops every co-process: their stdin is closed, so a well-behaved
-// command exits; then they are killed. Call it after the worker has
-// stopped serving.
+// command exits, within closeGrace; then its whole process group is killed,
+// so that nothing it started outlives the worker (a handler started
+// through sh -c, and its children). Call it after the worker has stopped
+// serving.
 func (h *Handler) Close() error {
 	h.mu.Lock()
 	h.closed = true
@@ -235,9 +279,71 @@ func (h *Handler) Close() error {
 		select {
 		case <-done:
 		case <-timeAfter():
-			_ = cmd.Process.Kill()
-			<-done
 		}
+		_ = killGroup(cmd.Process.Pid)
+		<-done
+		h.log.Info("exec handler stopped", "pid", cmd.Process.Pid, "exit", cmd.ProcessState.String())
 	}
 	return nil
+}
+
+// Stderr lines kept per co-process, for the reason of a failure, and the
+// longest line kept.
+const (
+	tailLines = 5
+	tailWidth = 300
+)
+
+// tail receives a co-process's stderr: it logs each line and keeps the
+// last tailLines.
+type tail struct {
+	log  *slog.Logger
+	mu   sync.Mutex
+	part []byte
+	last []string
+}
+
+// Write implements io.Writer.
+func (t *tail) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.part = append(t.part, b...)
+	for {
+		i := bytes.IndexByte(t.part, '\n')
+		if i < 0 {
+			break
+		}
+		t.add(string(t.part[:i]))
+		t.part = t.part[i+1:]
+	}
+	if len(t.part) > 4*tailWidth { // a very long line: keep its start
+		t.add(string(t.part[:tailWidth]))
+		t.part = t.part[:0]
+	}
+	return len(b), nil
+}
+
+// add keeps and logs one line.
+func (t *tail) add(line string) {
+	line = strings.TrimRight(line, "\r")
+	if t.log != nil {
+		t.log.Warn("exec handler stderr", "line", line)
+	}
+	if len(line) > tailWidth {
+		line = strings.ToValidUTF8(line[:tailWidth], "") + "…"
+	}
+	if t.last = append(t.last, line); len(t.last) > tailLines {
+		t.last = t.last[1:]
+	}
+}
+
+// lines returns the last lines, and a final line without newline.
+func (t *tail) lines() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := append([]string(nil), t.last...)
+	if len(t.part) > 0 {
+		out = append(out, string(t.part))
+	}
+	return out[max(0, len(out)-tailLines):]
 }

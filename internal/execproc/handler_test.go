@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/fanin-dev/fanin/internal/execproc"
 	"github.com/fanin-dev/fanin/jobs"
@@ -73,5 +77,53 @@ func TestNewHandlerRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := execproc.Reducer(" "); !errors.Is(err, execproc.ErrInvalid) {
 		t.Errorf("Reducer(blank) = %v, want ErrInvalid", err)
+	}
+}
+
+// TestTimedOutCoprocessIsKilledWithItsGroup: an event whose context ends
+// kills its co-process and everything that one started; the error wraps
+// the context's and names the PID, the exit and the last stderr lines. A
+// co-process that exits names its exit status the same way.
+func TestTimedOutCoprocessIsKilledWithItsGroup(t *testing.T) {
+	t.Parallel()
+	h, err := execproc.NewHandler(execproc.Config{Kind: "k", Command: helperCommand("handle"), Procs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err = h.Handle(ctx, []byte(`"hang"`))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Handle(hang) = %v; want it to wrap context.DeadlineExceeded", err)
+	}
+	m := regexp.MustCompile(`grandchild (\d+)`).FindStringSubmatch(err.Error())
+	if m == nil || !strings.Contains(err.Error(), "signal: killed") || !strings.Contains(err.Error(), "last stderr:") {
+		t.Fatalf("Handle(hang) = %q; want the exit and the last stderr lines (with the grandchild's PID)", err)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	waitGone(t, pid)
+	_, err = h.Handle(context.Background(), []byte(`"crash"`))
+	if !errors.Is(err, execproc.ErrProtocol) || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), `"about to crash"`) {
+		t.Fatalf("Handle(crash) = %q; want ErrProtocol with the exit status and the last stderr line", err)
+	}
+}
+
+// waitGone waits until process pid is gone (or a zombie nobody reaps).
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		if f := strings.Fields(string(b)); len(f) > 2 && f[2] == "Z" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still runs: %s", pid, b)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

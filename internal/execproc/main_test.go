@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,16 @@ func TestMain(m *testing.M) {
 		_ = json.Unmarshal(sc.Bytes(), &req)
 		switch p := string(req.Payload); {
 		case p == `"crash"`:
+			fmt.Fprintln(os.Stderr, "about to crash")
 			os.Exit(3)
+		case p == `"hang"`:
+			// A grandchild in the co-process's group, then no answer.
+			child := exec.Command("sleep", "300")
+			if err := child.Start(); err != nil {
+				fmt.Fprintln(os.Stderr, "start sleep:", err)
+			}
+			fmt.Fprintf(os.Stderr, "grandchild %d\n", child.Process.Pid)
+			select {}
 		case p == `"garbage"`:
 			fmt.Println("this is not JSON")
 		case p == `"bad"`:

@@ -61,13 +61,17 @@ type Settings struct {
 	// Chunk is the number of events per Asynq task, at most
 	// jobs.MaxChunkSize; 0 is the default.
 	Chunk int
+	// EventTimeout bounds the handling of one event; 0 leaves it to the
+	// worker (workoutput.Spec.EventTimeout).
+	EventTimeout time.Duration
 }
 
 // Spec checks s and returns the job's spec. param names a setting in an
 // error ("retention" may be "--retention" for a flag); errors wrap
 // ErrSettings.
 func (s Settings) Spec(param func(string) string) (workoutput.Spec, error) {
-	spec := workoutput.Spec{Kind: s.Kind, Name: s.Name, Deadline: s.Deadline, MaxRetry: s.MaxRetry, FailurePolicy: workoutput.FailurePolicy(s.Policy)}
+	spec := workoutput.Spec{Kind: s.Kind, Name: s.Name, Deadline: s.Deadline, MaxRetry: s.MaxRetry, FailurePolicy: workoutput.FailurePolicy(s.Policy),
+		EventTimeout: s.EventTimeout}
 	switch s.Retention {
 	case "", "0":
 	case "none":
@@ -81,6 +85,9 @@ func (s Settings) Spec(param func(string) string) (workoutput.Spec, error) {
 	}
 	if spec.FailurePolicy != workoutput.PolicyFail && spec.FailurePolicy != workoutput.PolicyContinue {
 		return spec, settingsError("%s %q (want %s or %s)", param("policy"), s.Policy, workoutput.PolicyFail, workoutput.PolicyContinue)
+	}
+	if s.EventTimeout < 0 {
+		return spec, settingsError("%s %v (want a positive duration, or 0 for the worker's)", param("event-timeout"), s.EventTimeout)
 	}
 	if s.Chunk > jobs.MaxChunkSize || s.Chunk < 0 {
 		return spec, settingsError("%s %d (want at most %d events per task, or 0 for the default %d)", param("chunk"), s.Chunk, jobs.MaxChunkSize, jobs.DefaultChunkSize)

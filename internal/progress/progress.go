@@ -177,27 +177,28 @@ func percent(n, of int64) int64 {
 // Its fields are those of workoutput.Status; times are UTC, the optional
 // ones omitted while zero, and the retention is in milliseconds.
 type JSON struct {
-	ID            string     `json:"id"`
-	Kind          string     `json:"kind"`
-	Name          string     `json:"name,omitempty"`
-	State         string     `json:"state"`
-	Sealed        bool       `json:"sealed"`
-	Total         int64      `json:"total"`
-	Done          int64      `json:"done"`
-	Failed        int64      `json:"failed"`
-	Pending       int64      `json:"pending"`
-	Created       time.Time  `json:"created"`
-	Deadline      time.Time  `json:"deadline"`
-	Completed     *time.Time `json:"completed,omitempty"`
-	Finished      *time.Time `json:"finished,omitempty"`
-	RetentionMS   int64      `json:"retention_ms"`
-	ChunkSize     int        `json:"chunk_size"`
-	MaxRetry      int        `json:"max_retry"`
-	FailurePolicy string     `json:"failure_policy"`
-	Token         int64      `json:"token,omitempty"`
-	Error         string     `json:"error,omitempty"`
-	Stalled       string     `json:"stalled,omitempty"`
-	Retained      bool       `json:"retained,omitempty"`
+	ID             string     `json:"id"`
+	Kind           string     `json:"kind"`
+	Name           string     `json:"name,omitempty"`
+	State          string     `json:"state"`
+	Sealed         bool       `json:"sealed"`
+	Total          int64      `json:"total"`
+	Done           int64      `json:"done"`
+	Failed         int64      `json:"failed"`
+	Pending        int64      `json:"pending"`
+	Created        time.Time  `json:"created"`
+	Deadline       time.Time  `json:"deadline"`
+	Completed      *time.Time `json:"completed,omitempty"`
+	Finished       *time.Time `json:"finished,omitempty"`
+	RetentionMS    int64      `json:"retention_ms"`
+	ChunkSize      int        `json:"chunk_size"`
+	MaxRetry       int        `json:"max_retry"`
+	FailurePolicy  string     `json:"failure_policy"`
+	EventTimeoutMS int64      `json:"event_timeout_ms,omitempty"`
+	Token          int64      `json:"token,omitempty"`
+	Error          string     `json:"error,omitempty"`
+	Stalled        string     `json:"stalled,omitempty"`
+	Retained       bool       `json:"retained,omitempty"`
 }
 
 // NewJSON returns the JSON form of st.
@@ -214,7 +215,7 @@ func NewJSON(st workoutput.Status) JSON {
 		Total: st.Total, Done: st.Done, Failed: st.Failed, Pending: st.Pending,
 		Created: st.Created.UTC(), Deadline: st.Deadline.UTC(), Completed: opt(st.Completed), Finished: opt(st.Finished),
 		RetentionMS: st.Retention.Milliseconds(), ChunkSize: st.ChunkSize, MaxRetry: st.MaxRetry,
-		FailurePolicy: string(st.FailurePolicy), Token: st.Token, Error: st.Error,
+		FailurePolicy: string(st.FailurePolicy), EventTimeoutMS: st.EventTimeout.Milliseconds(), Token: st.Token, Error: st.Error,
 		Stalled: st.Stalled, Retained: st.Retained,
 	}
 }

@@ -6,9 +6,10 @@
 -- KEYS[2] outputs hash
 -- ARGV[1 ..] event IDs
 --
--- Returns {state, flags, created, deadline}: flags has one character per
--- event ID, "1" when it has an output, "0" otherwise. Error: NOTFOUND.
-local m = redis.call('HMGET', KEYS[1], 'state', 'created', 'deadline')
+-- Returns {state, flags, created, deadline, event timeout in ms}: flags has
+-- one character per event ID, "1" when it has an output, "0" otherwise.
+-- Error: NOTFOUND.
+local m = redis.call('HMGET', KEYS[1], 'state', 'created', 'deadline', 'etimeout')
 if not m[1] then
   return redis.error_reply('NOTFOUND')
 end
@@ -16,4 +17,4 @@ local flags = {}
 for i = 1, #ARGV do
   flags[i] = redis.call('HEXISTS', KEYS[2], ARGV[i]) == 1 and '1' or '0'
 end
-return {m[1], table.concat(flags), m[2], m[3]}
+return {m[1], table.concat(flags), m[2], m[3], m[4] or '0'}
