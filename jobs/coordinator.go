@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -240,6 +242,13 @@ func (c *Coordinator) Handle(kind string, r Reducer) error {
 	}
 	c.reducers[kind] = r
 	return nil
+}
+
+// Kinds returns the kinds that have a reducer, sorted.
+func (c *Coordinator) Kinds() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Sorted(maps.Keys(c.reducers))
 }
 
 func (c *Coordinator) reducer(kind string) Reducer {

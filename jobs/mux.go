@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -388,10 +389,5 @@ func run(ctx context.Context, h RawHandler, payload []byte) (out []byte, err err
 func (m *Mux) Kinds() []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	kinds := make([]string, 0, len(m.handlers))
-	for k := range m.handlers {
-		kinds = append(kinds, k)
-	}
-	slices.Sort(kinds)
-	return kinds
+	return slices.Sorted(maps.Keys(m.handlers))
 }

@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/fanin-dev/fanin/internal/exitcode"
 	"github.com/fanin-dev/fanin/internal/outfile"
@@ -30,7 +28,7 @@ type follow struct {
 }
 
 func (f *follow) addFlags(fs *pflag.FlagSet) {
-	fs.BoolVar(&f.wait, "wait", false, "wait until the job ends (a progress bar shows on a terminal)")
+	fs.BoolVar(&f.wait, "wait", false, "wait until the job ends, showing its progress on stderr (a bar on a terminal, a line every --progress-interval otherwise; nothing with --json)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "with --wait, give up after this long (exit code 5); 0 waits forever")
 	fs.StringVar(&f.out, "out", "", outHelp)
 }
@@ -48,8 +46,8 @@ A done job exits 0. A partial job (failed events under policy continue) prints
 its result and exits 3; a failed or cancelled job prints why and exits 3. A
 job that has not ended exits 5 (without --wait, or when --timeout passes).`,
 		Args: cobra.ExactArgs(1),
-		RunE: a.withJob(func(ctx context.Context, id string, _ redis.UniversalClient, store *workoutput.Store) error {
-			return a.collect(ctx, store, id, f)
+		RunE: a.withJob(func(ctx context.Context, id string, client redis.UniversalClient, store *workoutput.Store) error {
+			return a.collect(ctx, client, store, id, f)
 		}),
 	}
 	f.addFlags(cmd.Flags())
@@ -58,7 +56,7 @@ job that has not ended exits 5 (without --wait, or when --timeout passes).`,
 
 // collect waits for id per f, then prints or writes its result and maps its
 // final state to the exit code.
-func (a *app) collect(ctx context.Context, store *workoutput.Store, id string, f follow) error {
+func (a *app) collect(ctx context.Context, client redis.UniversalClient, store *workoutput.Store, id string, f follow) error {
 	st, err := store.Status(ctx, id)
 	if err != nil {
 		return statusErr(err)
@@ -73,7 +71,11 @@ func (a *app) collect(ctx context.Context, store *workoutput.Store, id string, f
 			wctx, cancel = context.WithTimeout(ctx, f.timeout)
 			defer cancel()
 		}
-		st, err = progress.Follow(wctx, store, id, progress.Options{Out: a.stderr, Style: a.progressStyle()})
+		opts := a.followOptions(client, store)
+		if a.json {
+			opts.Style = progress.None
+		}
+		st, err = progress.Follow(wctx, store, id, opts)
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return exitcode.With(exitcode.NotReady, fmt.Errorf("job %s is still %s after --timeout %v (%d of %d events finished)", id, st.State, f.timeout, st.Done+st.Failed, st.Total))
 		}
@@ -99,14 +101,6 @@ func (a *app) collect(ctx context.Context, store *workoutput.Store, id string, f
 		return exitcode.With(exitcode.JobFailed, fmt.Errorf("job %s was cancelled", id))
 	}
 	return exitcode.With(exitcode.JobFailed, fmt.Errorf("job %s failed: %s", id, st.Error))
-}
-
-// progressStyle is a bar on a terminal, nothing otherwise.
-func (a *app) progressStyle() progress.Style {
-	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !a.json {
-		return progress.Bar
-	}
-	return progress.None
 }
 
 // resultJSON is collect's --json output.

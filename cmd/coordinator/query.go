@@ -41,18 +41,19 @@ failed or cancelled.`,
 				if err != nil {
 					return statusErr(err)
 				}
-				return a.printStatus(st)
+				return a.printStatus(st, a.waiting(ctx, client, store, st)[0])
 			}
-			style, out := progress.Bar, a.stderr
+			opts := a.followOptions(client, store)
+			opts.Interval = interval
 			if a.json {
-				style, out = progress.JSONLines, a.stdout
+				opts.Style, opts.Out = progress.JSONLines, a.stdout
 			}
-			st, err := progress.Follow(ctx, store, id, progress.Options{Out: out, Style: style, Interval: interval})
+			st, err := progress.Follow(ctx, store, id, opts)
 			if err != nil {
 				return statusErr(err)
 			}
 			if !a.json {
-				if err := a.printStatus(st); err != nil {
+				if err := a.printStatus(st, nil); err != nil {
 					return err
 				}
 			}
@@ -67,16 +68,26 @@ failed or cancelled.`,
 	return cmd
 }
 
-// printStatus prints st as text or JSON.
-func (a *app) printStatus(st workoutput.Status) error {
+// printStatus prints st, and what it waits for, as text or JSON.
+func (a *app) printStatus(st workoutput.Status, waiting []string) error {
 	if a.json {
-		return json.NewEncoder(a.stdout).Encode(progress.NewJSON(st))
+		j := progress.NewJSON(st)
+		j.Waiting = waiting
+		return json.NewEncoder(a.stdout).Encode(j)
 	}
-	return writeStatus(a.stdout, st)
+	return writeStatus(a.stdout, st, waiting)
 }
 
-// writeStatus writes st for people.
-func writeStatus(w io.Writer, st workoutput.Status) error {
+// followOptions are the options of progress.Follow for people: a bar on a
+// terminal, periodic lines otherwise (--progress-interval), and what the
+// job waits for from the heartbeats.
+func (a *app) followOptions(client redis.UniversalClient, store *workoutput.Store) progress.Options {
+	return progress.Options{Out: a.stderr, Style: progress.Auto(a.stderr), Every: a.every,
+		Notes: func(ctx context.Context, st workoutput.Status) []string { return a.waiting(ctx, client, store, st)[0] }}
+}
+
+// writeStatus writes st, and what it waits for, for people.
+func writeStatus(w io.Writer, st workoutput.Status, waiting []string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	sealed := "sealed"
 	switch {
@@ -100,6 +111,9 @@ func writeStatus(w io.Writer, st workoutput.Status) error {
 	fmt.Fprintf(tw, "state\t%s (%s)\n", st.State, sealed)
 	if st.Stalled != "" {
 		fmt.Fprintf(tw, "waiting\t%s\n", st.Stalled)
+	}
+	for _, w := range waiting {
+		fmt.Fprintf(tw, "waiting\t%s\n", w)
 	}
 	fmt.Fprintf(tw, "events\t%d: %d done, %d failed, %d pending\n", st.Total, st.Done, st.Failed, st.Pending)
 	fmt.Fprintf(tw, "created\t%s\n", ts(st.Created))
@@ -164,18 +178,20 @@ failed, cancelled).`,
 			slices.SortFunc(sts, func(x, y workoutput.Status) int {
 				return cmp.Or(y.Created.Compare(x.Created), strings.Compare(x.ID, y.ID))
 			})
+			waiting := a.waiting(ctx, client, store, sts...)
 			if a.json {
 				out := make([]progress.JSON, len(sts))
 				for i, st := range sts {
 					out[i] = progress.NewJSON(st)
+					out[i].Waiting = waiting[i]
 				}
 				return json.NewEncoder(a.stdout).Encode(out)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "JOB\tSTATE\tKIND\tDONE\tFAILED\tTOTAL\tCREATED\tNAME")
-			for _, st := range sts {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", st.ID, st.State, st.Kind, st.Done, st.Failed, st.Total,
-					st.Created.UTC().Format(time.RFC3339), st.Name)
+			fmt.Fprintln(tw, "JOB\tSTATE\tKIND\tDONE\tFAILED\tTOTAL\tCREATED\tNAME\tWAITING")
+			for i, st := range sts {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", st.ID, st.State, st.Kind, st.Done, st.Failed, st.Total,
+					st.Created.UTC().Format(time.RFC3339), st.Name, strings.Join(waiting[i], "; "))
 			}
 			return tw.Flush()
 		},
@@ -215,12 +231,13 @@ at --limit entries.`,
 			}
 			return nil
 		},
-		RunE: a.withJob(func(ctx context.Context, id string, _ redis.UniversalClient, store *workoutput.Store) error {
+		RunE: a.withJob(func(ctx context.Context, id string, client redis.UniversalClient, store *workoutput.Store) error {
 			st, err := store.Status(ctx, id)
 			if err != nil {
 				return statusErr(err)
 			}
 			rep := inspection{Status: progress.NewJSON(st)}
+			rep.Status.Waiting = a.waiting(ctx, client, store, st)[0]
 			var cut [3]bool
 			if missing {
 				if rep.Missing, cut[0], err = upTo(store.Missing(ctx, id), limit, func(id string) string { return id }); err != nil {
@@ -305,7 +322,7 @@ type outputJSON struct {
 
 // write prints the report for people.
 func (r inspection) write(w io.Writer, st workoutput.Status) error {
-	if err := writeStatus(w, st); err != nil {
+	if err := writeStatus(w, st, r.Status.Waiting); err != nil {
 		return err
 	}
 	if r.Missing != nil {

@@ -214,6 +214,11 @@ SIGTERM or SIGINT stops it after the collections in progress.
 				return err
 			}
 			settings.WarnOtherDeployment(ctx, client, store, "coordinator", []string{a.common.CollectQueue, d.EventsQueue()}, a.log)
+			left, err := settings.Announce(ctx, client, store.Config().Namespace, jobs.RoleCoordinator, c.Kinds(), []string{a.common.CollectQueue}, a.log)
+			if err != nil {
+				return err
+			}
+			defer left()
 			a.log.Info("coordinator started", "redis", target.Redacted, "mode", target.Mode,
 				"collect_queue", a.common.CollectQueue, "concurrency", f.concurrency, "pid", os.Getpid())
 			err = c.Run(ctx)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/fanin-dev/fanin/internal/exitcode"
@@ -22,6 +23,7 @@ func (a *app) submitCmd() *cobra.Command {
 		kind, events, name, idField, queue, retention, policy string
 		deadline, replicaWait, eventTimeout                   time.Duration
 		chunk, maxRetry                                       int
+		requireServed                                         bool
 		f                                                     follow
 	)
 	cmd := &cobra.Command{
@@ -37,6 +39,12 @@ size (stdin, or a pipe, is copied to a temporary file on the way).
 
 With --wait, submit follows the job to its end like collect --wait: the job ID
 goes to stderr, the result to stdout (or --out).
+
+Before submitting, submit reads the heartbeats of the deployment (see
+coordinator kinds): when no live worker handles --kind on --queue, or no live
+coordinator reduces it, it says so on stderr and submits anyway (workers
+that scale from zero start after the submission); --require-served refuses
+instead, exit 2, and nothing is submitted.
 
 While Redis, or with --replica-acks its replicas, do not acknowledge a step
 (a replica still in its first sync, say), submit retries it for up to
@@ -81,6 +89,9 @@ and cancels the job, which list then shows as cancelled.`,
 			if err := in.Check(store); err != nil {
 				return submitErr(err)
 			}
+			if err := a.checkServed(ctx, client, store, kind, queue, requireServed); err != nil {
+				return err
+			}
 			id, n, err := in.Submit(ctx, p, store, spec, jobfile.Batch(chunk))
 			if err != nil {
 				return submitErr(err)
@@ -94,7 +105,7 @@ and cancels the job, which list then shows as cancelled.`,
 				return err
 			}
 			fmt.Fprintf(a.stderr, "submitted job %s (%d events)\n", id, n)
-			return a.collect(ctx, store, id, f)
+			return a.collect(ctx, client, store, id, f)
 		},
 	}
 	fs := cmd.Flags()
@@ -109,9 +120,34 @@ and cancels the job, which list then shows as cancelled.`,
 	fs.DurationVar(&eventTimeout, "event-timeout", 0, "how long one event of the job may run before its attempt fails with \"timed out after D\" and is retried (default: the worker's --event-timeout)")
 	fs.StringVar(&policy, "policy", string(workoutput.PolicyFail), "what failed events do to the job: fail, or continue (the result covers the rest; the job ends partial)")
 	fs.DurationVar(&replicaWait, "replica-wait", jobs.DefaultReplicaWait, "how long each step of the submission is retried while Redis, or with --replica-acks its replicas (missing, or still syncing), do not acknowledge it; then submit fails and cancels the job (env "+settings.EnvReplicaWait+")")
+	fs.BoolVar(&requireServed, "require-served", false, "refuse to submit (exit 2) when no live worker handles --kind on --queue or no live coordinator reduces it, instead of warning")
 	fs.StringVar(&queue, "queue", jobs.DefaultQueue, "Asynq queue of the job's events (workers serve it with --queues; default NAMESPACE:default under a --namespace other than fanin:)")
 	f.addFlags(fs)
 	return cmd
+}
+
+// checkServed warns on stderr, or with require refuses (exit 2), when no
+// live process would handle or reduce a job of kind on queue.
+func (a *app) checkServed(ctx context.Context, client redis.UniversalClient, store *workoutput.Store, kind, queue string, require bool) error {
+	members, err := a.members(ctx, client, store)
+	if err != nil {
+		if require {
+			return fmt.Errorf("--require-served: %w", err)
+		}
+		a.log.Debug("read heartbeats", "err", err)
+		return nil
+	}
+	gaps := jobs.Gaps(members, kind, queue)
+	switch {
+	case len(gaps) == 0:
+		return nil
+	case require:
+		return usage("--require-served: %s; nothing was submitted (see coordinator kinds)", strings.Join(gaps, "; "))
+	case a.json:
+		return json.NewEncoder(a.stderr).Encode(map[string]any{"warning": "the job will wait: " + strings.Join(gaps, "; "), "waiting": gaps})
+	}
+	_, err = fmt.Fprintf(a.stderr, "submit: warning: %s: the job waits until one starts (--require-served refuses instead; see coordinator kinds)\n", strings.Join(gaps, "; "))
+	return err
 }
 
 // submitErr gives a submit error its exit code.

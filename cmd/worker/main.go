@@ -310,6 +310,11 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	if err := srv.Start(sm); err != nil {
 		return fmt.Errorf("start the worker pool: %w", err)
 	}
+	left, err := settings.Announce(ctx, client, store.Config().Namespace, jobs.RoleWorker, mux.Kinds(), names, log)
+	if err != nil {
+		return err
+	}
+	defer left()
 	log.Info("worker started", "redis", target.Redacted, "mode", target.Mode, "queues", o.queues,
 		"concurrency", o.concurrency, "kinds", strings.Join(mux.Kinds(), ","), "pid", os.Getpid())
 	<-ctx.Done()

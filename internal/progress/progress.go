@@ -198,7 +198,11 @@ type JSON struct {
 	Token          int64      `json:"token,omitempty"`
 	Error          string     `json:"error,omitempty"`
 	Stalled        string     `json:"stalled,omitempty"`
-	Retained       bool       `json:"retained,omitempty"`
+	// Waiting says what no live process does for the job (no worker
+	// serves its kind, no coordinator reduces it); set by the caller from
+	// the heartbeats (jobs.JobGaps).
+	Waiting  []string `json:"waiting,omitempty"`
+	Retained bool     `json:"retained,omitempty"`
 }
 
 // NewJSON returns the JSON form of st.

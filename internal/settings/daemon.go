@@ -3,6 +3,7 @@ package settings
 import (
 	"context"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,6 +12,7 @@ import (
 	"github.com/fanin-dev/fanin/internal/exitcode"
 	"github.com/fanin-dev/fanin/internal/redisurl"
 	"github.com/fanin-dev/fanin/internal/telemetry"
+	"github.com/fanin-dev/fanin/jobs"
 )
 
 // Daemon is what StartDaemon needs of a long-running binary.
@@ -52,4 +54,25 @@ func StartDaemon(ctx context.Context, d Daemon) (stopped bool, err error) {
 		return false, err
 	}
 	return false, nil
+}
+
+// Announce makes a daemon's heartbeat (jobs.Registry) until ctx ends: it
+// announces the kinds it serves (role worker: handles; coordinator:
+// reduces) and its queues in the deployment of store's namespace, and
+// withdraws them when ctx ends. The returned function waits for the
+// withdrawal. A failed heartbeat is logged at warn.
+func Announce(ctx context.Context, client redis.UniversalClient, namespace string, role jobs.Role, kinds, queues []string, log *slog.Logger) (wait func(), err error) {
+	reg, err := jobs.NewRegistry(client, jobs.RegistryConfig{Namespace: namespace})
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	m := jobs.Member{ID: jobs.NewMemberID(), Role: role, Kinds: kinds, Queues: queues, Host: host, PID: os.Getpid(),
+		Version: Version(), Started: time.Now().UTC()}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		reg.Run(ctx, m, func(err error) { log.Warn("heartbeat failed; retried at the next interval", "err", err) })
+	}()
+	return func() { <-done }, nil
 }
