@@ -499,7 +499,7 @@ func (s *Store) Status(ctx context.Context, jobID string) (Status, error) {
 		Retention: time.Duration(num("retention")) * time.Millisecond,
 		ChunkSize: int(num("chunk")), MaxRetry: int(num("maxretry")), FailurePolicy: FailurePolicy(m["policy"]),
 		EventTimeout: time.Duration(num("etimeout")) * time.Millisecond,
-		Token: num("token"), Claimed: unixMilli(m["claimed"]), Finished: unixMilli(m["finished"]), Error: m["error"],
+		Token:        num("token"), Claimed: unixMilli(m["claimed"]), Finished: unixMilli(m["finished"]), Error: m["error"],
 		Stalled: m["stalled"], Retained: m["retained"] == "1",
 	}
 	if st.State.Terminal() && !st.Retained {
