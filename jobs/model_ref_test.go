@@ -31,6 +31,7 @@ const (
 	invalidClass     errClass = "invalid"
 	notRetainedClass errClass = "not retained"
 	noReducerClass   errClass = "no reducer"
+	notRetriable     errClass = "not retriable"
 )
 
 // modelJob is the model of one job.
@@ -58,6 +59,15 @@ type modelJob struct {
 	nout     int64
 	score    int64 // index score, Unix ms; 0 when not indexed
 	commits  map[int64]int
+	// Retries: the payloads kept of failed events without an output, the
+	// events with a failed attempt noted (Store.Note) and neither output
+	// nor failure since, the last retry's key and answer, and the time the
+	// job was first given (first deadline - creation).
+	payloads  map[string]bool
+	errs      map[string]bool
+	retryKey  string
+	retryN    int64
+	allowance time.Duration
 }
 
 // openRequest is one call of Store.Open.
@@ -128,7 +138,7 @@ func (md *model) open(req openRequest, now time.Time) (bool, errClass) {
 		id: req.spec.ID, spec: req.spec, openReq: req, exists: true, state: workoutput.StateOpen,
 		deadline: now.Add(req.spec.Deadline), given: map[string]bool{}, addKeys: map[string]int64{},
 		outputs: map[string]bool{}, failures: map[string]bool{}, seq: int64(req.batch.Generated),
-		commits: map[int64]int{},
+		commits: map[int64]int{}, payloads: map[string]bool{}, errs: map[string]bool{}, allowance: req.spec.Deadline,
 	}
 	for _, id := range req.batch.IDs {
 		m.given[id] = true
@@ -227,10 +237,16 @@ func (md *model) write(id string, rec workoutput.Record) (workoutput.WriteResult
 	for _, o := range rec.Outputs {
 		m.outputs[o.EventID] = true
 		delete(m.failures, o.EventID)
+		delete(m.payloads, o.EventID)
+		delete(m.errs, o.EventID)
 	}
 	for _, f := range rec.Failures {
 		if !m.outputs[f.EventID] {
 			m.failures[f.EventID] = true
+			delete(m.errs, f.EventID)
+			if len(f.Payload) > 0 {
+				m.payloads[f.EventID] = true
+			}
 		}
 	}
 	return workoutput.WriteResult{Completed: m.finish(by)}, okClass
@@ -315,6 +331,7 @@ func (md *model) finishJob(m *modelJob, retained bool) {
 		m.dataGone = true
 		m.outputs, m.failures = map[string]bool{}, map[string]bool{} // meta (n, seq) stays
 		m.addKeys = map[string]int64{}                               // the adds hash is data
+		m.payloads, m.errs = map[string]bool{}, map[string]bool{}
 	}
 }
 
@@ -336,6 +353,51 @@ func (md *model) cancel(id string) errClass {
 	return stateClass
 }
 
+// note models Store.Note of failed attempts of events: noted while the
+// job accepts events, ignored otherwise.
+func (md *model) note(id string, events []string) {
+	m := md.jobs[id]
+	if m == nil || !m.exists || !(m.state == workoutput.StateOpen || m.state == workoutput.StateRunning || m.state == workoutput.StateComplete) {
+		return
+	}
+	for _, e := range events {
+		m.errs[e] = true
+	}
+}
+
+// retry models Store.Retry at now with key: the events put back to work
+// and the new deadline, or why not.
+func (md *model) retry(id, key string, now time.Time) (workoutput.Retried, errClass) {
+	m := md.jobs[id]
+	if m == nil || !m.exists {
+		return workoutput.Retried{}, notFoundClass
+	}
+	if m.retryKey == key {
+		return workoutput.Retried{Events: m.retryN, Deadline: m.deadline, Again: true}, okClass
+	}
+	switch {
+	case m.state != workoutput.StateFailed && m.state != workoutput.StatePartial:
+		return workoutput.Retried{}, stateClass
+	case !m.retained:
+		return workoutput.Retried{}, notRetainedClass
+	case !m.sealed:
+		return workoutput.Retried{}, notRetriable
+	}
+	todo := m.total - int64(len(m.outputs))
+	if todo <= 0 || int64(len(m.payloads)) < todo {
+		return workoutput.Retried{}, notRetriable
+	}
+	// Indexed due at the new deadline, unless due sooner, then moved.
+	m.deadline = time.UnixMilli(now.Add(m.allowance).UnixMilli())
+	if score := m.deadline.Add(md.sweepDelay).UnixMilli(); m.score == 0 || score < m.score {
+		m.score = score
+	}
+	m.state, m.by, m.retained, m.nout = workoutput.StateRunning, "", false, 0 // the last commit's counts go
+	m.failures, m.errs = map[string]bool{}, map[string]bool{}
+	m.retryKey, m.retryN = key, todo
+	return workoutput.Retried{Events: todo, Deadline: m.deadline}, okClass
+}
+
 // status is what Store.Status must report of the job: state, sealed,
 // total, done, failed.
 func (m *modelJob) status() string {
@@ -347,7 +409,7 @@ func (m *modelJob) status() string {
 	if m.dataGone {
 		done = m.nout
 	}
-	return fmt.Sprintf("state %s sealed %v total %d done %d failed %d", m.state, m.sealed, total, done, len(m.failures))
+	return fmt.Sprintf("state %s sealed %v total %d done %d failed %d retrying %d", m.state, m.sealed, total, done, len(m.failures), len(m.errs))
 }
 
 // collect models Coordinator.Collect (or Replay) at now by a coordinator

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -226,6 +227,8 @@ func classOf(err error) errClass {
 		return stateClass
 	case errors.Is(err, workoutput.ErrInvalid):
 		return invalidClass
+	case errors.Is(err, workoutput.ErrNotRetriable):
+		return notRetriable
 	}
 	return errClass("unexpected: " + err.Error())
 }
@@ -253,6 +256,10 @@ func (m *modelRun) run(steps int) {
 // step runs one random operation on Redis and on the model.
 func (m *modelRun) step() {
 	id := m.pick()
+	if mj := m.model.jobs[id]; mj != nil && (mj.state == workoutput.StateFailed || mj.state == workoutput.StatePartial) && m.rng.IntN(4) == 0 {
+		m.retry(id) // retries are refused in most other states
+		return
+	}
 	switch n := m.rng.IntN(100); {
 	case n < 10:
 		m.open(id)
@@ -280,6 +287,10 @@ func (m *modelRun) step() {
 		m.ghostOpen()
 	case n < 84:
 		m.markDue(id)
+	case n < 90:
+		m.retry(id)
+	case n < 93:
+		m.noteAttempts(id)
 	default:
 		m.advance(id)
 	}
@@ -386,6 +397,15 @@ func (m *modelRun) write(id string) {
 			}
 		}
 		slices.Sort(pool)
+		if mj := m.model.jobs[id]; mj != nil && m.rng.IntN(6) == 0 && len(pool) > 0 {
+			// A worker that fails every event left, for good, keeping
+			// their payloads: a job a retry can complete.
+			for _, e := range pool {
+				if !mj.outputs[e] && !mj.failures[e] {
+					rec.Failures = append(rec.Failures, workoutput.Failure{EventID: e, Reason: "down", Attempts: 2, Time: m.clock.Now(), Payload: []byte(`"` + e + `"`)})
+				}
+			}
+		}
 		for range 1 + m.rng.IntN(3) {
 			e := "e9"
 			if len(pool) > 0 && m.rng.IntN(8) != 0 {
@@ -393,8 +413,12 @@ func (m *modelRun) write(id string) {
 			} else if m.rng.IntN(2) == 0 {
 				e = workoutput.GeneratedID(int64(5 + m.rng.IntN(5)))
 			}
-			if m.rng.IntN(4) == 0 {
-				rec.Failures = append(rec.Failures, workoutput.Failure{EventID: e, Reason: "boom", Attempts: 1, Time: m.clock.Now()})
+			if m.rng.IntN(3) == 0 {
+				f := workoutput.Failure{EventID: e, Reason: "boom", Attempts: 1, Time: m.clock.Now()}
+				if m.rng.IntN(8) != 0 {
+					f.Payload = []byte(`{"event":"` + e + `"}`) // kept for a retry
+				}
+				rec.Failures = append(rec.Failures, f)
 			} else {
 				rec.Outputs = append(rec.Outputs, workoutput.Output{EventID: e, Value: []byte(`"` + e + `"`)})
 			}
@@ -485,6 +509,45 @@ func (m *modelRun) commit(id string) {
 	if err == nil && n != want {
 		m.fail("Commit: %d outputs; the model says %d", n, want)
 	}
+}
+
+// retry retries a job (Store.Retry), with a new key or the last one (a
+// repeated call after a lost reply).
+func (m *modelRun) retry(id string) {
+	mj := m.model.jobs[id]
+	key := ""
+	if mj != nil && mj.retryKey != "" && m.rng.IntN(3) == 0 {
+		key = mj.retryKey
+	} else {
+		m.seq++
+		key = fmt.Sprint("retry-", m.seq)
+	}
+	m.note("retry %s key %s", id, key)
+	got, err := m.store.Retry(m.ctx, id, key)
+	want, cls := m.model.retry(id, key, m.clock.Now())
+	m.expect("Retry", err, cls)
+	if err == nil && (got.Events != want.Events || got.Again != want.Again || !got.Deadline.Equal(want.Deadline)) {
+		m.fail("Retry: %+v; the model says %+v", got, want)
+	}
+}
+
+// noteAttempts notes failed attempts of some events (registered or not).
+func (m *modelRun) noteAttempts(id string) {
+	var errs []workoutput.Failure
+	var ids []string
+	for range 1 + m.rng.IntN(2) {
+		e := fmt.Sprint("e", m.rng.IntN(6))
+		if m.rng.IntN(2) == 0 {
+			e = workoutput.GeneratedID(int64(m.rng.IntN(6)))
+		}
+		errs = append(errs, workoutput.Failure{EventID: e, Reason: "flaky", Attempts: 1, Time: m.clock.Now()})
+		ids = append(ids, e)
+	}
+	m.note("note %s failed attempts of %v", id, ids)
+	if err := m.store.Note(m.ctx, id, errs); err != nil {
+		m.fail("Note: %v", err)
+	}
+	m.model.note(id, ids)
 }
 
 func (m *modelRun) cancel(id string) {
@@ -617,7 +680,7 @@ func (m *modelRun) check() {
 		if err != nil {
 			m.fail("Status %s: %v", id, err)
 		}
-		got := fmt.Sprintf("state %s sealed %v total %d done %d failed %d", st.State, st.Sealed, st.Total, st.Done, st.Failed)
+		got := fmt.Sprintf("state %s sealed %v total %d done %d failed %d retrying %d", st.State, st.Sealed, st.Total, st.Done, st.Failed, st.Retrying)
 		if want := mj.status(); got != want {
 			m.fail("job %s: %s; the model says %s", id, got, want)
 		}
@@ -633,6 +696,12 @@ func (m *modelRun) check() {
 			if slices.Contains(outs, e) {
 				m.fail("job %s counts event %q twice: an output and a failure", id, e)
 			}
+		}
+		// The payloads kept are those of failed events without an output.
+		kept := m.r.Client.HKeys(m.ctx, m.r.Prefix+"job:{"+id+"}:payloads").Val()
+		slices.Sort(kept)
+		if want := slices.Sorted(maps.Keys(mj.payloads)); !slices.Equal(kept, want) {
+			m.fail("job %s keeps the payloads of %q; the model says %q", id, kept, want)
 		}
 		// Indexed when not finished, due when the model says.
 		score, err := m.r.Client.ZScore(m.ctx, idx, id).Result()

@@ -47,6 +47,23 @@ type MuxConfig struct {
 	// a hung handler never holds a worker. Default DefaultEventTimeout
 	// (1 min).
 	EventTimeout time.Duration
+	// OnEvents, when set, is called once per chunk the Mux handled, after
+	// its outcomes are written, with the counts of its events by outcome:
+	// for metrics. It must not block.
+	OnEvents func(ctx context.Context, counts EventCounts)
+}
+
+// EventCounts counts the events of one chunk by outcome (MuxConfig.OnEvents).
+type EventCounts struct {
+	// Kind is the kind of the chunk's job.
+	Kind string
+	// Done is the number of outputs written.
+	Done int
+	// Failed is the number of events failed for good (recorded).
+	Failed int
+	// Retried is the number of events whose attempt failed and that will
+	// be retried with the chunk.
+	Retried int
 }
 
 // DefaultEventTimeout is MuxConfig.EventTimeout's default: a minute, about
@@ -224,6 +241,7 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 	var (
 		rec       = workoutput.Record{ID: uuid.NewString()}
 		retryable []error
+		notes     []workoutput.Failure // failed attempts to be retried
 	)
 	for i, id := range ids {
 		if done[i] {
@@ -242,15 +260,25 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 		}
 		permanent := errors.Is(err, ErrBadInput) || errors.Is(err, asynq.SkipRetry) || errors.Is(err, workoutput.ErrTooLarge)
 		if permanent || retried >= maxRetry {
-			rec.Failures = append(rec.Failures, workoutput.Failure{EventID: id, Reason: failureReason(err), Attempts: attempts, Time: now})
+			// Recorded with its payload, so that a retry of the job can
+			// run it again.
+			rec.Failures = append(rec.Failures, workoutput.Failure{EventID: id, Reason: failureReason(err), Attempts: attempts, Time: now, Payload: c.payloads[i]})
 			continue
 		}
 		retryable = append(retryable, fmt.Errorf("event %s: %w", id, err))
+		notes = append(notes, workoutput.Failure{EventID: id, Reason: failureReason(err), Attempts: attempts, Time: time.Now()})
 	}
 	if len(rec.Outputs) > 0 || len(rec.Failures) > 0 {
 		if err := m.write(ctx, c.jobID, rec); err != nil {
 			return err
 		}
+	}
+	if len(notes) > 0 {
+		// Best effort, for status and inspect: the chunk is retried anyway.
+		_ = m.store.Note(ctx, c.jobID, notes)
+	}
+	if m.cfg.OnEvents != nil {
+		m.cfg.OnEvents(ctx, EventCounts{Kind: c.kind, Done: len(rec.Outputs), Failed: len(rec.Failures), Retried: len(notes)})
 	}
 	if len(retryable) > 0 {
 		return fmt.Errorf("jobs: %d events of job %s will be retried (attempt %d of %d): %w",

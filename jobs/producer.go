@@ -347,6 +347,12 @@ func (p *Producer) plan(spans []span, events []Event, generated bool, first int6
 func (p *Producer) enqueue(ctx context.Context, jobID, kind string, maxRetry int, given, generated []Event, first int64) error {
 	spans := p.plan(nil, given, false, 0)
 	spans = p.plan(spans, generated, true, first)
+	return p.send(ctx, jobID, kind, maxRetry, spans)
+}
+
+// send enqueues spans as chunk tasks, Concurrency chunks at a time, and
+// waits for the queue's replicas; it returns the first error.
+func (p *Producer) send(ctx context.Context, jobID, kind string, maxRetry int, spans []span) error {
 	uid, err := uuid.Parse(jobID)
 	if err != nil {
 		return fmt.Errorf("%w: job ID %q: %v", ErrInvalid, jobID, err)

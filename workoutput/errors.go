@@ -43,6 +43,11 @@ var (
 	// longer kept (its retention has passed, or was 0).
 	ErrNotRetained = errors.New("workoutput: outputs not retained")
 
+	// ErrNotRetriable is returned by Retry for a job whose failed or missing
+	// events cannot run again: it was never sealed, it has none, or their
+	// payloads are not kept.
+	ErrNotRetriable = errors.New("workoutput: events cannot be retried")
+
 	// ErrNoResult is returned by Result for a job without a committed
 	// result.
 	ErrNoResult = errors.New("workoutput: no result")

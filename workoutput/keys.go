@@ -28,13 +28,15 @@ type jobKeys struct {
 	adds     string // hash: Add's idempotency key -> first sequence number reserved
 	fence    string // string: the highest fencing token accepted (locks.FenceKey)
 	token    string // string: the lock's fencing-token counter (see lockTokenKey)
+	payloads string // hash: event ID -> payload of a failed event (for Retry)
+	errors   string // hash: event ID -> its last failed attempt, while retried
 }
 
-// all returns every key of the job, in the order of the KEYS of commit.lua
-// and cancel.lua: meta, outputs, failures, events, result, adds, fence,
-// token.
+// all returns every key of the job, in the order of the KEYS of commit.lua,
+// cancel.lua and retry.lua: meta, outputs, failures, events, result, adds,
+// fence, token, payloads, errors.
 func (k jobKeys) all() []string {
-	return []string{k.meta, k.outputs, k.failures, k.events, k.result, k.adds, k.fence, k.token}
+	return []string{k.meta, k.outputs, k.failures, k.events, k.result, k.adds, k.fence, k.token, k.payloads, k.errors}
 }
 
 // keysOf returns the keys of job id under namespace ns.
@@ -49,6 +51,8 @@ func keysOf(ns, id string) jobKeys {
 		adds:     base + "adds",
 		fence:    locks.FenceKey(ns, lockResource(id)),
 		token:    lockTokenKey(ns, id),
+		payloads: base + "payloads",
+		errors:   base + "errors",
 	}
 }
 

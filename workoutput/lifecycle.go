@@ -25,6 +25,7 @@ import (
 //	                                   Commit  │   └───┘
 //	                                           v
 //	                              done | partial | failed ──Claim (replay)──> collecting
+//	                                       partial | failed ──Retry──> running
 //
 // A job is open while its producer may still add events, and running once
 // it is sealed (its total is final). Being sealed is part of the state: an
@@ -106,6 +107,7 @@ func Transitions() []Transition {
 		{Name: "replay", From: []State{StateDone, StatePartial, StateFailed}, To: []State{StateCollecting}, By: "Store.Claim in ClaimReplay mode, while the outputs are retained"},
 		{Name: "commit", From: []State{StateCollecting}, To: []State{StateDone, StatePartial, StateFailed}, By: "Store.Commit by the claim's token"},
 		{Name: "cancel", From: []State{StateOpen, StateRunning, StateComplete}, To: []State{StateCancelled}, By: "Store.Cancel"},
+		{Name: "retry", From: []State{StateFailed, StatePartial}, To: []State{StateRunning}, By: "Store.Retry, while retained, when every failed or missing event has its payload kept"},
 	}
 }
 

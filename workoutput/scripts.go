@@ -33,13 +33,17 @@ var (
 	cancelLua string
 	//go:embed lua/sweep.lua
 	sweepLua string
+	//go:embed lua/note.lua
+	noteLua string
+	//go:embed lua/retry.lua
+	retryLua string
 )
 
 // scripts are the Lua scripts of a Store. Every script that changes a job's
 // state starts with the lifecycle prelude (lifecycleLua).
 type scripts struct {
 	open, add, seal, write, pending, missing, stall *redis.Script
-	claim, commit, cancel, sweep                    *redis.Script
+	claim, commit, cancel, sweep, note, retry       *redis.Script
 }
 
 func newScripts() scripts {
@@ -56,5 +60,7 @@ func newScripts() scripts {
 		commit:  redis.NewScript(life + commitLua),
 		cancel:  redis.NewScript(life + cancelLua),
 		sweep:   redis.NewScript(sweepLua),
+		note:    redis.NewScript(noteLua),
+		retry:   redis.NewScript(life + retryLua),
 	}
 }

@@ -390,7 +390,7 @@ func (s *Store) Write(ctx context.Context, jobID string, r Record) (WriteResult,
 	// stands. Here: the form of each, and the order the script wants (the
 	// caller-given IDs first, counted).
 	gen := generatedMax{}
-	args := make([]any, 8, 8+2*len(r.Outputs)+2*len(r.Failures))
+	args := make([]any, 8, 8+2*len(r.Outputs)+3*len(r.Failures))
 	givenOut, givenFail, largest := 0, 0, 0
 	var generatedPairs []any
 	for _, o := range r.Outputs {
@@ -420,18 +420,23 @@ func (s *Store) Write(ctx context.Context, jobID string, r Record) (WriteResult,
 		if err != nil {
 			return WriteResult{}, fmt.Errorf("%w: encode failure of event %q: %w", ErrInvalid, f.EventID, err)
 		}
+		// The payload is kept for Retry within the size cap of an event.
+		payload := f.Payload
+		if len(payload) > s.cfg.MaxEventSize {
+			payload = nil
+		}
 		if given {
-			args = append(args, f.EventID, b)
+			args = append(args, f.EventID, b, payload)
 			givenFail++
 		} else {
-			generatedPairs = append(generatedPairs, f.EventID, b)
+			generatedPairs = append(generatedPairs, f.EventID, b, payload)
 		}
 	}
 	args = append(args, generatedPairs...)
 	args[0], args[1], args[2], args[3] = s.now().UnixMilli(), "w:"+id, gen.limit, gen.id
 	args[4], args[5], args[6], args[7] = len(r.Outputs), givenOut, givenFail, largest
 	k := keysOf(s.cfg.Namespace, jobID)
-	cmd, rerr := s.runWrite(ctx, s.scripts.write, []string{k.meta, k.outputs, k.failures, k.events}, args...)
+	cmd, rerr := s.runWrite(ctx, s.scripts.write, []string{k.meta, k.outputs, k.failures, k.events, k.payloads, k.errors}, args...)
 	res, err := cmd.Int()
 	if err != nil {
 		return WriteResult{}, s.scriptErr(jobID, cmp.Or(rerr, err))
@@ -477,11 +482,12 @@ func (s *Store) Status(ctx context.Context, jobID string) (Status, error) {
 	}
 	k := keysOf(s.cfg.Namespace, jobID)
 	var meta *redis.MapStringStringCmd
-	var done, failed *redis.IntCmd
+	var done, failed, retrying *redis.IntCmd
 	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		meta = p.HGetAll(ctx, k.meta)
 		done = p.HLen(ctx, k.outputs)
 		failed = p.HLen(ctx, k.failures)
+		retrying = p.HLen(ctx, k.errors)
 		return nil
 	})
 	if err != nil {
@@ -501,6 +507,13 @@ func (s *Store) Status(ctx context.Context, jobID string) (Status, error) {
 		EventTimeout: time.Duration(num("etimeout")) * time.Millisecond,
 		Token:        num("token"), Claimed: unixMilli(m["claimed"]), Finished: unixMilli(m["finished"]), Error: m["error"],
 		Stalled: m["stalled"], Retained: m["retained"] == "1",
+		Retrying: retrying.Val(), Retried: int(num("retries")),
+	}
+	if text := m["lasterr"]; text != "" {
+		var last lastError
+		if json.Unmarshal([]byte(text), &last) == nil {
+			st.LastError = Failure{EventID: last.Event, Reason: last.Reason, Attempts: last.Attempts, Time: last.At}
+		}
 	}
 	if st.State.Terminal() && !st.Retained {
 		// Tombstone: the data is gone, the counts are those committed.
@@ -661,6 +674,14 @@ func (s *Store) scriptErr(jobID string, err error) error {
 		return fmt.Errorf("%w: event ID %q in job %s (want an ID registered with Open or Add)", ErrUnknownEvent, msg[8:], jobID)
 	case strings.HasPrefix(msg, "OUTCOME "):
 		return fmt.Errorf("%w: job %s: %s", ErrInvalid, jobID, msg[8:])
+	case msg == "UNSEALED":
+		return fmt.Errorf("%w: job %s was never sealed: its events are not all known (submit them again as a new job)", ErrNotRetriable, jobID)
+	case msg == "NOTHING":
+		return fmt.Errorf("%w: job %s has no failed or missing event: every event has an output (a replay reduces it again)", ErrNotRetriable, jobID)
+	case strings.HasPrefix(msg, "NOPAYLOAD "):
+		var todo, kept int64
+		_, _ = fmt.Sscan(msg[10:], &todo, &kept)
+		return fmt.Errorf("%w: job %s has %d failed or missing events, and the payloads of only %d are kept (an event that never ran, or that failed without its payload kept, cannot run again): submit the others again as a new job", ErrNotRetriable, jobID, todo, kept)
 	}
 	return redisErr("job "+jobID, err)
 }

@@ -104,6 +104,12 @@ type Failure struct {
 	Attempts int `json:"attempts"`
 	// Time is when the failure was recorded.
 	Time time.Time `json:"at"`
+	// Payload is the event's payload, given to Store.Write with a failure
+	// so that Store.Retry can put the event back to work: it is kept (at
+	// most Config.MaxEventSize bytes; a larger one is not kept) until the
+	// event has an output or the job's data expires. Not read back by
+	// Failures.
+	Payload []byte `json:"-"`
 }
 
 // Record is what Store.Write records: the outcomes of a chunk of events.
@@ -179,6 +185,15 @@ type Status struct {
 	// result) is kept, so that it can be replayed; false before the job is
 	// finished and for a job finished with NoRetention.
 	Retained bool
+	// Retrying is the number of events whose last attempt failed and that
+	// will be retried (Store.Note): neither output nor failure yet.
+	Retrying int64
+	// LastError is the last failed attempt of an event noted (Store.Note):
+	// EventID, Reason, Attempts and Time; zero when none.
+	LastError Failure
+	// Retried is how often Store.Retry put the job's failed events back to
+	// work.
+	Retried int
 }
 
 // SweepResult lists the jobs a sweep took from the index because they were

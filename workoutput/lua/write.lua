@@ -14,10 +14,18 @@
 -- worker skips the events that have an output when it retries a chunk, so
 -- only deliveries that ran at once both write).
 --
+-- A failure carries the event's payload ("" for none), kept in the payloads
+-- hash so that Store.Retry can put the event back to work; an output
+-- removes its event's payload and its note of a failed attempt (errors
+-- hash), as a failure removes the note. So the payloads hash holds events
+-- without an output only, and the errors hash events still being retried.
+--
 -- KEYS[1] meta hash
 -- KEYS[2] outputs hash
 -- KEYS[3] failures hash
 -- KEYS[4] events set
+-- KEYS[5] payloads hash (event ID -> payload of a failed event)
+-- KEYS[6] errors hash (event ID -> the last failed attempt, see note.lua)
 -- ARGV[1] now, Unix ms
 -- ARGV[2] the write's ID: a retry carries the same
 -- ARGV[3] 1 + the largest sequence number among the generated IDs (0: none)
@@ -27,7 +35,7 @@
 -- ARGV[7] number h of failures with caller-given IDs: the first h failures
 -- ARGV[8] the size in bytes of the largest output
 -- ARGV[9 .. 8+2n] event ID, output, ...
--- ARGV[9+2n ..] event ID, encoded failure, ...
+-- ARGV[9+2n ..] event ID, encoded failure, payload, ...
 --
 -- Returns 1 when this write completed the job (also for a retry of it while
 -- the job is still complete), 0 when it did not, -1 when the job is neither
@@ -52,7 +60,7 @@ local given = {}
 for i = 9, 7 + 2 * tonumber(ARGV[6]), 2 do
   given[#given + 1] = ARGV[i]
 end
-for i = last + 1, last - 1 + 2 * tonumber(ARGV[7]), 2 do
+for i = last + 1, last - 2 + 3 * tonumber(ARGV[7]), 3 do
   given[#given + 1] = ARGV[i]
 end
 for i = 1, #given, 1000 do
@@ -70,13 +78,19 @@ if n > 0 then
   for i = 9, last, 2000 do
     redis.call('HSET', KEYS[2], unpack(ARGV, i, math.min(i + 1999, last)))
   end
-  if redis.call('EXISTS', KEYS[3]) == 1 then
-    local ids = {}
-    for i = 9, last, 2 do
-      ids[#ids + 1] = ARGV[i]
-    end
-    for i = 1, #ids, 1000 do
-      redis.call('HDEL', KEYS[3], unpack(ids, i, math.min(i + 999, #ids)))
+  -- An output replaces a failure, a kept payload and a failed attempt.
+  local ids
+  for k = 3, 6 do
+    if k ~= 4 and redis.call('EXISTS', KEYS[k]) == 1 then
+      if not ids then
+        ids = {}
+        for i = 9, last, 2 do
+          ids[#ids + 1] = ARGV[i]
+        end
+      end
+      for i = 1, #ids, 1000 do
+        redis.call('HDEL', KEYS[k], unpack(ids, i, math.min(i + 999, #ids)))
+      end
     end
   end
   if redis.call('PTTL', KEYS[2]) == -1 then
@@ -89,20 +103,25 @@ if n > 0 then
     redis.call('HDEL', KEYS[1], 'stalled')
   end
 end
--- Failures, only of events without an output.
+-- Failures, only of events without an output, with their payloads.
 if last < #ARGV then
   local ids = {}
-  for i = last + 1, #ARGV, 2 do
+  for i = last + 1, #ARGV, 3 do
     ids[#ids + 1] = ARGV[i]
   end
-  local set = {}
+  local set, kept, done = {}, {}, {}
   for i = 1, #ids, 1000 do
     local got = redis.call('HMGET', KEYS[2], unpack(ids, i, math.min(i + 999, #ids)))
     for x = 1, #got do
       if not got[x] then
         local k = i + x - 1
         set[#set + 1] = ids[k]
-        set[#set + 1] = ARGV[last + 2 * k]
+        set[#set + 1] = ARGV[last + 3 * k - 1]
+        done[#done + 1] = ids[k]
+        if ARGV[last + 3 * k] ~= '' then
+          kept[#kept + 1] = ids[k]
+          kept[#kept + 1] = ARGV[last + 3 * k]
+        end
       end
     end
   end
@@ -111,6 +130,17 @@ if last < #ARGV then
   end
   if #set > 0 and redis.call('PTTL', KEYS[3]) == -1 then
     redis.call('PEXPIREAT', KEYS[3], m[2])
+  end
+  for i = 1, #kept, 2000 do
+    redis.call('HSET', KEYS[5], unpack(kept, i, math.min(i + 1999, #kept)))
+  end
+  if #kept > 0 and redis.call('PTTL', KEYS[5]) == -1 then
+    redis.call('PEXPIREAT', KEYS[5], m[2])
+  end
+  if #done > 0 and redis.call('EXISTS', KEYS[6]) == 1 then
+    for i = 1, #done, 1000 do
+      redis.call('HDEL', KEYS[6], unpack(done, i, math.min(i + 999, #done)))
+    end
   end
 end
 return fanin_finish(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[1])

@@ -1,0 +1,68 @@
+-- retry.lua puts the failed and missing events of a failed or partial job
+-- back to work (the retry transition: the job runs again), keeping every
+-- output. Each such event must have its payload kept (the payloads hash,
+-- written with its failure by write.lua): the caller enqueues the events
+-- again from there. Every check comes before the first write. Prepended with
+-- the lifecycle prelude.
+--
+-- In mode "check" it only checks and answers; Store.Retry then indexes the
+-- job due at its new deadline before it runs mode "apply", which moves it.
+--
+-- KEYS[1..10] the job's keys: meta, outputs, failures, events, result, adds,
+--             fence, token counter, payloads, errors
+-- ARGV[1] mode: "check" or "apply"
+-- ARGV[2] the retry's key: a retry of the same call carries the same
+-- ARGV[3] the new deadline, Unix ms (apply)
+-- ARGV[4] the safety margin in ms: every key expires at the new deadline +
+--         the job's retention + this (apply)
+--
+-- Returns {answer, events put back to work, allowance, deadline}: answer
+-- "ok", or "again" for a call whose key is the last retry's (its first
+-- answer, nothing changed); allowance is the time in ms the job was first
+-- given (its first deadline - its creation; kept in meta.allowance by the
+-- first retry), which the caller adds to now for the new deadline; deadline
+-- is the job's (the new one once applied). Errors: NOTFOUND, STATE <state>, NOTRETAINED, UNSEALED,
+-- NOTHING (every event has an output), NOPAYLOAD <events to retry> <payloads
+-- kept>.
+local m = redis.call('HMGET', KEYS[1], 'state', 'sealed', 'retained', 'total', 'noutputs', 'retrykey', 'retryn',
+  'retention', 'created', 'deadline', 'allowance')
+if not m[1] then
+  return redis.error_reply('NOTFOUND')
+end
+local allowance = m[11] or tostring(tonumber(m[10]) - tonumber(m[9]))
+if ARGV[2] ~= '' and m[6] == ARGV[2] then
+  return {'again', tonumber(m[7]), allowance, m[10]}
+end
+if not fanin_allowed(m[1], 'retry', 'running') then
+  return redis.error_reply('STATE ' .. m[1])
+end
+local outputs = redis.call('HLEN', KEYS[2])
+if m[3] ~= '1' or tonumber(m[5] or '0') > outputs then
+  return redis.error_reply('NOTRETAINED')
+end
+if m[2] ~= '1' then
+  return redis.error_reply('UNSEALED')
+end
+local todo = tonumber(m[4]) - outputs
+if todo <= 0 then
+  return redis.error_reply('NOTHING')
+end
+local kept = redis.call('HLEN', KEYS[9])
+if kept < todo then
+  return redis.error_reply('NOPAYLOAD ' .. todo .. ' ' .. kept)
+end
+if ARGV[1] ~= 'apply' then
+  return {'ok', todo, allowance, m[10]}
+end
+fanin_move(KEYS[1], m[1], 'retry', 'running')
+redis.call('DEL', KEYS[3], KEYS[5], KEYS[10])
+redis.call('HDEL', KEYS[1], 'completed', 'completedby', 'finished', 'error', 'noutputs', 'retained', 'claimedfrom',
+  'stalled', 'lasterr')
+local expires = tonumber(ARGV[3]) + tonumber(m[8] or '0') + tonumber(ARGV[4])
+redis.call('HSET', KEYS[1], 'deadline', ARGV[3], 'expires', expires, 'retrykey', ARGV[2], 'retryn', todo,
+  'allowance', allowance)
+redis.call('HINCRBY', KEYS[1], 'retries', 1)
+for _, k in ipairs({KEYS[1], KEYS[2], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9]}) do
+  redis.call('PEXPIREAT', k, expires)
+end
+return {'ok', todo, allowance, ARGV[3]}
