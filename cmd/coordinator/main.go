@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	pf.BoolVar(&a.json, "json", false, "print JSON for scripts instead of text, errors included (on stderr: {\"error\":\"…\",\"exit_code\":N})")
 	pf.DurationVar(&a.every, "progress-interval", progress.DefaultEvery, "when stderr is not a terminal, how often --wait and status --watch write a progress line (a new phase writes one at once)")
 	root.AddCommand(a.submitCmd(), a.runCmd(), a.statusCmd(), a.listCmd(), a.inspectCmd(),
-		a.collectCmd(), a.cancelCmd(), a.replayCmd(), a.serveCmd(), a.kindsCmd())
+		a.collectCmd(), a.cancelCmd(), a.replayCmd(), a.retryCmd(), a.serveCmd(), a.kindsCmd())
 	global := settings.EnvOf(pf, "", sharedEnv())
 	envs[root] = global
 	for _, c := range root.Commands() {

@@ -116,6 +116,16 @@ func writeStatus(w io.Writer, st workoutput.Status, waiting []string) error {
 		fmt.Fprintf(tw, "waiting\t%s\n", w)
 	}
 	fmt.Fprintf(tw, "events\t%d: %d done, %d failed, %d pending\n", st.Total, st.Done, st.Failed, st.Pending)
+	if st.Retrying > 0 {
+		fmt.Fprintf(tw, "retrying\t%d events failed an attempt and will be retried\n", st.Retrying)
+	}
+	if st.LastError.Reason != "" {
+		fmt.Fprintf(tw, "last error\tevent %s, attempt %d, %s: %s\n", st.LastError.EventID, st.LastError.Attempts,
+			st.LastError.Time.UTC().Format(time.RFC3339), exitcode.Humanize(st.LastError.Reason))
+	}
+	if st.Retried > 0 {
+		fmt.Fprintf(tw, "retried\t%d times (coordinator retry)\n", st.Retried)
+	}
 	fmt.Fprintf(tw, "created\t%s\n", ts(st.Created))
 	fmt.Fprintf(tw, "deadline\t%s\n", ts(st.Deadline))
 	fmt.Fprintf(tw, "completed\t%s\n", ts(st.Completed))
@@ -126,7 +136,7 @@ func writeStatus(w io.Writer, st workoutput.Status, waiting []string) error {
 	}
 	fmt.Fprintf(tw, "policy\t%s, %d retries, retention %v, event timeout %s\n", st.FailurePolicy, st.MaxRetry, st.Retention, timeout)
 	if st.Error != "" {
-		fmt.Fprintf(tw, "error\t%s\n", st.Error)
+		fmt.Fprintf(tw, "error\t%s\n", exitcode.Humanize(st.Error))
 	}
 	return tw.Flush()
 }
@@ -240,14 +250,13 @@ at --limit entries.`,
 			rep.Status.Waiting = a.waiting(ctx, client, store, st)[0]
 			var cut [3]bool
 			if missing {
-				if rep.Missing, cut[0], err = upTo(store.Missing(ctx, id), limit, func(id string) string { return id }); err != nil {
+				if rep.Missing, cut[0], err = a.missing(ctx, store, id, limit); err != nil {
 					return err
 				}
-				slices.Sort(rep.Missing)
 			}
 			if failed {
 				rep.Failed, cut[1], err = upTo(store.Failures(ctx, id), limit, func(f workoutput.Failure) failureJSON {
-					return failureJSON{ID: f.EventID, Reason: f.Reason, Attempts: f.Attempts, At: f.Time.UTC()}
+					return failureJSON{ID: f.EventID, Reason: exitcode.Humanize(f.Reason), Attempts: f.Attempts, At: f.Time.UTC()}
 				})
 				if err != nil {
 					return err
@@ -299,10 +308,45 @@ func upTo[T, U any](seq iter.Seq2[T, error], limit int, conv func(T) U) ([]U, bo
 	return out, false, nil
 }
 
+// missing lists up to limit events of job id with neither output nor
+// failure, sorted, each with its failed attempts when it is being retried.
+func (a *app) missing(ctx context.Context, store *workoutput.Store, id string, limit int) ([]missingJSON, bool, error) {
+	ids, cut, err := upTo(store.Missing(ctx, id), limit, func(id string) string { return id })
+	if err != nil {
+		return nil, false, err
+	}
+	slices.Sort(ids)
+	out := make([]missingJSON, len(ids))
+	for start := 0; start < len(ids); start += 1000 {
+		part := ids[start:min(start+1000, len(ids))]
+		att, err := store.Attempts(ctx, id, part)
+		if err != nil {
+			return nil, false, err
+		}
+		for i, e := range part {
+			out[start+i] = missingJSON{ID: e}
+			if f, ok := att[e]; ok {
+				at := f.Time.UTC()
+				out[start+i].Attempts, out[start+i].LastError, out[start+i].At = f.Attempts, exitcode.Humanize(f.Reason), &at
+			}
+		}
+	}
+	return out, cut, nil
+}
+
+// missingJSON is an event with neither output nor failure, and its failed
+// attempts so far (none: not tried yet, or in flight).
+type missingJSON struct {
+	ID        string     `json:"id"`
+	Attempts  int        `json:"attempts,omitempty"`
+	LastError string     `json:"last_error,omitempty"`
+	At        *time.Time `json:"at,omitempty"`
+}
+
 // inspection is inspect's report.
 type inspection struct {
 	Status    progress.JSON `json:"status"`
-	Missing   []string      `json:"missing,omitzero"`
+	Missing   []missingJSON `json:"missing,omitzero"`
 	Failed    []failureJSON `json:"failed,omitzero"`
 	Outputs   []outputJSON  `json:"outputs,omitzero"`
 	Truncated bool          `json:"truncated,omitempty"`
@@ -327,8 +371,12 @@ func (r inspection) write(w io.Writer, st workoutput.Status) error {
 	}
 	if r.Missing != nil {
 		fmt.Fprintf(w, "\nmissing events (%d shown):\n", len(r.Missing))
-		for _, id := range r.Missing {
-			fmt.Fprintf(w, "  %s\n", id)
+		for _, m := range r.Missing {
+			if m.Attempts == 0 {
+				fmt.Fprintf(w, "  %s\n", m.ID)
+				continue
+			}
+			fmt.Fprintf(w, "  %s: %d attempts failed, the last at %s: %s (retried)\n", m.ID, m.Attempts, m.At.Format(time.RFC3339), m.LastError)
 		}
 	}
 	if r.Failed != nil {

@@ -151,6 +151,9 @@ func Describe(st workoutput.Status, meter *Meter) string {
 		}
 		return b.String()
 	}
+	if st.Retrying > 0 {
+		fmt.Fprintf(&b, ", %s retrying (last error: %s)", thousands(st.Retrying), Fit(st.LastError.Reason, 60))
+	}
 	if meter != nil {
 		if pace := meter.Pace("events"); pace != "" {
 			b.WriteString(", " + pace)
@@ -203,6 +206,20 @@ type JSON struct {
 	// the heartbeats (jobs.JobGaps).
 	Waiting  []string `json:"waiting,omitempty"`
 	Retained bool     `json:"retained,omitempty"`
+	// Retrying counts the events whose last attempt failed and that will
+	// be retried; LastError is the last failed attempt noted; Retried how
+	// often coordinator retry put the job's failed events back to work.
+	Retrying  int64        `json:"retrying,omitempty"`
+	LastError *AttemptJSON `json:"last_error,omitempty"`
+	Retried   int          `json:"retried,omitempty"`
+}
+
+// AttemptJSON is a failed attempt of an event.
+type AttemptJSON struct {
+	Event    string    `json:"event"`
+	Reason   string    `json:"reason"`
+	Attempts int       `json:"attempts"`
+	At       time.Time `json:"at"`
 }
 
 // NewJSON returns the JSON form of st.
@@ -214,7 +231,12 @@ func NewJSON(st workoutput.Status) JSON {
 		t = t.UTC()
 		return &t
 	}
+	var last *AttemptJSON
+	if f := st.LastError; f.Reason != "" {
+		last = &AttemptJSON{Event: f.EventID, Reason: f.Reason, Attempts: f.Attempts, At: f.Time.UTC()}
+	}
 	return JSON{
+		Retrying: st.Retrying, LastError: last, Retried: st.Retried,
 		ID: st.ID, Kind: st.Kind, Name: st.Name, State: string(st.State), Sealed: st.Sealed,
 		Total: st.Total, Done: st.Done, Failed: st.Failed, Pending: st.Pending,
 		Created: st.Created.UTC(), Deadline: st.Deadline.UTC(), Completed: opt(st.Completed), Finished: opt(st.Finished),
