@@ -11,7 +11,7 @@ import (
 
 // TestTransitionsAreTheScriptsTable checks the lifecycle's table against
 // itself (every state reachable and known, the finished states left only by
-// a replay) and against what the scripts see: the Lua table rendered from
+// a replay or a retry) and against what the scripts see: the Lua table rendered from
 // Transitions, read back on a real Redis, is the same table.
 func TestTransitionsAreTheScriptsTable(t *testing.T) {
 	t.Parallel()
@@ -26,7 +26,7 @@ func TestTransitionsAreTheScriptsTable(t *testing.T) {
 			reached[s] = true
 		}
 		for _, s := range tr.From {
-			if s.Terminal() && tr.Name != "replay" {
+			if s.Terminal() && tr.Name != "replay" && tr.Name != "retry" {
 				t.Errorf("transition %s leaves the finished state %s", tr.Name, s)
 			}
 		}
@@ -41,6 +41,12 @@ func TestTransitionsAreTheScriptsTable(t *testing.T) {
 	}
 	if _, ok := CanMove(StateCancelled, StateRunning); ok {
 		t.Error("CanMove(cancelled, running) = true; want false")
+	}
+	if name, ok := CanMove(StateFailed, StateRunning); !ok || name != "retry" {
+		t.Errorf("CanMove(failed, running) = %q, %v; want retry", name, ok)
+	}
+	if _, ok := CanMove(StateDone, StateRunning); ok {
+		t.Error("CanMove(done, running) = true; want false: a done job has nothing to retry")
 	}
 
 	r := redistest.New(t)
