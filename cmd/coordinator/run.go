@@ -191,7 +191,8 @@ SIGTERM or SIGINT stops it after the collections in progress.
 			committed := prometheus.NewCounterVec(prometheus.CounterOpts{
 				Name: "fanin_jobs_committed_total", Help: "Jobs this coordinator committed, by final state (done, partial or failed).",
 			}, []string{"state"})
-			reg.MustRegister(results, committed, telemetry.QueueCollector(asynq.NewInspectorFromRedisClient(client), a.common.CollectQueue))
+			reg.MustRegister(results, committed, telemetry.QueueCollector(asynq.NewInspectorFromRedisClient(client), a.common.CollectQueue),
+				telemetry.CensusCollector(store.Census))
 			counter := jobs.SinkFunc(func(ctx context.Context, out jobs.Outcome) error {
 				results.WithLabelValues(string(out.State)).Inc()
 				return nil

@@ -253,7 +253,9 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	if o.eventTimeout <= 0 {
 		return usage("--event-timeout %v (want a positive duration)", o.eventTimeout)
 	}
+	events := telemetry.NewEventMetrics(reg)
 	mux, err := jobs.NewMux(client, store, jobs.MuxConfig{
+		OnEvents: func(_ context.Context, n jobs.EventCounts) { events.Add(n.Kind, n.Done, n.Failed, n.Retried) },
 		CollectQueue: o.common.CollectQueue,
 		Logger:       log,
 		EventTimeout: o.eventTimeout,
