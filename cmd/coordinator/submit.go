@@ -13,6 +13,7 @@ import (
 
 	"github.com/fanin-dev/fanin/internal/exitcode"
 	"github.com/fanin-dev/fanin/internal/jobfile"
+	"github.com/fanin-dev/fanin/internal/progress"
 	"github.com/fanin-dev/fanin/internal/settings"
 	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
@@ -92,7 +93,9 @@ and cancels the job, which list then shows as cancelled.`,
 			if err := a.checkServed(ctx, client, store, kind, queue, requireServed); err != nil {
 				return err
 			}
+			shown := a.submitProgress(in)
 			id, n, err := in.Submit(ctx, p, store, spec, jobfile.Batch(chunk))
+			shown(err == nil)
 			if err != nil {
 				return submitErr(err)
 			}
@@ -125,6 +128,56 @@ and cancels the job, which list then shows as cancelled.`,
 	f.addFlags(fs)
 	return cmd
 }
+
+// submitProgress shows on stderr how far the submission of in is, once it
+// has taken a second (or --progress-interval, if shorter): a bar on a
+// terminal, a line every --progress-interval otherwise, nothing with
+// --json. The returned function ends the display.
+func (a *app) submitProgress(in *jobfile.Events) func(ok bool) {
+	if a.json {
+		return func(bool) {}
+	}
+	start := time.Now()
+	delay := min(time.Second, a.every)
+	meter := progress.NewMeter(progress.DefaultWindow)
+	var disp *progress.Display
+	text := func(added, total int) string {
+		line := fmt.Sprintf("submitting: %s/%s events (%d%%)", thousandsOf(added), thousandsOf(total), 100*added/max(total, 1))
+		if pace := meter.Pace("events"); pace != "" {
+			line += ", " + pace
+		}
+		if eta, ok := meter.ETA(int64(total - added)); ok {
+			line += ", ETA " + eta.String()
+		}
+		return line
+	}
+	last, total := 0, in.Len()
+	in.OnAdded = func(added, n int) {
+		now := time.Now()
+		meter.Observe(now, int64(added))
+		last = added
+		if disp == nil && now.Sub(start) < delay {
+			return
+		}
+		if disp == nil {
+			disp = progress.NewDisplay(progress.DisplayOptions{Out: a.stderr, Style: progress.Auto(a.stderr), Every: a.every})
+		}
+		disp.Show(now, "submitting", text(added, n), int64(added), int64(n))
+	}
+	return func(ok bool) {
+		if disp == nil {
+			return
+		}
+		end := fmt.Sprintf("submitted: %s events in %v", thousandsOf(last), time.Since(start).Round(time.Millisecond))
+		if !ok {
+			end = fmt.Sprintf("submit failed after %s/%s events", thousandsOf(last), thousandsOf(total))
+		}
+		disp.Close(time.Now(), "submitted", end)
+	}
+}
+
+// thousandsOf formats n with commas.
+func thousandsOf(n int) string { return progress.Thousands(int64(n)) }
 
 // checkServed warns on stderr, or with require refuses (exit 2), when no
 // live process would handle or reduce a job of kind on queue.

@@ -113,6 +113,10 @@ type Events struct {
 	// idErr is the first invalid or duplicate caller-given ID, reported
 	// (like Producer.Submit does) after the size and count checks.
 	idErr error
+
+	// OnAdded, when set, is called by Submit after each batch of events is
+	// added, with the events added so far and the total: to show progress.
+	OnAdded func(added, total int)
 }
 
 // sized is the ID and payload size of an event.
@@ -306,6 +310,7 @@ func (c *Events) add(ctx context.Context, job *jobs.Job, batch int) (int, error)
 				return n, err
 			}
 			n += len(buf)
+			c.added(n)
 			clear(buf)
 			buf = buf[:0]
 		}
@@ -315,11 +320,19 @@ func (c *Events) add(ctx context.Context, job *jobs.Job, batch int) (int, error)
 			return n, err
 		}
 		n += len(buf)
+		c.added(n)
 	}
 	if n != c.n {
 		return n, fmt.Errorf("%s changed during submit: %d events, %d at first", c.name, n, c.n)
 	}
 	return n, nil
+}
+
+// added reports progress to OnAdded.
+func (c *Events) added(n int) {
+	if c.OnAdded != nil {
+		c.OnAdded(n, c.n)
+	}
 }
 
 // Close closes the file and removes the spool.

@@ -139,15 +139,15 @@ func (m *Meter) Pace(unit string) string {
 	case rate <= 0:
 		return "idle for " + m.Idle().Round(time.Second).String()
 	case rate >= 1:
-		return fmt.Sprintf("%s %s/s", thousands(int64(math.Round(rate))), unit)
+		return fmt.Sprintf("%s %s/s", Thousands(int64(math.Round(rate))), unit)
 	case rate*60 >= 1:
 		return fmt.Sprintf("%.0f %s/min", rate*60, unit)
 	}
 	return fmt.Sprintf("%.1f %s/h", rate*3600, unit)
 }
 
-// thousands formats n with commas: 1234567 -> "1,234,567".
-func thousands(n int64) string {
+// Thousands formats n with commas: 1234567 -> "1,234,567".
+func Thousands(n int64) string {
 	s := fmt.Sprint(n)
 	neg := s[0] == '-'
 	if neg {

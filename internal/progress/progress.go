@@ -135,24 +135,24 @@ func Describe(st workoutput.Status, meter *Meter) string {
 	b.WriteString(Phase(st) + ": ")
 	switch st.State {
 	case workoutput.StateOpen:
-		fmt.Fprintf(&b, "%s events added so far, %s done, %s failed", thousands(st.Total), thousands(st.Done), thousands(st.Failed))
+		fmt.Fprintf(&b, "%s events added so far, %s done, %s failed", Thousands(st.Total), Thousands(st.Done), Thousands(st.Failed))
 	case workoutput.StateRunning:
-		fmt.Fprintf(&b, "%s/%s events (%d%%), %s failed", thousands(finished), thousands(st.Total), percent(finished, st.Total), thousands(st.Failed))
+		fmt.Fprintf(&b, "%s/%s events (%d%%), %s failed", Thousands(finished), Thousands(st.Total), percent(finished, st.Total), Thousands(st.Failed))
 	case workoutput.StateComplete:
-		fmt.Fprintf(&b, "%s/%s events finished, %s failed", thousands(finished), thousands(st.Total), thousands(st.Failed))
+		fmt.Fprintf(&b, "%s/%s events finished, %s failed", Thousands(finished), Thousands(st.Total), Thousands(st.Failed))
 		return b.String()
 	case workoutput.StateCollecting:
-		fmt.Fprintf(&b, "%s outputs, %s failed, %s missing", thousands(st.Done), thousands(st.Failed), thousands(st.Pending))
+		fmt.Fprintf(&b, "%s outputs, %s failed, %s missing", Thousands(st.Done), Thousands(st.Failed), Thousands(st.Pending))
 		return b.String()
 	default:
-		fmt.Fprintf(&b, "%s/%s events done, %s failed", thousands(st.Done), thousands(st.Total), thousands(st.Failed))
+		fmt.Fprintf(&b, "%s/%s events done, %s failed", Thousands(st.Done), Thousands(st.Total), Thousands(st.Failed))
 		if st.Error != "" {
 			b.WriteString("; " + st.Error)
 		}
 		return b.String()
 	}
 	if st.Retrying > 0 {
-		fmt.Fprintf(&b, ", %s retrying (last error: %s)", thousands(st.Retrying), Fit(st.LastError.Reason, 60))
+		fmt.Fprintf(&b, ", %s retrying (last error: %s)", Thousands(st.Retrying), Fit(st.LastError.Reason, 60))
 	}
 	if meter != nil {
 		if pace := meter.Pace("events"); pace != "" {
