@@ -64,13 +64,15 @@ func TestQueuesMetricsAndHealth(t *testing.T) {
 		}
 	}
 	_, body := get(t, "http://"+wAddr+"/metrics")
-	for _, want := range []string{`fanin_tasks_processed_total{outcome="ok",type="fanin:events"} 10`, "fanin_jobs_completed_total 1", `fanin_queue_tasks{queue="default"`} {
+	for _, want := range []string{`fanin_tasks_processed_total{outcome="ok",type="fanin:events"} 10`, "fanin_jobs_completed_total 1", `fanin_queue_tasks{queue="default"`,
+		`fanin_events_processed_total{kind="zombies.sighting"} 1000`, `fanin_events_failed_total{kind="zombies.sighting"} 0`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("worker /metrics lacks %q", want)
 		}
 	}
 	_, body = get(t, "http://"+cAddr+"/metrics")
-	for _, want := range []string{`fanin_results_committed_total{state="done"} 1`, `fanin_jobs_committed_total{state="done"} 1`} {
+	for _, want := range []string{`fanin_results_committed_total{state="done"} 1`, `fanin_jobs_committed_total{state="done"} 1`,
+		`fanin_jobs{state="done"} 1`, `fanin_jobs{state="running"} 0`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("coordinator /metrics lacks %q:\n%s", want, body)
 		}

@@ -114,23 +114,26 @@ func TestTLSAndACLUserEndToEnd(t *testing.T) {
 	wrongURL := "rediss://app:" + wrongPW + "@" + srv.Addr() + "/0"
 	wrong := env("FANIN_REDIS_URL="+wrongURL, "FANIN_REDIS_CA_FILE="+srv.CAFile())
 	noCA := env("FANIN_REDIS_URL=" + appURL)
+	// A refused password says "authentication failed", not "unreachable".
+	const authFailed = "authentication failed: Redis at rediss://app:xxxxx@"
 	for _, tc := range []struct {
-		environ []string
-		bin     string
-		args    []string
-		want    string
+		environ    []string
+		bin        string
+		args       []string
+		want, says string
 	}{
-		{wrong, "coordinator", []string{"status", job}, "WRONGPASS"},
-		{wrong, "coordinator", []string{"submit", "--kind", "zombies.sighting", "--events", path}, "WRONGPASS"},
-		{wrong, "worker", nil, "WRONGPASS"},
-		{wrong, "coordinator", []string{"run"}, "WRONGPASS"},
-		{noCA, "coordinator", []string{"status", job}, "certificate"},
-		{noCA, "worker", nil, "certificate"},
+		{wrong, "coordinator", []string{"status", job}, "WRONGPASS", authFailed},
+		{wrong, "coordinator", []string{"submit", "--kind", "zombies.sighting", "--events", path}, "WRONGPASS", authFailed},
+		{wrong, "worker", nil, "WRONGPASS", authFailed},
+		{wrong, "coordinator", []string{"run"}, "WRONGPASS", authFailed},
+		{noCA, "coordinator", []string{"status", job}, "certificate", "Redis unreachable"},
+		{noCA, "worker", nil, "certificate", "Redis unreachable"},
 	} {
 		began := time.Now()
 		r := sc.run(t, tc.environ, tc.bin, tc.args...)
-		if r.code != 4 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "Redis unreachable") || !strings.Contains(r.stderr, "rediss://app:xxxxx@"+srv.Addr()) {
-			t.Errorf("%s %v: exit %d, stderr %q; want exit 4, %q and the redacted URL", tc.bin, tc.args, r.code, r.stderr, tc.want)
+		if r.code != 4 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, tc.says) || !strings.Contains(r.stderr, "rediss://app:xxxxx@"+srv.Addr()) ||
+			(tc.says == authFailed && strings.Contains(r.stderr, "unreachable")) {
+			t.Errorf("%s %v: exit %d, stderr %q; want exit 4, %q, %q and the redacted URL", tc.bin, tc.args, r.code, r.stderr, tc.want, tc.says)
 		}
 		t.Logf("%s %v: exit %d after %v: %s", tc.bin, tc.args, r.code, time.Since(began).Round(time.Millisecond), strings.TrimSpace(r.stderr))
 	}

@@ -36,7 +36,7 @@ type Options struct {
 }
 
 // NotesEvery is how often Follow asks Options.Notes again.
-const NotesEvery = 5 * time.Second
+const NotesEvery = time.Second
 
 // Status reads a job's status; *workoutput.Store implements it.
 type Status interface {
@@ -58,18 +58,21 @@ func Follow(ctx context.Context, store Status, jobID string, opts Options) (work
 		notes     []string
 		notesRead time.Time
 		st        workoutput.Status
-		err       error
 	)
 	t := time.NewTicker(opts.Interval)
 	defer t.Stop()
 	for {
-		st, err = store.Status(ctx, jobID)
+		cur, err := store.Status(ctx, jobID)
 		if err != nil {
-			return st, err
+			return st, err // with the last status read
 		}
+		st = cur
 		now := time.Now()
 		meter.Observe(now, st.Done+st.Failed)
-		if opts.Notes != nil && !st.State.Terminal() && now.Sub(notesRead) >= NotesEvery {
+		switch {
+		case st.State.Terminal():
+			notes = nil
+		case opts.Notes != nil && now.Sub(notesRead) >= NotesEvery:
 			notes, notesRead = opts.Notes(ctx, st), now
 		}
 		text := Describe(st, meter)
