@@ -447,4 +447,3 @@ func TestScripting(t *testing.T) {
 		t.Errorf("inspect --failed --outputs --json = %s; want the empty lists asked for, and no other", out)
 	}
 }
-

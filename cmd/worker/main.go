@@ -255,7 +255,7 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	}
 	events := telemetry.NewEventMetrics(reg)
 	mux, err := jobs.NewMux(client, store, jobs.MuxConfig{
-		OnEvents: func(_ context.Context, n jobs.EventCounts) { events.Add(n.Kind, n.Done, n.Failed, n.Retried) },
+		OnEvents:     func(_ context.Context, n jobs.EventCounts) { events.Add(n.Kind, n.Done, n.Failed, n.Retried) },
 		CollectQueue: o.common.CollectQueue,
 		Logger:       log,
 		EventTimeout: o.eventTimeout,

@@ -60,7 +60,7 @@ func TestEventMetricsAndCensus(t *testing.T) {
 		"fanin_events_processed_total/a": 15, "fanin_events_processed_total/b": 1,
 		"fanin_events_failed_total/a": 2, "fanin_events_retried_total/a": 4, "fanin_events_retried_total/b": 0,
 		"fanin_events_pending/a": 5, // 3 of the first job, 2 of the second; the cancelled job's are not pending
-		"fanin_jobs/running": 2, "fanin_jobs/cancelled": 1, "fanin_jobs/done": 0,
+		"fanin_jobs/running":     2, "fanin_jobs/cancelled": 1, "fanin_jobs/done": 0,
 	} {
 		if v, ok := got[name]; !ok || v != want {
 			t.Errorf("%s = %v (present %v); want %v", name, v, ok, want)
