@@ -229,7 +229,7 @@ SIGTERM or SIGINT stops it after the collections in progress.
 	}
 	f.addFlags(cmd.Flags())
 	settings.AddWaitFlag(cmd.Flags(), &redisWait)
-	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address, like :9091 (env FANIN_METRICS_ADDR; default off)")
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", settings.MetricsAddrHelp)
 	return cmd
 }
 

@@ -135,7 +135,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long events in flight may finish before they go back to the queue")
 	fs.DurationVar(&o.retryDelay, "retry-delay", 0, "delay before the first retry of a failed or lost chunk, doubled for each further retry up to 10m (default Asynq's: 15s plus up to 30s per retry, plus retries^4 s)")
 	settings.AddWaitFlag(fs, &o.redisWait)
-	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address, like :9090 (env "+settings.EnvMetricsAddr+"; default off)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", settings.MetricsAddrHelp)
 	env = settings.EnvOf(fs, "", workerEnv())
 
 	err := cmd.ExecuteContext(ctx)

@@ -76,3 +76,7 @@ func Announce(ctx context.Context, client redis.UniversalClient, namespace strin
 	}()
 	return func() { <-done }, nil
 }
+
+// MetricsAddrHelp is the help of --metrics-addr, the same for the worker
+// and coordinator run.
+const MetricsAddrHelp = "serve Prometheus /metrics and /healthz on this address, like :9090 (each process on a host needs its own port; env " + EnvMetricsAddr + "; default off)"
