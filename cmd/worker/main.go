@@ -69,7 +69,15 @@ and answers each with one JSON line on stdout:
   {"output":<any JSON>}   or   {"error":"why","permanent":false}
 A permanent error fails the event at once; another is retried. A co-process
 that exits or answers garbage is restarted and its event retried. Its stderr
-goes to the log.
+goes to the log. An event that runs past --event-timeout (or its job's own,
+submit --event-timeout) fails with "timed out after D" and is retried; its
+co-process is killed with its whole process group, and so are all of them
+when the worker stops: nothing they started is left running. The exit status
+and last stderr lines of a co-process that ended go into the failure's
+reason. --exec-procs (default --concurrency) co-processes serve each kind.
+
+The worker announces the kinds it handles with a heartbeat in Redis, so that
+submit can warn when nobody would handle a job (see coordinator kinds).
 
 While Redis is unreachable at start, the worker retries with backoff
 (--redis-wait bounds the wait), logging each attempt; /healthz answers 503
