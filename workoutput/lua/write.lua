@@ -125,18 +125,17 @@ if last < #ARGV then
       end
     end
   end
-  for i = 1, #set, 2000 do
-    redis.call('HSET', KEYS[3], unpack(set, i, math.min(i + 1999, #set)))
+  -- list (field, value, ...) into hash key, a thousand fields at a time; a new key gets the safety TTL
+  local function hset_all(key, list)
+    for i = 1, #list, 2000 do
+      redis.call('HSET', key, unpack(list, i, math.min(i + 1999, #list)))
+    end
+    if #list > 0 and redis.call('PTTL', key) == -1 then
+      redis.call('PEXPIREAT', key, m[2])
+    end
   end
-  if #set > 0 and redis.call('PTTL', KEYS[3]) == -1 then
-    redis.call('PEXPIREAT', KEYS[3], m[2])
-  end
-  for i = 1, #kept, 2000 do
-    redis.call('HSET', KEYS[5], unpack(kept, i, math.min(i + 1999, #kept)))
-  end
-  if #kept > 0 and redis.call('PTTL', KEYS[5]) == -1 then
-    redis.call('PEXPIREAT', KEYS[5], m[2])
-  end
+  hset_all(KEYS[3], set)
+  hset_all(KEYS[5], kept)
   if #done > 0 and redis.call('EXISTS', KEYS[6]) == 1 then
     for i = 1, #done, 1000 do
       redis.call('HDEL', KEYS[6], unpack(done, i, math.min(i + 999, #done)))
