@@ -62,4 +62,14 @@
 // The worker that completes a job announces it on a pub/sub channel, so an
 // idle coordinator starts at once; the collect task (TypeCollect) and the
 // coordinator's sweep are the durable fallbacks.
+//
+// # Operations
+//
+// Each event runs under a timeout (MuxConfig.EventTimeout, or the job's
+// workoutput.Spec.EventTimeout): past it the attempt fails with a
+// TimeoutError and is retried. A failed attempt is noted at once for
+// status (workoutput.Store.Note); an event failed for good keeps its
+// payload, and Producer.Retry puts a failed or partial job's failed events
+// back to work. Workers and coordinators announce the kinds they serve with
+// a heartbeat (Registry); Gaps and JobGaps say what nobody serves.
 package jobs

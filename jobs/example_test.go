@@ -162,3 +162,18 @@ func ExampleCoordinator() {
 	// done: 2 herds
 	// stored: 2 herds
 }
+
+// Gaps tells a producer, from the heartbeats of the live processes
+// (Registry.Members), what no one would do for a job.
+func ExampleGaps() {
+	members := []jobs.Member{
+		{ID: "w1", Role: jobs.RoleWorker, Kinds: []string{"geo.lookup"}, Queues: []string{"fast"}},
+		{ID: "c1", Role: jobs.RoleCoordinator, Kinds: []string{"count"}},
+	}
+	for _, gap := range jobs.Gaps(members, "geo.lookup", "default") {
+		fmt.Println(gap)
+	}
+	// Output:
+	// no worker serves kind "geo.lookup" on queue "default"
+	// no coordinator reduces kind "geo.lookup"
+}

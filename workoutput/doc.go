@@ -20,6 +20,8 @@
 //	<ns>job:{<id>}:events    set   caller-given event IDs
 //	<ns>job:{<id>}:result    string the committed result
 //	<ns>job:{<id>}:adds      hash  Add's idempotency key -> first sequence number
+//	<ns>job:{<id>}:payloads  hash  event ID -> payload of a failed event, for Retry
+//	<ns>job:{<id>}:errors    hash  event ID -> last failed attempt, while retried (Note)
 //	<ns>fence:job:{<id>}     string highest fencing token accepted (locks)
 //	<ns>lock:job:{<id>}      string the coordinator's lock (locks)
 //	<ns>lock:job:{<id>}:token string the lock's token counter (locks)
@@ -44,13 +46,14 @@
 //	collecting ──(Claim by a newer token)──> collecting
 //	done | partial | failed ──(Claim in ClaimReplay mode)──> collecting
 //	open | running | complete ──Cancel──> cancelled
+//	partial | failed ──Retry──> running
 //
 // Only the script call that moves a job from running to complete reports it
 // (WriteResult.Completed or Seal's result), so the hand-off to the
 // coordinator happens once however often events are delivered. Every write
 // is idempotent: a retry after a lost reply gets the first call's answer
 // (Open by its request's fingerprint, Add by Batch.Key, Write by Record.ID,
-// Claim and Commit by the token). Write accepts registered event IDs only;
+// Claim and Commit by the token, Retry by its key). Write accepts registered event IDs only;
 // Commit accepts only the claim's token and a final state true to the
 // events (done needs a sealed job whose every event has an output).
 //
@@ -61,6 +64,14 @@
 // announced complete (Notify, MarkDue), the end of a claim's lease once
 // claimed. Sweep takes the due jobs only, leasing each, so its cost follows
 // what is due and two coordinators never take the same job.
+//
+// # Failed attempts and retries
+//
+// Note records failed attempts of events that will be retried, at once
+// (Status.Retrying, Status.LastError, Attempts). A failure written with its
+// event's payload (Failure.Payload) keeps it until the event has an
+// output, so Retry can put a failed or partial job's failed events back to
+// work (the caller enqueues them again: Retryable, Payloads).
 //
 // # Reads
 //

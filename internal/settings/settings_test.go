@@ -161,3 +161,40 @@ func TestFromEnvRefusesBadValues(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvOfGivesEveryFlagAVariable: EnvOf derives a variable for every flag
+// (known names kept, help and version left out), names it in the flag's
+// help, and FromEnv reads it; a list flag takes one value per line.
+func TestEnvOfGivesEveryFlagAVariable(t *testing.T) {
+	t.Setenv("FANIN_RUN_SWEEP_INTERVAL", "3s")
+	t.Setenv("FANIN_REDUCER", "a=count\n\n b=jsonl ")
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	var sweep time.Duration
+	var reducers []string
+	var help bool
+	fs.DurationVar(&sweep, "sweep-interval", time.Second, "period of the sweep")
+	fs.StringArrayVar(&reducers, "reducer", nil, "KIND=REDUCER")
+	fs.BoolVar(&help, "help", false, "help")
+	env := settings.EnvOf(fs, "RUN_", map[string][]string{"reducer": {"FANIN_REDUCER"}})
+	if got := env["sweep-interval"]; len(got) != 1 || got[0] != "FANIN_RUN_SWEEP_INTERVAL" {
+		t.Fatalf("sweep-interval variable = %v", got)
+	}
+	if _, ok := env["help"]; ok {
+		t.Fatal("--help got a variable")
+	}
+	if u := fs.Lookup("sweep-interval").Usage; u != "period of the sweep (env FANIN_RUN_SWEEP_INTERVAL)" {
+		t.Fatalf("usage = %q; want it to name the variable", u)
+	}
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := settings.FromEnv(fs, env); err != nil {
+		t.Fatal(err)
+	}
+	if sweep != 3*time.Second || len(reducers) != 2 || reducers[0] != "a=count" || reducers[1] != "b=jsonl" {
+		t.Fatalf("from the environment: sweep %v, reducers %q", sweep, reducers)
+	}
+	if settings.EnvName("", "exec-procs") != "FANIN_EXEC_PROCS" {
+		t.Fatal("EnvName")
+	}
+}
