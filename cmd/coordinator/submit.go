@@ -228,6 +228,6 @@ func (a *app) waitingLine(wait time.Duration) func(context.Context, string, int,
 			return
 		}
 		last = time.Now()
-		fmt.Fprintf(a.stderr, "submit: waiting to %s (attempt %d, retrying for up to %v): %v\n", what, attempt, wait, err)
+		fmt.Fprintf(a.stderr, "submit: waiting to %s (attempt %d, retrying for up to %v): %s\n", what, attempt, wait, exitcode.Message(err))
 	}
 }

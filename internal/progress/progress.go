@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanin-dev/fanin/internal/exitcode"
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
@@ -150,12 +151,12 @@ func Describe(st workoutput.Status, meter *Meter) string {
 	default:
 		fmt.Fprintf(&b, "%s/%s events done, %s failed", Thousands(st.Done), Thousands(st.Total), Thousands(st.Failed))
 		if st.Error != "" {
-			b.WriteString("; " + st.Error)
+			b.WriteString("; " + exitcode.Humanize(st.Error))
 		}
 		return b.String()
 	}
 	if st.Retrying > 0 {
-		fmt.Fprintf(&b, ", %s retrying (last error: %s)", Thousands(st.Retrying), Fit(st.LastError.Reason, 60))
+		fmt.Fprintf(&b, ", %s retrying (last error: %s)", Thousands(st.Retrying), Fit(exitcode.Humanize(st.LastError.Reason), 60))
 	}
 	if meter != nil {
 		if pace := meter.Pace("events"); pace != "" {
