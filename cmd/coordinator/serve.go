@@ -139,8 +139,13 @@ progress get 30 s to finish, the daemon finishes its collections.
 			case err != nil && ctx.Err() == nil:
 				stop()
 			case err == nil && withDaemon:
+				var left func()
+				if left, err = settings.Announce(ctx, client, store.Config().Namespace, jobs.RoleCoordinator, c.Kinds(), []string{a.common.CollectQueue}, a.log); err != nil {
+					break
+				}
 				a.log.Info("coordinator started", "collect_queue", a.common.CollectQueue, "concurrency", f.concurrency)
 				err = c.Run(ctx)
+				left()
 			case err == nil:
 				<-ctx.Done()
 			}
