@@ -482,12 +482,13 @@ func (s *Store) Status(ctx context.Context, jobID string) (Status, error) {
 	}
 	k := keysOf(s.cfg.Namespace, jobID)
 	var meta *redis.MapStringStringCmd
-	var done, failed, retrying *redis.IntCmd
+	var done, failed, retrying, kept *redis.IntCmd
 	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		meta = p.HGetAll(ctx, k.meta)
 		done = p.HLen(ctx, k.outputs)
 		failed = p.HLen(ctx, k.failures)
 		retrying = p.HLen(ctx, k.errors)
+		kept = p.HLen(ctx, k.payloads)
 		return nil
 	})
 	if err != nil {
@@ -507,7 +508,7 @@ func (s *Store) Status(ctx context.Context, jobID string) (Status, error) {
 		EventTimeout: time.Duration(num("etimeout")) * time.Millisecond,
 		Token:        num("token"), Claimed: unixMilli(m["claimed"]), Finished: unixMilli(m["finished"]), Error: m["error"],
 		Stalled: m["stalled"], Retained: m["retained"] == "1",
-		Retrying: retrying.Val(), Retried: int(num("retries")),
+		Retrying: retrying.Val(), Retried: int(num("retries")), Kept: kept.Val(),
 	}
 	if text := m["lasterr"]; text != "" {
 		var last lastError

@@ -194,6 +194,19 @@ type Status struct {
 	// Retried is how often Store.Retry put the job's failed events back to
 	// work.
 	Retried int
+	// Kept is the number of events whose payload is kept for a retry
+	// (those that failed for good with Failure.Payload, until they get an
+	// output): a failed or partial job can be retried when every one of its
+	// failed and missing events has one.
+	Kept int64
+}
+
+// CanRetry reports whether Store.Retry would put st's job back to work: it
+// is failed or partial, sealed, its data kept, and every one of its failed
+// and missing events has a kept payload.
+func (st Status) CanRetry() bool {
+	todo := st.Failed + st.Pending
+	return (st.State == StateFailed || st.State == StatePartial) && st.Sealed && st.Retained && todo > 0 && st.Kept >= todo
 }
 
 // SweepResult lists the jobs a sweep took from the index because they were

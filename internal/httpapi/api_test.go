@@ -201,9 +201,6 @@ func TestIDsAreChecked(t *testing.T) {
 			t.Errorf("%s %s with a bad ID: %d %s", op.method, op.suffix, r.status, msg)
 		}
 		want := http.StatusNotFound
-		if op.suffix == "/retry" {
-			want = http.StatusNotImplemented
-		}
 		if r := f.do(op.method, "/api/v1/jobs/"+unknown+op.suffix, nil); r.status != want {
 			t.Errorf("%s %s of an unknown job: %d %s, want %d", op.method, op.suffix, r.status, r.body, want)
 		}
@@ -499,9 +496,49 @@ func TestReplayNeedsAReducer(t *testing.T) {
 	bare := newFixture(t, func(c *Config, _ *workoutput.Config) { c.Reducers = []string{} })
 	job := bare.submit("count", events(1, false))
 	bare.want(http.StatusNotImplemented, "POST", "/api/v1/jobs/"+job+"/replay", nil)
-	r = bare.want(http.StatusNotImplemented, "POST", "/api/v1/jobs/"+job+"/retry", nil)
-	if msg, _ := r.errorBody(t); !strings.Contains(msg, "not available") {
-		t.Fatalf("retry: %s", msg)
+}
+
+// TestRetryRunsTheFailedEventsAgain: a failed job whose failed event's
+// payload was kept offers "retry", and POST /retry puts that event back to
+// work (the job runs again, its outputs kept); a second retry of a running
+// job, and the retry of a failed job whose event has no kept payload, are
+// refused with 409.
+func TestRetryRunsTheFailedEventsAgain(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	job := f.submit("count", events(3, true))
+	f.work(job, 3, "e001")
+	// The failure of e001 with its payload, as a worker keeps it.
+	if _, err := f.store.Write(ctx, job, workoutput.Record{Failures: []workoutput.Failure{
+		{EventID: "e001", Reason: "bad luck", Attempts: 4, Time: time.Now(), Payload: []byte(`{"id":"e001","n":1}`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if o := f.collect(job); o.State != workoutput.StateFailed {
+		t.Fatalf("collect = %+v; want failed", o)
+	}
+	var j jobJSON
+	f.want(http.StatusOK, "GET", "/api/v1/jobs/"+job, nil).json(t, &j)
+	if !slices.Contains(j.Actions, "retry") {
+		t.Fatalf("actions of a failed job with kept payloads: %v; want retry among them", j.Actions)
+	}
+	var res retriedJSON
+	f.want(http.StatusOK, "POST", "/api/v1/jobs/"+job+"/retry", nil).json(t, &res)
+	if res.Events != 1 || res.ID != job || res.Again {
+		t.Fatalf("retry = %+v; want 1 event back to work", res)
+	}
+	st, err := f.store.Status(ctx, job)
+	if err != nil || st.State != workoutput.StateRunning || st.Done != 2 || st.Failed != 0 {
+		t.Fatalf("job after the retry = %+v, %v; want running with its 2 outputs kept", st, err)
+	}
+	f.want(http.StatusConflict, "POST", "/api/v1/jobs/"+job+"/retry", nil)
+
+	bare := f.submit("count", events(2, true))
+	f.work(bare, 2, "e000") // a failure without a kept payload
+	f.collect(bare)
+	r := f.want(http.StatusConflict, "POST", "/api/v1/jobs/"+bare+"/retry", nil)
+	if msg, _ := r.errorBody(t); !strings.Contains(msg, "payload") {
+		t.Fatalf("retry of a job without kept payloads: %s", msg)
 	}
 }
 

@@ -67,6 +67,7 @@ func classify(err error) *apiError {
 	case errors.Is(err, workoutput.ErrJobNotFound):
 		return errorf(http.StatusNotFound, codeJobNotFound, "%v", err)
 	case errors.Is(err, workoutput.ErrState), errors.Is(err, workoutput.ErrNotRetained), errors.Is(err, workoutput.ErrJobExists),
+		errors.Is(err, workoutput.ErrNotRetriable),
 		errors.Is(err, jobs.ErrBusy), errors.Is(err, jobs.ErrNoReducer):
 		return errorf(http.StatusConflict, codeConflict, "%v", err)
 	case errors.Is(err, cache.ErrUnavailable), errors.Is(err, workoutput.ErrPermission):

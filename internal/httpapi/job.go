@@ -22,7 +22,7 @@ type jobJSON struct {
 	// ETASeconds is the time left at Rate, for a sealed job still running.
 	ETASeconds *float64 `json:"eta_seconds,omitempty"`
 	// Actions are the POST operations the job's state allows here
-	// (cancel, replay): the dashboard shows a button for each.
+	// (cancel, replay, retry): the dashboard shows a button for each.
 	Actions []string `json:"actions"`
 	// ObservedAt is when the status was read.
 	ObservedAt time.Time `json:"observed_at"`
@@ -50,6 +50,9 @@ func (s *Server) job(st workoutput.Status, now time.Time) jobJSON {
 	}
 	if st.State.Committed() && st.Retained && s.cfg.Coordinator != nil && s.reduces[st.Kind] {
 		j.Actions = append(j.Actions, "replay")
+	}
+	if st.CanRetry() {
+		j.Actions = append(j.Actions, "retry")
 	}
 	return j
 }
@@ -142,13 +145,40 @@ func (s *Server) replayJob(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// retryJob answers POST /jobs/{id}/retry: not yet (issue 14).
+// retriedJSON is the answer of POST /jobs/{id}/retry.
+type retriedJSON struct {
+	ID string `json:"id"`
+	// Events is the number of events put back to work.
+	Events int64 `json:"events"`
+	// Deadline is the job's new deadline.
+	Deadline time.Time `json:"deadline"`
+	// Again reports that the job was retried already by this request's
+	// retry (nothing changed).
+	Again bool `json:"again"`
+}
+
+// retryJob answers POST /jobs/{id}/retry: the failed and missing events of
+// a failed or partial job go back to work (jobs.Producer.Retry), with the
+// job's outputs kept; the job is collected and committed again once they
+// are done. A job whose data is gone, or some of whose events have no kept
+// payload, is refused (409).
 func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
-	if _, err := jobID(r); err != nil {
+	id, err := jobID(r)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeError(w, r, errorf(http.StatusNotImplemented, codeNotImplemented, "retrying the failed events of a job is not available in this version of fanin; replay reduces a finished job again"))
+	p, err := jobs.NewProducer(s.cfg.Client, s.cfg.Store, s.cfg.Producer)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := p.Retry(context.WithoutCancel(r.Context()), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, retriedJSON{ID: id, Events: res.Events, Deadline: res.Deadline.UTC(), Again: res.Again})
 }
 
 // getOpenAPI answers the OpenAPI document.
