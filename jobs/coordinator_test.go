@@ -262,8 +262,8 @@ func TestDeadlinePartialReplay(t *testing.T) {
 			}
 		}
 
-		// Delete at once: only a tombstone (meta, token counter, fence) is
-		// left, and no replay is possible.
+		// Delete at once: only a tombstone (meta, result, token counter,
+		// fence) is left, and no replay is possible.
 		spec.Retention = workoutput.NoRetention
 		gone := sealedJob(t, e.store, spec, "x")
 		write(t, e.store, gone, []string{"x"})
@@ -271,7 +271,7 @@ func TestDeadlinePartialReplay(t *testing.T) {
 		if err != nil || out.State != workoutput.StateDone {
 			t.Fatalf("Collect = %+v, %v", out, err)
 		}
-		tomb := []string{e.r.Prefix + "job:{" + gone + "}:meta", e.r.Prefix + "lock:job:{" + gone + "}:token", e.r.Prefix + "fence:job:{" + gone + "}"}
+		tomb := []string{e.r.Prefix + "job:{" + gone + "}:meta", e.r.Prefix + "job:{" + gone + "}:result", e.r.Prefix + "lock:job:{" + gone + "}:token", e.r.Prefix + "fence:job:{" + gone + "}"}
 		if keys := existingJobKeys(t, e.r.Client, e.r.Prefix, gone); !slices.Equal(keys, tomb) {
 			t.Fatalf("keys left by a job with no retention: %v; want the tombstone %v", keys, tomb)
 		}
@@ -363,8 +363,9 @@ func TestReducerErrorsThenReplay(t *testing.T) {
 		t.Fatalf("Replay = %+v (%s), %v; want done with the count", out, out.Result, err)
 	}
 	// The job's own retention (none) applies to the successful replay: its
-	// data is gone, its meta, fence and token counter stay as a tombstone.
-	want := []string{e.r.Prefix + "job:{" + id + "}:meta", e.r.Prefix + "lock:job:{" + id + "}:token", e.r.Prefix + "fence:job:{" + id + "}"}
+	// data is gone, its meta, result, fence and token counter stay as a
+	// tombstone.
+	want := []string{e.r.Prefix + "job:{" + id + "}:meta", e.r.Prefix + "job:{" + id + "}:result", e.r.Prefix + "lock:job:{" + id + "}:token", e.r.Prefix + "fence:job:{" + id + "}"}
 	if keys := existingJobKeys(t, e.r.Client, e.r.Prefix, id); !slices.Equal(keys, want) {
 		t.Fatalf("keys left after the replay: %v; want the tombstone %v", keys, want)
 	}

@@ -111,8 +111,9 @@ type Commit struct {
 	// Error is recorded in the job's meta (Status.Error); "" clears it.
 	Error string
 	// Retention is how long every key of the job lives after the commit.
-	// 0 deletes the job's data at once, with UNLINK, and keeps its meta as a
-	// tombstone for Config.Tombstone; a failed job is never deleted at once:
+	// 0 deletes the job's data at once, with UNLINK, and keeps its meta and
+	// result as a tombstone for Config.Tombstone; a failed job is never
+	// deleted at once:
 	// with 0 it gets Config.FailedRetention, so its reasons stay readable
 	// and it can be replayed.
 	Retention time.Duration

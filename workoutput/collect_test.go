@@ -223,9 +223,10 @@ func TestLockKeysShareTheJobSlot(t *testing.T) {
 }
 
 // TestCommitNoRetentionDeletesData commits a job whose retention is
-// NoRetention: its data is gone at once, its meta, fence and token counter
-// stay as a tombstone for Config.Tombstone (so Status tells how it ended and
-// a retried Commit gets its answer), and a replay is refused.
+// NoRetention: its data is gone at once, its meta, result, fence and token
+// counter stay as a tombstone for Config.Tombstone (so Status tells how it
+// ended, a waiting client reads the result and a retried Commit gets its
+// answer), and a replay is refused.
 func TestCommitNoRetentionDeletesData(t *testing.T) {
 	t.Parallel()
 	modes(t, func(t *testing.T, cluster bool) {
@@ -242,11 +243,11 @@ func TestCommitNoRetentionDeletesData(t *testing.T) {
 		if _, err := e.store.Commit(ctx, workoutput.Commit{JobID: id, Token: 1, State: workoutput.StateDone, Result: []byte("r")}); err != nil {
 			t.Fatal(err)
 		}
-		meta, fence := e.r.Prefix+"job:{"+id+"}:meta", e.r.Prefix+"fence:job:{"+id+"}"
-		if keys := existing(t, e.r.Client, jobKeyNames(e.r.Prefix, id)); !slices.Equal(keys, []string{meta, fence}) {
-			t.Fatalf("keys left after a commit with no retention: %v; want only meta and fence", keys)
+		meta, result, fence := e.r.Prefix+"job:{"+id+"}:meta", e.r.Prefix+"job:{"+id+"}:result", e.r.Prefix+"fence:job:{"+id+"}"
+		if keys := existing(t, e.r.Client, jobKeyNames(e.r.Prefix, id)); !slices.Equal(keys, []string{meta, result, fence}) {
+			t.Fatalf("keys left after a commit with no retention: %v; want only meta, result and fence", keys)
 		}
-		for _, k := range []string{meta, fence} {
+		for _, k := range []string{meta, result, fence} {
 			if ttl, err := e.r.Client.PTTL(ctx, k).Result(); err != nil || ttl <= 0 || ttl > workoutput.DefaultTombstone {
 				t.Fatalf("TTL of %s = %v, %v; want at most the tombstone, %v", k, ttl, err, workoutput.DefaultTombstone)
 			}

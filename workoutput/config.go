@@ -35,8 +35,8 @@ const (
 	// DefaultSweepDelay is how long the sweeper leaves a job to its normal
 	// course before it looks at it (see Config.SweepDelay).
 	DefaultSweepDelay = 5 * time.Second
-	// DefaultTombstone is how long the meta of a job whose data was deleted
-	// at once (NoRetention) is kept (see Config.Tombstone).
+	// DefaultTombstone is how long the meta and result of a job whose data
+	// was deleted at once (NoRetention) are kept (see Config.Tombstone).
 	DefaultTombstone = time.Hour
 	// DefaultFailedRetention is the retention of a failed job whose own
 	// retention is NoRetention (see Config.FailedRetention).
@@ -99,11 +99,12 @@ type Config struct {
 	// (Notify) SweepDelay after the announcement. Default DefaultSweepDelay
 	// (5 s).
 	SweepDelay time.Duration
-	// Tombstone is how long the meta hash of a job whose data was deleted
-	// at once (a commit or cancel with NoRetention) is kept, with its fence
-	// and token counter: a retried Commit or Cancel then gets its first
-	// answer and Status tells how the job ended. Default DefaultTombstone
-	// (1 h).
+	// Tombstone is how long the meta hash and the result of a job whose
+	// data was deleted at once (a commit or cancel with NoRetention) are
+	// kept, with its fence and token counter: a retried Commit or Cancel
+	// then gets its first answer, Status tells how the job ended, and a
+	// client waiting for the result (collect --wait) reads it. Default
+	// DefaultTombstone (1 h).
 	Tombstone time.Duration
 	// FailedRetention is the retention Commit gives a failed job whose own
 	// retention is NoRetention: a failed job keeps its failure reasons and

@@ -34,8 +34,9 @@ type Spec struct {
 	// Config.DefaultDeadline.
 	Deadline time.Duration
 	// Retention is how long the job's data is kept once finished. Default
-	// Config.DefaultRetention; NoRetention deletes every key of the job as
-	// soon as its result is committed.
+	// Config.DefaultRetention; NoRetention deletes the job's data as soon as
+	// its result is committed (its meta and result stay as a tombstone for
+	// Config.Tombstone).
 	Retention time.Duration
 	// ChunkSize records how many events travel per task. Informational.
 	ChunkSize int
@@ -52,9 +53,10 @@ type Spec struct {
 	EventTimeout time.Duration
 }
 
-// NoRetention is the Spec.Retention of a job whose keys are all deleted as
-// soon as the coordinator has committed it (its result is then only in the
-// coordinator's sinks). Status.Retention reports it as 0.
+// NoRetention is the Spec.Retention of a job whose data (outputs,
+// failures, events) is deleted as soon as the coordinator has committed it;
+// its meta and result stay as a tombstone for Config.Tombstone, then live
+// only in the coordinator's sinks. Status.Retention reports it as 0.
 const NoRetention time.Duration = -1
 
 // Batch is a set of events to register with a job.

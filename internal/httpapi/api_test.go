@@ -468,13 +468,19 @@ func TestResultWaitsForTheJob(t *testing.T) {
 	cancelled := f.submit("count", events(2, true))
 	f.want(http.StatusOK, "POST", "/api/v1/jobs/"+cancelled+"/cancel", nil)
 	f.want(http.StatusConflict, "GET", "/api/v1/jobs/"+cancelled+"/result?wait=1s", nil)
-	// A job done with no retention: its result is gone at once.
-	gone := f.submit("count", events(1, true), "retention=none")
-	f.work(gone, 1)
-	f.collect(gone)
-	r = f.want(http.StatusNotFound, "GET", "/api/v1/jobs/"+gone+"/result", nil)
-	if _, code := r.errorBody(t); code != codeNoResult {
-		t.Fatalf("result of a job without retention: %s", code)
+	// A job done with no retention: its data is gone at once, its result
+	// stays with the job's tombstone (Config.Tombstone), then goes too.
+	short := newFixture(t, func(_ *Config, s *workoutput.Config) { s.Tombstone = 200 * time.Millisecond })
+	gone := short.submit("count", events(1, true), "retention=none")
+	short.work(gone, 1)
+	short.collect(gone)
+	if r := short.want(http.StatusOK, "GET", "/api/v1/jobs/"+gone+"/result", nil); string(r.body) != `{"outputs":1,"failed":0,"missing":0}` {
+		t.Fatalf("result of a job without retention, within its tombstone: %q", r.body)
+	}
+	time.Sleep(400 * time.Millisecond)
+	r = short.want(http.StatusNotFound, "GET", "/api/v1/jobs/"+gone+"/result", nil)
+	if _, code := r.errorBody(t); code != codeJobNotFound && code != codeNoResult {
+		t.Fatalf("result of a job without retention, past its tombstone: %s", code)
 	}
 }
 

@@ -22,7 +22,8 @@
 -- ARGV[4] the result
 -- ARGV[5] error text recorded in meta.error ("" clears it)
 -- ARGV[6] retention in ms: every key expires that long after the commit;
---         0 deletes the job's data at once (see fanin_retain)
+--         0 deletes the job's data at once and keeps meta and result as a
+--         tombstone (see fanin_retain)
 -- ARGV[7] tombstone in ms: how long meta, fence and token counter outlive
 --         data deleted at once
 -- ARGV[8] now, Unix ms
@@ -78,5 +79,5 @@ if ARGV[5] == '' then
 else
   redis.call('HSET', KEYS[1], 'error', ARGV[5])
 end
-fanin_retain({KEYS[1], KEYS[7], KEYS[8]}, {KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[9], KEYS[10]}, retention, tonumber(ARGV[7]))
+fanin_retain({KEYS[1], KEYS[5], KEYS[7], KEYS[8]}, {KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[9], KEYS[10]}, retention, tonumber(ARGV[7]))
 return n

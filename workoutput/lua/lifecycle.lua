@@ -53,9 +53,10 @@ end
 -- fanin_retain applies a finished job's retention: with retention > 0 (ms)
 -- every key in keep and drop expires that long from now; with 0 the keys in
 -- drop (the job's data) are deleted at once (UNLINK: freed in the
--- background) and those in keep (meta, fence, token counter: a few hundred
--- bytes) live tombstone ms more, so that a retried call still gets its
--- answer and status tells how the job ended.
+-- background) and those in keep (meta, the result, fence, token counter)
+-- live tombstone ms more, so that a retried call still gets its answer,
+-- status tells how the job ended and a client waiting for the result
+-- (collect --wait) reads it.
 local function fanin_retain(keep, drop, retention, tombstone)
   if retention > 0 then
     for i = 1, #keep do
