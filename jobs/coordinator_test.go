@@ -45,6 +45,16 @@ func (e coordEnv) coordinator(t *testing.T, cfg CoordinatorConfig) *Coordinator 
 	return newCoordinator(t, e.r.Client, e.store, cfg)
 }
 
+// counting returns a coordinator of e whose reducer of kind "k" is Count.
+func (e coordEnv) counting(t *testing.T, cfg CoordinatorConfig) *Coordinator {
+	t.Helper()
+	c := e.coordinator(t, cfg)
+	if err := c.Handle("k", Count()); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func newCoordinator(t testing.TB, client redis.UniversalClient, store *workoutput.Store, cfg CoordinatorConfig) *Coordinator {
 	t.Helper()
 	if cfg.RetryBackoff == 0 {
@@ -376,10 +386,7 @@ func TestCollectErrors(t *testing.T) {
 	t.Parallel()
 	e := newCoordEnv(t, false)
 	ctx := context.Background()
-	c := e.coordinator(t, CoordinatorConfig{})
-	if err := c.Handle("k", Count()); err != nil {
-		t.Fatal(err)
-	}
+	c := e.counting(t, CoordinatorConfig{})
 	if err := c.Handle("k", Count()); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("second Handle = %v; want ErrInvalid", err)
 	}
@@ -444,10 +451,7 @@ func TestSinkErrorKeepsCommit(t *testing.T) {
 	ctx := context.Background()
 	var sinkCalls, reported atomic.Int64
 	failing := SinkFunc(func(context.Context, Outcome) error { sinkCalls.Add(1); return errors.New("disk full") })
-	c := e.coordinator(t, CoordinatorConfig{Sinks: []Sink{failing}, OnSinkError: func(context.Context, string, error) { reported.Add(1) }})
-	if err := c.Handle("k", Count()); err != nil {
-		t.Fatal(err)
-	}
+	c := e.counting(t, CoordinatorConfig{Sinks: []Sink{failing}, OnSinkError: func(context.Context, string, error) { reported.Add(1) }})
 	id := sealedJob(t, e.store, workoutput.Spec{Kind: "k"}, "a")
 	write(t, e.store, id, []string{"a"})
 	out, err := c.Collect(ctx, id)

@@ -213,10 +213,7 @@ func TestRegressReplayThatDiesIsTakenOver(t *testing.T) {
 	t.Parallel()
 	e := newCoordEnv(t, false)
 	ctx := context.Background()
-	c := e.coordinator(t, CoordinatorConfig{LockTTL: time.Second})
-	if err := c.Handle("k", Count()); err != nil {
-		t.Fatal(err)
-	}
+	c := e.counting(t, CoordinatorConfig{LockTTL: time.Second})
 	id := sealedJob(t, e.store, workoutput.Spec{Kind: "k", Retention: time.Minute}, "a")
 	write(t, e.store, id, []string{"a"})
 	if _, err := c.Collect(ctx, id); err != nil {
@@ -323,10 +320,7 @@ func TestRegressPolicyFailureIsKeptWithNoRetention(t *testing.T) {
 	t.Parallel()
 	e := newCoordEnv(t, false)
 	ctx := context.Background()
-	c := e.coordinator(t, CoordinatorConfig{})
-	if err := c.Handle("k", Count()); err != nil {
-		t.Fatal(err)
-	}
+	c := e.counting(t, CoordinatorConfig{})
 	id := sealedJob(t, e.store, workoutput.Spec{Kind: "k", Retention: workoutput.NoRetention}, "a", "b")
 	write(t, e.store, id, []string{"a"}, "b")
 	if out, err := c.Collect(ctx, id); err != nil || out.State != workoutput.StateFailed {
@@ -591,10 +585,7 @@ func TestRegressLockIsReleasedBeforeTheSinks(t *testing.T) {
 		lockedInSink.Store(fmt.Sprint(locked, err))
 		return nil
 	})
-	c := e.coordinator(t, CoordinatorConfig{Sinks: []Sink{sink}})
-	if err := c.Handle("k", Count()); err != nil {
-		t.Fatal(err)
-	}
+	c := e.counting(t, CoordinatorConfig{Sinks: []Sink{sink}})
 	id := sealedJob(t, e.store, workoutput.Spec{Kind: "k"}, "a")
 	write(t, e.store, id, []string{"a"})
 	if _, err := c.Collect(ctx, id); err != nil {
