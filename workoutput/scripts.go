@@ -37,6 +37,8 @@ var (
 	noteLua string
 	//go:embed lua/retry.lua
 	retryLua string
+	//go:embed lua/finish.lua
+	finishLua string
 )
 
 // scripts are the Lua scripts of a Store. Every script that changes a job's
@@ -44,6 +46,7 @@ var (
 type scripts struct {
 	open, add, seal, write, pending, missing, stall *redis.Script
 	claim, commit, cancel, sweep, note, retry       *redis.Script
+	finish                                          *redis.Script
 }
 
 func newScripts() scripts {
@@ -62,5 +65,6 @@ func newScripts() scripts {
 		sweep:   redis.NewScript(sweepLua),
 		note:    redis.NewScript(noteLua),
 		retry:   redis.NewScript(life + retryLua),
+		finish:  redis.NewScript(life + finishLua),
 	}
 }

@@ -433,6 +433,16 @@ func (s *Store) Write(ctx context.Context, jobID string, r Record) (WriteResult,
 		}
 	}
 	args = append(args, generatedPairs...)
+	if len(r.Failures) == 0 && len(r.Outputs) > 0 && s.cfg.ReplicaAcks == 0 {
+		given := make([]string, 0, givenOut)
+		for i := range givenOut {
+			given = append(given, args[8+2*i].(string))
+		}
+		res, err := s.fastWrite(ctx, jobID, "w:"+id, args[8:], given, gen, largest)
+		if !errors.Is(err, errFastConflict) {
+			return res, err
+		}
+	}
 	args[0], args[1], args[2], args[3] = s.now().UnixMilli(), "w:"+id, gen.limit, gen.id
 	args[4], args[5], args[6], args[7] = len(r.Outputs), givenOut, givenFail, largest
 	k := keysOf(s.cfg.Namespace, jobID)

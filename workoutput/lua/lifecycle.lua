@@ -50,6 +50,23 @@ local function fanin_finish(meta, outputs, failures, by, now)
   return 1
 end
 
+-- fanin_outputs_written keeps the bookkeeping of a write of outputs to the
+-- job whose meta hash is meta: a new outputs hash gets the job's safety TTL
+-- (expires, Unix ms), omax the size of the largest output (largest, against
+-- the recorded omax), and a stall mark (stalled: its value, or false) is
+-- cleared, as events are being processed.
+local function fanin_outputs_written(meta, outputs, expires, omax, stalled, largest)
+  if redis.call('PTTL', outputs) == -1 then
+    redis.call('PEXPIREAT', outputs, expires)
+  end
+  if tonumber(largest) > tonumber(omax or '0') then
+    redis.call('HSET', meta, 'omax', largest)
+  end
+  if stalled then
+    redis.call('HDEL', meta, 'stalled')
+  end
+end
+
 -- fanin_retain applies a finished job's retention: with retention > 0 (ms)
 -- every key in keep and drop expires that long from now; with 0 the keys in
 -- drop (the job's data) are deleted at once (UNLINK: freed in the

@@ -93,15 +93,7 @@ if n > 0 then
       end
     end
   end
-  if redis.call('PTTL', KEYS[2]) == -1 then
-    redis.call('PEXPIREAT', KEYS[2], m[2])
-  end
-  if tonumber(ARGV[8]) > tonumber(m[5] or '0') then
-    redis.call('HSET', KEYS[1], 'omax', ARGV[8])
-  end
-  if m[6] then
-    redis.call('HDEL', KEYS[1], 'stalled')
-  end
+  fanin_outputs_written(KEYS[1], KEYS[2], m[2], m[5], m[6], ARGV[8])
 end
 -- Failures, only of events without an output, with their payloads.
 if last < #ARGV then

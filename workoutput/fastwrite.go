@@ -1,0 +1,131 @@
+package workoutput
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The fast path of Write: a chunk's outputs without failures, on a Store
+// without ReplicaAcks, the case of almost every write.
+//
+// write.lua receives every output as an argument of the script, and Redis
+// turns each into a Lua string and back into a Redis string to store it:
+// that costs Redis more than storing it (docs/BENCHMARKS.md). Here the
+// outputs go to a plain HSET in a MULTI/EXEC transaction, under WATCH of the
+// job's meta hash, which every change of the job's state writes, and of the
+// hashes an output replaces entries of:
+//
+//  1. WATCH meta, failures, payloads, errors; read the job's state, seq and
+//     completedby, which of those hashes exist, and for caller-given IDs
+//     whether they are registered (one round trip);
+//  2. check as write.lua does: a job that is not accepting writes is
+//     skipped, a retry of the write that completed the job gets its answer,
+//     an unregistered ID rejects the call (seq and the events set only grow,
+//     so a check that passed stays true);
+//  3. MULTI; HSET the outputs; HDEL the same events from the failures, the
+//     kept payloads and the notes of failed attempts that exist (an output
+//     replaces them); finish.lua, which gives a new outputs hash the safety
+//     TTL, records omax and checks completion; EXEC.
+//
+// If the job's state changed between 1 and 3 (a claim, a cancel, another
+// write that completed the job, an Add), EXEC does nothing and the write
+// starts over; after a few such conflicts it goes through write.lua, which
+// takes no optimistic lock.
+
+// fastWriteAttempts bounds the conflicts of the fast path before Write
+// falls back to write.lua.
+const fastWriteAttempts = 3
+
+// errFastConflict reports that the fast path met conflicts only.
+var errFastConflict = errors.New("workoutput: the job changed during each attempt of the fast write")
+
+// fastWrite writes outputs (event ID, output, ...: pairs) of jobID, none of
+// them a failure, as Write does. given are the caller-given IDs among them,
+// gen the largest generated one, largest the size of the largest output,
+// wid the write's ID ("w:...").
+func (s *Store) fastWrite(ctx context.Context, jobID, wid string, pairs []any, given []string, gen generatedMax, largest int) (WriteResult, error) {
+	k := keysOf(s.cfg.Namespace, jobID)
+	ids := make([]string, 0, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		ids = append(ids, pairs[i].(string))
+	}
+	for range fastWriteAttempts {
+		var res WriteResult
+		err := s.client.Watch(ctx, func(tx *redis.Tx) error {
+			var meta *redis.SliceCmd
+			var seen *redis.BoolSliceCmd
+			exists := map[string]*redis.IntCmd{}
+			if _, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+				meta = p.HMGet(ctx, k.meta, "state", "seq", "completedby")
+				if len(given) > 0 {
+					seen = p.SMIsMember(ctx, k.events, stringArgs(given)...)
+				}
+				for _, key := range []string{k.failures, k.payloads, k.errors} {
+					exists[key] = p.Exists(ctx, key)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			m := meta.Val()
+			text := func(i int) string { v, _ := m[i].(string); return v }
+			state := State(text(0))
+			switch {
+			case state == "":
+				return notFound(jobID)
+			case state == StateComplete && text(2) == wid:
+				res.Completed = true
+				return nil
+			case state != StateOpen && state != StateRunning && state != StateComplete:
+				res.Skipped = true
+				return nil
+			}
+			if seq := parseInt(text(1)); gen.limit > seq {
+				return fmt.Errorf("%w: event ID %q in job %s (want an ID registered with Open or Add)", ErrUnknownEvent, gen.id, jobID)
+			}
+			if seen != nil {
+				for i, ok := range seen.Val() {
+					if !ok {
+						return fmt.Errorf("%w: event ID %q in job %s (want an ID registered with Open or Add)", ErrUnknownEvent, given[i], jobID)
+					}
+				}
+			}
+			var finish *redis.Cmd
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.HSet(ctx, k.outputs, pairs...)
+				for _, key := range []string{k.failures, k.payloads, k.errors} {
+					if exists[key].Val() == 1 {
+						p.HDel(ctx, key, ids...)
+					}
+				}
+				finish = s.scripts.finish.Eval(ctx, p, []string{k.meta, k.outputs, k.failures}, wid, s.now().UnixMilli(), largest)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			res.Completed = finish.Val() == int64(1)
+			return nil
+		}, k.meta, k.failures, k.payloads, k.errors)
+		switch {
+		case errors.Is(err, redis.TxFailedErr):
+			continue // the job changed: start over
+		case err == nil:
+			return res, nil
+		case errors.Is(err, ErrJobNotFound), errors.Is(err, ErrUnknownEvent):
+			return WriteResult{}, err
+		}
+		return WriteResult{}, s.scriptErr(jobID, err)
+	}
+	return WriteResult{}, errFastConflict
+}
+
+// parseInt parses a decimal; "" or garbage is 0.
+func parseInt(v string) int64 {
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return n
+}
