@@ -243,15 +243,17 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 		retryable []error
 		notes     []workoutput.Failure // failed attempts to be retried
 	)
+	results := runEvents(ctx, c.jobID, ids, c.payloads, done, h, timeout)
 	for i, id := range ids {
 		if done[i] {
 			continue
 		}
-		if ctx.Err() != nil { // lease lost or shutdown: keep what is done
-			retryable = append(retryable, ctx.Err())
+		r := results[i]
+		if !r.ran { // lease lost or shutdown: keep what is done
+			retryable = append(retryable, cmp.Or(ctx.Err(), context.Canceled))
 			break
 		}
-		out, err := runEvent(withEvent(ctx, c.jobID, id), h, c.payloads[i], timeout)
+		out, err := r.out, r.err
 		if err == nil {
 			if err = m.store.CheckOutput(id, out); err == nil {
 				rec.Outputs = append(rec.Outputs, workoutput.Output{EventID: id, Value: out})
@@ -361,56 +363,6 @@ func (m *Mux) handBack(ctx context.Context, task *asynq.Task, c *chunk, job work
 		return fmt.Errorf("jobs: %w: no handler for kind %q in job %s, and handing the chunk back failed: %w", ErrUnknownKind, c.kind, c.jobID, err)
 	}
 	return nil
-}
-
-// runEvent runs h on one event within timeout. A handler still running
-// then has its context cancelled; one that does not return within
-// AbandonAfter more is abandoned. Either way the error is a TimeoutError,
-// unless ctx itself ended (a shutdown, a lost lease).
-func runEvent(ctx context.Context, h RawHandler, payload []byte, timeout time.Duration) ([]byte, error) {
-	ectx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	type result struct {
-		out []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		out, err := run(ectx, h, payload)
-		done <- result{out, err}
-	}()
-	timedOut := func(r result) ([]byte, error) {
-		if r.err != nil && ectx.Err() != nil && ctx.Err() == nil {
-			return nil, &TimeoutError{After: timeout, Cause: r.err}
-		}
-		return r.out, r.err
-	}
-	select {
-	case r := <-done:
-		return timedOut(r)
-	case <-ectx.Done():
-	}
-	t := time.NewTimer(AbandonAfter)
-	defer t.Stop()
-	select {
-	case r := <-done:
-		return timedOut(r)
-	case <-t.C:
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, &TimeoutError{After: timeout, Abandoned: true}
-	}
-}
-
-// run calls h, turning a panic into an error.
-func run(ctx context.Context, h RawHandler, payload []byte) (out []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("jobs: handler of event %s panicked: %v", EventID(ctx), r)
-		}
-	}()
-	return h(ctx, payload)
 }
 
 // Kinds returns the registered kinds, sorted.

@@ -260,19 +260,3 @@ func TestFailedAttemptsShowAtOnceAndHungHandlersTimeOut(t *testing.T) {
 		}
 	}
 }
-
-// TestRunEventAbandonsAHandlerThatIgnoresItsContext: a handler deaf to its
-// cancelled context is abandoned AbandonAfter past its timeout.
-func TestRunEventAbandonsAHandlerThatIgnoresItsContext(t *testing.T) {
-	t.Parallel()
-	release := make(chan struct{})
-	defer close(release)
-	_, err := runEvent(context.Background(), func(context.Context, []byte) ([]byte, error) {
-		<-release
-		return nil, nil
-	}, nil, 10*time.Millisecond)
-	var te *TimeoutError
-	if !errors.As(err, &te) || !te.Abandoned || !errors.Is(err, ErrEventTimeout) || !strings.HasPrefix(err.Error(), "timed out after 10ms; the handler ignored") {
-		t.Fatalf("runEvent = %v; want an abandoned TimeoutError", err)
-	}
-}
