@@ -25,8 +25,11 @@ import (
 // coordinator daemon (Coordinator.Run, the Count reducer), all in this
 // process. It reports events/s and the Redis server time per event: the
 // CPU time of the masters' main threads during the run (serverTime),
-// divided by the events; FANIN_BENCH_STATS=1 also prints INFO
-// commandstats by command. jobs=3 submits three such jobs at once.
+// divided by the events; and the peak Redis memory the run added per event
+// (used_memory, sampled every 20 ms, summed over the masters), the figure
+// of the capacity model in docs/BENCHMARKS.md. FANIN_BENCH_STATS=1 also
+// prints INFO commandstats by command and the CPU time of each master.
+// jobs=3 submits three such jobs at once.
 //
 // The baseline, in the same invocation: one Asynq task per event whose
 // handler HSETs its output and INCRs a counter; the task that brings the
@@ -70,19 +73,78 @@ func BenchmarkCommitted(b *testing.B) {
 type committedRun struct {
 	elapsed   time.Duration
 	events    int
-	redisTime time.Duration // Redis server time (commandstats) during the run
+	redisTime time.Duration // CPU time of the masters' main threads during the run
+	peakBytes int64         // the most Redis memory the run added (all masters)
 }
 
 func reportCommitted(b *testing.B, runs []committedRun) {
 	var el, rt time.Duration
 	var ev int
+	var peak int64
 	for _, r := range runs {
 		el += r.elapsed
 		ev += r.events
 		rt += r.redisTime
+		peak += r.peakBytes
 	}
 	b.ReportMetric(float64(ev)/el.Seconds(), "events/s")
 	b.ReportMetric(float64(rt.Microseconds())/float64(ev), "redis-cpu-µs/event")
+	b.ReportMetric(float64(peak)/float64(ev), "redis-peak-B/event")
+}
+
+// memorySampler samples the used_memory of masters every 20 ms until
+// stopped, and reports the largest increase over the first sample.
+type memorySampler struct {
+	stop chan struct{}
+	done chan int64
+}
+
+func sampleMemory(b *testing.B, masters []redis.UniversalClient) *memorySampler {
+	b.Helper()
+	used := func() int64 {
+		var sum int64
+		for _, m := range masters {
+			info, err := m.Info(context.Background(), "memory").Result()
+			if err != nil {
+				return -1
+			}
+			for line := range strings.Lines(info) {
+				if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+					n, _ := strconv.ParseInt(v, 10, 64)
+					sum += n
+				}
+			}
+		}
+		return sum
+	}
+	s := &memorySampler{stop: make(chan struct{}), done: make(chan int64, 1)}
+	base := used()
+	if base < 0 {
+		b.Fatal("INFO memory failed")
+	}
+	go func() {
+		var peak int64
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if u := used(); u >= 0 {
+				peak = max(peak, u-base)
+			}
+			select {
+			case <-s.stop:
+				s.done <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+// peak stops the sampler and returns the largest increase seen.
+func (s *memorySampler) peak() int64 {
+	close(s.stop)
+	return <-s.done
 }
 
 // benchRedis starts a fresh single server or 3-master cluster and returns
@@ -108,8 +170,19 @@ func benchRedis(b *testing.B, cluster bool) (redis.UniversalClient, []redis.Univ
 // script's EVALSHA.)
 func serverTime(b *testing.B, masters []redis.UniversalClient) time.Duration {
 	b.Helper()
-	var sec float64
-	for _, m := range masters {
+	var sum time.Duration
+	for _, t := range masterTimes(b, masters) {
+		sum += t
+	}
+	return sum
+}
+
+// masterTimes is serverTime of each master.
+func masterTimes(b *testing.B, masters []redis.UniversalClient) []time.Duration {
+	b.Helper()
+	times := make([]time.Duration, len(masters))
+	for i, m := range masters {
+		var sec float64
 		info, err := m.Info(context.Background(), "cpu").Result()
 		if err != nil {
 			b.Fatal(err)
@@ -121,8 +194,9 @@ func serverTime(b *testing.B, masters []redis.UniversalClient) time.Duration {
 				sec += f
 			}
 		}
+		times[i] = time.Duration(sec * float64(time.Second))
 	}
-	return time.Duration(sec * float64(time.Second))
+	return times
 }
 
 // commandTimes returns the commandstats usec of each command, summed over
@@ -152,12 +226,16 @@ func commandTimes(b *testing.B, masters []redis.UniversalClient) map[string]int6
 }
 
 // logCommandTimes logs, with FANIN_BENCH_STATS set, where the Redis time of
-// a run went, per command and per event.
-func logCommandTimes(b *testing.B, before, after map[string]int64, events int) {
+// a run went, per command and per event, and the CPU time per event of each
+// master (cpuBefore, cpuAfter: masterTimes).
+func logCommandTimes(b *testing.B, before, after map[string]int64, cpuBefore, cpuAfter []time.Duration, events int) {
 	if os.Getenv("FANIN_BENCH_STATS") == "" {
 		return
 	}
 	var lines []string
+	for i := range cpuAfter {
+		lines = append(lines, fmt.Sprintf("master %d CPU %26.3f µs/event", i, float64((cpuAfter[i]-cpuBefore[i]).Microseconds())/float64(events)))
+	}
 	for cmd, usec := range after {
 		if d := usec - before[cmd]; d > 0 {
 			lines = append(lines, fmt.Sprintf("%-24s %9d µs %7.3f µs/event", cmd, d, float64(d)/float64(events)))
@@ -203,7 +281,9 @@ func runCommitted(b *testing.B, n, jobs int, given, cluster bool) committedRun {
 	events := benchEventsOf(n, given)
 	time.Sleep(100 * time.Millisecond) // the daemon subscribes
 	stats := commandTimes(b, masters)
+	cpuBefore := masterTimes(b, masters)
 	before := serverTime(b, masters)
+	memory := sampleMemory(b, masters)
 
 	b.StartTimer()
 	start := time.Now()
@@ -227,9 +307,10 @@ func runCommitted(b *testing.B, n, jobs int, given, cluster bool) committedRun {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
+	peak := memory.peak()
 	wg.Wait()
-	logCommandTimes(b, stats, commandTimes(b, masters), n*jobs)
-	return committedRun{elapsed: elapsed, events: n * jobs, redisTime: serverTime(b, masters) - before}
+	logCommandTimes(b, stats, commandTimes(b, masters), cpuBefore, masterTimes(b, masters), n*jobs)
+	return committedRun{elapsed: elapsed, events: n * jobs, redisTime: serverTime(b, masters) - before, peakBytes: peak}
 }
 
 // runAsynqFanIn is the baseline: one task per event, HSET and INCR by the
@@ -271,6 +352,7 @@ func runAsynqFanIn(b *testing.B, n int) committedRun {
 	ac := asynq.NewClientFromRedisClient(client)
 	events := benchEventsOf(n, false)
 	before := serverTime(b, masters)
+	memory := sampleMemory(b, masters)
 	b.StartTimer()
 	start := time.Now()
 	for _, e := range events {
@@ -285,5 +367,5 @@ func runAsynqFanIn(b *testing.B, n int) committedRun {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	return committedRun{elapsed: elapsed, events: n, redisTime: serverTime(b, masters) - before}
+	return committedRun{elapsed: elapsed, events: n, redisTime: serverTime(b, masters) - before, peakBytes: memory.peak()}
 }

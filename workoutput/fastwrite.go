@@ -28,8 +28,16 @@ import (
 //     so a check that passed stays true);
 //  3. MULTI; HSET the outputs; HDEL the same events from the failures, the
 //     kept payloads and the notes of failed attempts that exist (an output
-//     replaces them); finish.lua, which gives a new outputs hash the safety
-//     TTL, records omax and checks completion; EXEC.
+//     replaces them); finish.lua by its SHA (EVALSHA: an EVAL would send and
+//     hash the script's text on every write), which gives a new outputs
+//     hash the safety TTL, records omax and checks completion; EXEC.
+//
+// A server that does not know finish.lua (a restart flushed its script
+// cache) answers NOSCRIPT for it inside EXEC, after the outputs were
+// written: the write then runs finish.lua on its own, which loads it. Until
+// it does, the outputs hash may lack its TTL; a write that dies there is
+// not acknowledged, and its redelivery writes the outputs again and
+// finishes them.
 //
 // If the job's state changed between 1 and 3 (a claim, a cancel, another
 // write that completed the job, an Add), EXEC does nothing and the write
@@ -102,9 +110,14 @@ func (s *Store) fastWrite(ctx context.Context, jobID, wid string, pairs []any, g
 						p.HDel(ctx, key, ids...)
 					}
 				}
-				finish = s.scripts.finish.Eval(ctx, p, []string{k.meta, k.outputs, k.failures}, wid, s.now().UnixMilli(), largest)
+				finish = s.scripts.finish.EvalSha(ctx, p, []string{k.meta, k.outputs, k.failures}, wid, s.now().UnixMilli(), largest)
 				return nil
 			})
+			if err != nil && redis.HasErrorPrefix(finish.Err(), "NOSCRIPT") {
+				// The outputs are written; finish them on their own.
+				finish = s.scripts.finish.Run(ctx, s.client, []string{k.meta, k.outputs, k.failures}, wid, s.now().UnixMilli(), largest)
+				err = finish.Err()
+			}
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/fanin-dev/fanin/internal/redistest"
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
@@ -205,4 +206,49 @@ func TestConcurrentWritesCompleteOnce(t *testing.T) {
 			t.Fatalf("gathered %d outputs, want %d", len(got), total)
 		}
 	})
+}
+
+// TestWriteAfterScriptFlush writes outputs on a dedicated server whose
+// script cache is flushed before each write (what a restart does): the
+// EVALSHA of finish.lua inside the transaction fails with NOSCRIPT after the
+// outputs are stored, and the write finishes them on its own: the outputs
+// hash gets its TTL and the write that stores the last output completes the
+// job, once (a write of an output already stored by another write does
+// not).
+func TestWriteAfterScriptFlush(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	client := srv.Client(t)
+	store, err := workoutput.New(client, workoutput.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{IDs: []string{"a", "b"}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	completed := 0
+	for _, id := range []string{"a", "b", "a"} {
+		if err := client.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		res, err := store.Write(ctx, job.ID, workoutput.Record{Outputs: outs(id)})
+		if err != nil {
+			t.Fatalf("Write(%s) after SCRIPT FLUSH: %v", id, err)
+		}
+		if res.Completed {
+			completed++
+		}
+		if ttl := client.PTTL(ctx, "fanin:job:{"+job.ID+"}:outputs").Val(); ttl <= 0 {
+			t.Fatalf("after Write(%s): PTTL(outputs) = %v, want the safety TTL", id, ttl)
+		}
+	}
+	st, err := store.Status(ctx, job.ID)
+	if err != nil || st.State != workoutput.StateComplete || st.Done != 2 {
+		t.Fatalf("Status = %+v, %v; want complete with 2 outputs", st, err)
+	}
+	if completed != 1 {
+		t.Fatalf("%d writes reported the completion, want 1", completed)
+	}
 }
