@@ -112,8 +112,9 @@ func fillJob(b *testing.B, store *workoutput.Store, n int, given bool) string {
 // BenchmarkGather reduces a job of 1,000,000 100-byte outputs with Count in
 // a child coordinator process (its peak RSS is VmHWM), with a PING probe
 // measuring Redis stalls; the baseline is one HVALS of the same hash, with
-// the same probe, in the same run. Generated event IDs take the HMGET path
-// of workoutput.Store.Gather, caller-given IDs the HSCAN path.
+// the same probe, in the same run. Both ID paths read by HMGET
+// (workoutput.Store.Gather); caller-given IDs first read a page of IDs
+// from the job's ids list with LRANGE (before that list, they took HSCAN).
 func BenchmarkGather(b *testing.B) {
 	for _, given := range []bool{false, true} {
 		ids := map[bool]string{false: "generated", true: "given"}[given]

@@ -196,6 +196,7 @@ type Coordinator struct {
 	client redis.UniversalClient
 	store  *workoutput.Store
 	locks  *locks.Provider
+	served *Registry // the deployment's heartbeats: who else reduces a kind
 	cfg    CoordinatorConfig
 	log    *slog.Logger
 
@@ -218,8 +219,12 @@ func NewCoordinator(client redis.UniversalClient, store *workoutput.Store, cfg C
 	if err != nil {
 		return nil, fmt.Errorf("%w: locks: %w", ErrInvalid, err)
 	}
+	served, err := NewRegistry(client, RegistryConfig{Namespace: store.Config().Namespace})
+	if err != nil {
+		return nil, err
+	}
 	return &Coordinator{
-		client: client, store: store, locks: lp, cfg: c, log: c.Logger,
+		client: client, store: store, locks: lp, served: served, cfg: c, log: c.Logger,
 		reducers: map[string]Reducer{}, inflight: map[string]struct{}{},
 	}, nil
 }
@@ -262,8 +267,10 @@ func (c *Coordinator) reducer(kind string) Reducer {
 // policy decides between partial and failed; a job never sealed is failed,
 // or partial under PolicyContinue, with a reason that says so), or a job
 // whose previous coordinator lost its lock. A job past its deadline whose
-// kind has no reducer here is failed, with a reason naming the kind. It
-// returns what it committed.
+// kind has no reducer here is left (ErrNoReducer) while another live
+// coordinator of the deployment announces a reducer for it (Registry), for
+// at most noReducerGrace past the deadline; otherwise it is failed, with a
+// reason naming the kind. It returns what it committed.
 //
 // Redis being unavailable is ridden out: every step is idempotent and is
 // retried until ctx ends or, once the job is claimed, the job's lock is
@@ -291,6 +298,36 @@ func (c *Coordinator) Replay(ctx context.Context, jobID string) (Outcome, error)
 	return c.collect(ctx, jobID, workoutput.ClaimReplay)
 }
 
+// noReducerGrace is how long past a job's deadline a coordinator without
+// its kind's reducer leaves the job to another live coordinator that
+// announces one: ten leases of a sweep, so that with two coordinators
+// sweeping, the right one almost surely takes the job first; after that
+// the job is failed, so that it ends even if that coordinator never does.
+func (c *Coordinator) noReducerGrace() time.Duration {
+	return 10 * (c.cfg.LockTTL + c.cfg.SweepInterval)
+}
+
+// leaveForAnother decides, for a job whose kind has no reducer here,
+// whether to leave it to another coordinator (an error wrapping
+// ErrNoReducer) or to fail it now (nil): before its deadline it is left;
+// past it, it is left while a live coordinator of the deployment announces
+// a reducer for the kind (or the heartbeats cannot be read), up to
+// noReducerGrace. elsewhere reports that such a coordinator was seen.
+func (c *Coordinator) leaveForAnother(ctx context.Context, jobID string, st workoutput.Status) (elsewhere bool, err error) {
+	now := c.now()
+	if !now.After(st.Deadline) {
+		return false, fmt.Errorf("%w: job %s is of kind %q (register one with Coordinator.Handle; at its deadline, %s, the job fails unless another coordinator reduces the kind)",
+			ErrNoReducer, jobID, st.Kind, st.Deadline.UTC().Format(time.RFC3339))
+	}
+	members, rerr := c.served.Members(ctx)
+	elsewhere = rerr != nil || len(gaps(members, st.Kind, "", false)) == 0
+	if elsewhere && !now.After(st.Deadline.Add(c.noReducerGrace())) {
+		return true, fmt.Errorf("%w: job %s is of kind %q, past its deadline; left to a coordinator that reduces it (until %s, then the job fails)",
+			ErrNoReducer, jobID, st.Kind, st.Deadline.Add(c.noReducerGrace()).UTC().Format(time.RFC3339))
+	}
+	return elsewhere, nil
+}
+
 // now reads the store's clock (workoutput.Config.Now).
 func (c *Coordinator) now() time.Time { return c.store.Config().Now() }
 
@@ -308,9 +345,12 @@ func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput
 		return out, err
 	}
 	r := c.reducer(st.Kind)
-	if r == nil && !c.now().After(st.Deadline) {
-		return out, fmt.Errorf("%w: job %s is of kind %q (register one with Coordinator.Handle; at its deadline, %s, the job fails)",
-			ErrNoReducer, jobID, st.Kind, st.Deadline.UTC().Format(time.RFC3339))
+	var elsewhere bool // another live coordinator reduces the kind
+	if r == nil {
+		var err error
+		if elsewhere, err = c.leaveForAnother(ctx, jobID, st); err != nil {
+			return out, err
+		}
 	}
 	lock, err := c.locks.TryAcquire(ctx, workoutput.LockResource(jobID), nil)
 	if errors.Is(err, locks.ErrNotObtained) {
@@ -348,6 +388,9 @@ func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput
 	case r == nil:
 		commit.State = workoutput.StateFailed
 		commit.Error = fmt.Sprintf("no reducer for kind %q: no coordinator registered one by the job's deadline", st.Kind)
+		if elsewhere {
+			commit.Error = fmt.Sprintf("no reducer for kind %q here, and no coordinator that announces one collected the job within %v of its deadline", st.Kind, c.noReducerGrace())
+		}
 		if info.Partial() {
 			commit.Error += "; also " + partialReason(info)
 		}
@@ -449,6 +492,11 @@ func (c *Coordinator) reduce(ctx context.Context, r Reducer, info JobInfo) ([]by
 		}
 		var res []byte
 		res, err = c.runReducer(ctx, r, info, in)
+		if rerr := in.readError(); err == nil && rerr != nil {
+			// The reducer went on past a failed read of its inputs: its
+			// result may lack outputs, so it is not committed.
+			err = fmt.Errorf("reducer of job %s returned a result although reading its inputs failed: %w", info.ID, rerr)
+		}
 		if err == nil && len(res) > c.cfg.MaxResultSize {
 			err = fmt.Errorf("%w: result of job %s is %d bytes (want at most %d, CoordinatorConfig.MaxResultSize)", ErrResultTooLarge, info.ID, len(res), c.cfg.MaxResultSize)
 		}

@@ -248,6 +248,8 @@ func (p *Producer) abandon(ctx context.Context, jobID string, err error) error {
 		return fmt.Errorf("%w (job %s was cancelled)", err, jobID)
 	case errors.Is(cerr, workoutput.ErrJobNotFound):
 		return fmt.Errorf("%w (job %s was not created)", err, jobID)
+	case errors.Is(cerr, workoutput.ErrNotReplicated):
+		return fmt.Errorf("%w (job %s was cancelled on its master; its replicas had not acknowledged the cancel yet: if the master fails over before they do, the job fails at its deadline)", err, jobID)
 	}
 	return fmt.Errorf("%w; cancelling job %s failed too, so it fails at its deadline: %w", err, jobID, cerr)
 }

@@ -86,6 +86,7 @@ type Input struct {
 
 	mu      sync.Mutex
 	outaged error // the first outage an iterator ended with
+	readErr error // the first error of any kind an iterator ended with
 }
 
 // Outputs yields every output of the job, raw (event ID and the bytes the
@@ -112,15 +113,20 @@ func (in *Input) Missing() iter.Seq2[string, error] {
 	return watchOutage(in, in.store.Missing(in.ctx, in.jobID))
 }
 
-// watchOutage passes seq through and records on in the first error that
-// says Redis was unavailable: the coordinator then retries the reducer as
-// an outage, whatever the reducer made of the error.
+// watchOutage passes seq through and records on in the first error it
+// ends with, and the first that says Redis was unavailable: the coordinator
+// then retries the reducer (as an outage, or as a failed attempt), whatever
+// the reducer made of the error. A result built on a read that failed is
+// never committed.
 func watchOutage[T any](in *Input, seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		for v, err := range seq {
-			if err != nil && isOutage(err) {
+			if err != nil {
 				in.mu.Lock()
-				in.outaged = cmp.Or(in.outaged, err)
+				in.readErr = cmp.Or(in.readErr, err)
+				if isOutage(err) {
+					in.outaged = cmp.Or(in.outaged, err)
+				}
 				in.mu.Unlock()
 			}
 			if !yield(v, err) {
@@ -135,6 +141,13 @@ func (in *Input) outage() error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.outaged
+}
+
+// readError returns the first error an iterator of in ended with.
+func (in *Input) readError() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.readErr
 }
 
 // MaxResultSize is the largest result the coordinator commits

@@ -293,6 +293,64 @@ func TestRegressNoReducerFailsTheJobAtItsDeadline(t *testing.T) {
 	}
 }
 
+// 5b. Past the deadline, a coordinator without the kind's reducer leaves the
+// job while another live coordinator announces one (the job is then
+// reduced there), and fails it only when none does or when none took it
+// within the grace.
+func TestRegressNoReducerHereLeavesTheJobToAnother(t *testing.T) {
+	t.Parallel()
+	e := newCoordEnv(t, false)
+	ctx := context.Background()
+	short := CoordinatorConfig{LockTTL: 20 * time.Millisecond, SweepInterval: 10 * time.Millisecond} // grace 300ms
+	without := e.coordinator(t, short)
+	with := e.counting(t, short)
+	reg, err := NewRegistry(e.r.Client, RegistryConfig{Namespace: e.r.Prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	announce := func() {
+		if err := reg.Beat(ctx, Member{ID: "other", Role: RoleCoordinator, Kinds: []string{"k"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	announce()
+	overdue := func() string {
+		id := sealedJob(t, e.store, workoutput.Spec{Kind: "k", Deadline: 50 * time.Millisecond, Retention: time.Minute}, "a", "b")
+		write(t, e.store, id, []string{"a"})
+		time.Sleep(80 * time.Millisecond)
+		return id
+	}
+
+	// Another coordinator reduces the kind: left to it, and it reduces it.
+	id := overdue()
+	if _, err := without.Collect(ctx, id); !errors.Is(err, ErrNoReducer) {
+		t.Fatalf("Collect without the reducer, another announcing one = %v; want ErrNoReducer", err)
+	}
+	out, err := with.Collect(ctx, id)
+	if err != nil || out.State != workoutput.StateFailed || !strings.Contains(out.Error, "missing") {
+		t.Fatalf("Collect by the coordinator with the reducer = %+v, %v; want failed by the policy for the missing event", out, err)
+	}
+
+	// None took it within the grace: failed, saying so.
+	id = overdue()
+	time.Sleep(400 * time.Millisecond)
+	announce()
+	out, err = without.Collect(ctx, id)
+	if err != nil || out.State != workoutput.StateFailed || !strings.Contains(out.Error, "no coordinator that announces one collected the job within") {
+		t.Fatalf("Collect past the grace = %+v, %v; want failed, naming the grace", out, err)
+	}
+
+	// Nobody announces a reducer: failed at once.
+	if err := reg.Leave(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	id = overdue()
+	out, err = without.Collect(ctx, id)
+	if err != nil || out.State != workoutput.StateFailed || !strings.Contains(out.Error, `no reducer for kind "k": no coordinator registered one`) {
+		t.Fatalf("Collect with no coordinator announcing a reducer = %+v, %v; want failed, naming the kind", out, err)
+	}
+}
+
 // 6. A worker without a handler for the kind keeps the events retryable (a
 // rolling deploy): nothing is failed or archived.
 func TestRegressNoHandlerKeepsTheEvents(t *testing.T) {
@@ -344,7 +402,7 @@ func TestRegressHandOffErrors(t *testing.T) {
 		t.Parallel()
 		var created atomic.Value
 		r, store := hookedEnv(t, workoutput.Config{}, commandHook{after: func(cmd redis.Cmder) error {
-			if keys := scriptKeys(cmd); len(keys) == 4 && strings.HasSuffix(keys[1], ":events") && cmd.Err() == nil {
+			if keys := scriptKeys(cmd); len(keys) == 5 && strings.HasSuffix(keys[1], ":events") && cmd.Err() == nil {
 				created.Store(keys[0])
 				return errInjected // the job was created; the reply is lost
 			}
@@ -445,28 +503,56 @@ func TestRegressGatherIsBoundedInBytes(t *testing.T) {
 
 // 10. A Redis error while gathering is an outage, retried, not a reducer
 // failure: the job is done, its reducer's attempts not spent. (The hook
-// fails the first reads of the outputs.)
+// fails the first reads of the outputs.) A reducer that swallows the failed
+// read (it stops at the error and returns what it has) gets no truncated
+// result committed: the attempt is retried in the same way.
 func TestRegressGatherOutageIsNotAReducerFailure(t *testing.T) {
 	t.Parallel()
-	var fail atomic.Int64
-	fail.Store(5)
-	r, store := hookedEnv(t, workoutput.Config{}, commandHook{before: func(cmd redis.Cmder) error {
-		read := strings.Contains(" hmget hgetall hscan hlen ", " "+strings.ToLower(fmt.Sprint(cmd.Args()[0]))+" ")
-		if read && strings.HasSuffix(firstKey(cmd), ":outputs") && fail.Add(-1) >= 0 {
-			return errInjected
+	swallow := ReducerFunc(func(ctx context.Context, job JobInfo, in *Input) ([]byte, error) {
+		n := 0
+		for _, err := range in.Outputs() {
+			if err != nil {
+				break // the bug this guards against: the error is dropped
+			}
+			n++
 		}
-		return nil
-	}})
-	ctx := context.Background()
-	id := sealedJob(t, store, workoutput.Spec{Kind: "k", Retention: time.Minute}, "a", "b")
-	write(t, store, id, []string{"a", "b"})
-	c := newCoordinator(t, r.Client, store, CoordinatorConfig{ReduceAttempts: 3})
-	if err := c.Handle("k", Count()); err != nil {
-		t.Fatal(err)
-	}
-	out, err := c.Collect(ctx, id)
-	if err != nil || out.State != workoutput.StateDone || out.Attempts != 1 {
-		t.Errorf("Collect through 5 failed reads = %+v, %v; want done in 1 counted attempt", out, err)
+		return fmt.Append(nil, n), nil
+	})
+	for _, tc := range []struct {
+		name     string
+		reducer  Reducer
+		failures int64
+		result   string
+	}{
+		{"reducer returns the error", Count(), 5, `{"outputs":2,"failed":0,"missing":0}`},
+		{"reducer swallows the error", swallow, 1, "2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var fail atomic.Int64
+			fail.Store(tc.failures)
+			r, store := hookedEnv(t, workoutput.Config{}, commandHook{before: func(cmd redis.Cmder) error {
+				read := strings.Contains(" hmget hgetall hscan hlen ", " "+strings.ToLower(fmt.Sprint(cmd.Args()[0]))+" ")
+				if read && strings.HasSuffix(firstKey(cmd), ":outputs") && fail.Add(-1) >= 0 {
+					return errInjected
+				}
+				return nil
+			}})
+			ctx := context.Background()
+			id := sealedJob(t, store, workoutput.Spec{Kind: "k", Retention: time.Minute}, "a", "b")
+			write(t, store, id, []string{"a", "b"})
+			c := newCoordinator(t, r.Client, store, CoordinatorConfig{ReduceAttempts: 3})
+			if err := c.Handle("k", tc.reducer); err != nil {
+				t.Fatal(err)
+			}
+			out, err := c.Collect(ctx, id)
+			if err != nil || out.State != workoutput.StateDone || out.Attempts != 1 {
+				t.Errorf("Collect through %d failed reads = %+v, %v; want done in 1 counted attempt", tc.failures, out, err)
+			}
+			if res, err := store.Result(ctx, id); err != nil || string(res) != tc.result {
+				t.Errorf("committed result = %q, %v; want %q (both outputs), not a result cut short by the failed read", res, err, tc.result)
+			}
+		})
 	}
 }
 

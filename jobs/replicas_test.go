@@ -76,3 +76,35 @@ func TestSubmitWaitsForQueueReplicas(t *testing.T) {
 		t.Fatalf("job submitted after the resume: %+v, %v; want running with 2 events", st, err)
 	}
 }
+
+// TestAbandonSaysWhenTheCancelIsNotReplicated: a submission that fails
+// after its job was created cancels the job; when the master applies the
+// cancel but its replica does not acknowledge it, the error says the job
+// was cancelled on the master and what happens if the master fails over,
+// not that the cancel failed.
+func TestAbandonSaysWhenTheCancelIsNotReplicated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	master := redistest.StartServer(t, redistest.ServerOptions{})
+	replica := redistest.StartReplica(t, master, redistest.ServerOptions{})
+	client := master.Client(t)
+	store := newStore(t, client, workoutput.Config{ReplicaAcks: 1, ReplicaTimeout: 100 * time.Millisecond})
+	p, err := NewProducer(client, store, ProducerConfig{ReplicaWait: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := p.Open(ctx, workoutput.Spec{Kind: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica.Pause(t)
+	defer replica.Resume(t)
+	failed := errors.New("the submission failed")
+	err = p.abandon(ctx, job.ID(), failed)
+	if !errors.Is(err, failed) || !strings.Contains(err.Error(), "was cancelled on its master; its replicas had not acknowledged the cancel yet") {
+		t.Fatalf("abandon with the replica stopped = %v; want the submission's error, saying the job was cancelled on its master", err)
+	}
+	if st, err := store.Status(ctx, job.ID()); err != nil || st.State != workoutput.StateCancelled {
+		t.Fatalf("job after abandon: %+v, %v; want cancelled on the master", st, err)
+	}
+}

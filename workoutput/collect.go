@@ -190,17 +190,20 @@ func (s *Store) Result(ctx context.Context, jobID string) ([]byte, error) {
 //
 //   - at most Config.SmallHash outputs that fit the budget: one HGETALL,
 //     faster than pages and blocking Redis for well under a millisecond;
-//   - a job whose event IDs are all generated ("#0", "#1", ...): HMGET of a
-//     page of IDs at a time, two requests in flight while the caller
-//     handles the previous page. HMGET costs Redis about what one HVALS of
-//     the whole hash costs, in slices of half a millisecond; HSCAN costs
-//     twice that, as it copies every field and value;
-//   - otherwise (caller-given IDs) HSCAN pages through the cache layer, the
-//     next page fetched while the caller handles the current one. (Listing
-//     the IDs with SSCAN to HMGET them costs Redis more than HSCAN.)
+//   - otherwise, by event ID: HMGET of a page of IDs at a time, two
+//     requests in flight while the caller handles the previous page. The
+//     IDs are the job's caller-given ones, read a page at a time with
+//     LRANGE from the list Open and Add keep of them in the order
+//     registered, then the generated ones ("#0", "#1", ...), which need no
+//     list. HMGET costs Redis about what one HVALS of the whole hash costs,
+//     in slices of half a millisecond, and LRANGE a fraction of that;
+//     HSCAN costs twice as much, as it copies every field and value;
+//   - a job whose list of caller-given IDs is incomplete (registered by a
+//     version of fanin without it): HSCAN pages through the cache layer,
+//     the next page fetched while the caller handles the current one.
 //
 // Write accepts registered event IDs only, so every output is found on
-// either path. A claimed job's outputs no longer change, so HSCAN yields
+// every path. A claimed job's outputs no longer change, so HSCAN yields
 // each output once (Redis repeats a field only when the hash is resized
 // during the scan, which only writes do). An error ends the sequence as its
 // last pair.
@@ -211,11 +214,17 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 			return
 		}
 		k := keysOf(s.cfg.Namespace, jobID)
-		m, err := s.client.HMGet(ctx, k.meta, "n", "seq", "omax").Result()
-		if err != nil {
+		var meta *redis.SliceCmd
+		var listed *redis.IntCmd
+		if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			meta = p.HMGet(ctx, k.meta, "n", "seq", "omax")
+			listed = p.LLen(ctx, k.ids)
+			return nil
+		}); err != nil {
 			yield(Output{}, redisErr("outputs of job "+jobID, err))
 			return
 		}
+		m := meta.Val()
 		field := func(i int) (string, int64) {
 			t, _ := m[i].(string)
 			n, err := strconv.ParseInt(t, 10, 64)
@@ -224,8 +233,8 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 			}
 			return t, n
 		}
-		nText, _ := field(0)
-		seqText, seq := field(1)
+		_, n := field(0)
+		_, seq := field(1)
 		_, omax := field(2)
 		if omax < 0 { // written before outputs were measured
 			omax = int64(s.cfg.MaxOutputSize)
@@ -245,15 +254,16 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 			return
 		}
 		workers, fetch := 1, fetcher(nil)
-		generated := nText == seqText && seq > 0
-		if generated {
+		given := n - seq // caller-given IDs
+		byID := seq >= 0 && given >= 0 && listed.Val() == given
+		if byID {
 			workers = 2
 		}
 		// Pages held at once: one being filled per worker, workers in the
 		// channel, and the one the caller handles.
 		page := int(min(max(budget/(int64(2*workers+1)*max(omax, 1)), 1), int64(s.cfg.ScanPage)))
-		if generated {
-			fetch = s.fetchGenerated(jobID, seq, page)
+		if byID {
+			fetch = s.fetchByID(jobID, given, seq, page)
 		} else {
 			fetch = s.fetchScan(jobID, page)
 		}
@@ -275,23 +285,37 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 // false when the consumer is gone.
 type fetcher func(ctx context.Context, emit func([]Output) bool) error
 
-// fetchGenerated reads the outputs of generated events #0 .. #(seq-1) with
-// HMGET of page IDs; the goroutines calling it share the pages.
-func (s *Store) fetchGenerated(jobID string, seq int64, page int) fetcher {
-	key := keysOf(s.cfg.Namespace, jobID).outputs
+// fetchByID reads the outputs of the job's given caller-given events (the
+// first given entries of its ids list) and of its generated events #0 ..
+// #(seq-1), with HMGET of page IDs at a time; the goroutines calling it
+// share the pages. Position i < given is the list's entry i, position
+// given + j the generated ID #j.
+func (s *Store) fetchByID(jobID string, given, seq int64, page int) fetcher {
+	k := keysOf(s.cfg.Namespace, jobID)
 	var next atomic.Int64
 	return func(ctx context.Context, emit func([]Output) bool) error {
 		ids := make([]string, 0, page)
 		for {
 			first := next.Add(int64(page)) - int64(page)
-			if first >= seq {
+			end := min(first+int64(page), given+seq)
+			if first >= end {
 				return nil
 			}
 			ids = ids[:0]
-			for i := first; i < min(first+int64(page), seq); i++ {
-				ids = append(ids, GeneratedID(i))
+			if first < given {
+				listed, err := s.client.LRange(ctx, k.ids, first, min(end, given)-1).Result()
+				if err != nil {
+					return redisErr("event IDs of job "+jobID, err)
+				}
+				if int64(len(listed)) != min(end, given)-first {
+					return fmt.Errorf("%w: job %s lists %d event IDs from position %d, want %d", ErrInternal, jobID, len(listed), first, min(end, given)-first)
+				}
+				ids = append(ids, listed...)
 			}
-			vals, err := s.client.HMGet(ctx, key, ids...).Result()
+			for i := max(first, given); i < end; i++ {
+				ids = append(ids, GeneratedID(i-given))
+			}
+			vals, err := s.client.HMGet(ctx, k.outputs, ids...).Result()
 			if err != nil {
 				return redisErr("outputs of job "+jobID, err)
 			}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +22,38 @@ func jobKeyNames(ns, id string) []string {
 	base := ns + "job:{" + id + "}:"
 	res := workoutput.LockResource(id)
 	return []string{base + "meta", base + "outputs", base + "failures", base + "events", base + "result",
-		locks.FenceKey(ns, res), locks.TokenKey(ns, res), locks.LockKey(ns, res)}
+		locks.FenceKey(ns, res), locks.TokenKey(ns, res), locks.LockKey(ns, res), base + "ids"}
+}
+
+// commandCounter counts the commands a client sends, by name.
+type commandCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (c *commandCounter) count(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counts[name]
+}
+
+func (c *commandCounter) add(cmds ...redis.Cmder) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.counts == nil {
+		c.counts = map[string]int{}
+	}
+	for _, cmd := range cmds {
+		c.counts[cmd.Name()]++
+	}
+}
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { c.add(cmd); return next(ctx, cmd) }
+}
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { c.add(cmds...); return next(ctx, cmds) }
 }
 
 // existing returns the keys of names that exist.
@@ -49,21 +82,43 @@ func completeJob(t *testing.T, e env, spec workoutput.Spec, n int) string {
 // and writes all outputs.
 func completeJobOf(t *testing.T, e env, spec workoutput.Spec, n int, given bool) string {
 	t.Helper()
+	if given {
+		return completeMixedJob(t, e, spec, n, 0)
+	}
+	return completeMixedJob(t, e, spec, 0, n)
+}
+
+// completeMixedJob opens a job of given events with caller-given IDs
+// ("e0", "e1", ...) and generated events with generated IDs, registered
+// with Open and then, the second half of each, with Add, and writes all
+// outputs.
+func completeMixedJob(t *testing.T, e env, spec workoutput.Spec, given, generated int) string {
+	t.Helper()
 	ctx := context.Background()
-	o := make([]workoutput.Output, n)
-	b := workoutput.Batch{Generated: n}
-	for i := range o {
-		o[i] = workoutput.Output{EventID: workoutput.GeneratedID(int64(i)), Value: fmt.Appendf(nil, "%d", i)}
-		if given {
-			o[i].EventID = fmt.Sprint("e", i)
-			b.IDs = append(b.IDs, o[i].EventID)
+	var o []workoutput.Output
+	var first, second workoutput.Batch
+	for i := range given {
+		id := fmt.Sprint("e", i)
+		o = append(o, workoutput.Output{EventID: id, Value: fmt.Appendf(nil, "%d", i)})
+		if i < given/2 {
+			first.IDs = append(first.IDs, id)
+		} else {
+			second.IDs = append(second.IDs, id)
 		}
 	}
-	if given {
-		b.Generated = 0
+	for i := range generated {
+		o = append(o, workoutput.Output{EventID: workoutput.GeneratedID(int64(i)), Value: fmt.Appendf(nil, "g%d", i)})
 	}
-	job, err := e.store.Open(ctx, spec, b, true)
+	first.Generated = generated / 2
+	second.Generated = generated - first.Generated
+	job, err := e.store.Open(ctx, spec, first, false)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Add(ctx, job.ID, second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Seal(ctx, job.ID); err != nil {
 		t.Fatal(err)
 	}
 	res, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: o})
@@ -81,19 +136,29 @@ func TestClaimGatherCommit(t *testing.T) {
 	t.Parallel()
 	modes(t, func(t *testing.T, cluster bool) {
 		for _, tc := range []struct {
-			name  string
-			n     int
-			given bool
+			name             string
+			given, generated int
+			unlisted         bool // the list of caller-given IDs is gone: HSCAN
 		}{
-			{"hgetall", 10, false},
-			{"generated", 2500, false},
-			{"given", 2500, true},
+			{"hgetall", 0, 10, false},
+			{"generated", 0, 2500, false},
+			{"given", 2500, 0, false},
+			{"mixed", 1300, 1201, false},
+			{"hscan", 2500, 0, true},
+			{"hscan-mixed", 1300, 1201, true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				ctx := context.Background()
 				e := newEnv(t, cluster, workoutput.Config{SmallHash: 100, ScanPage: 300})
-				id := completeJobOf(t, e, workoutput.Spec{Kind: "k", Retention: time.Minute}, tc.n, tc.given)
-				n := tc.n
+				id := completeMixedJob(t, e, workoutput.Spec{Kind: "k", Retention: time.Minute}, tc.given, tc.generated)
+				n := tc.given + tc.generated
+				names := jobKeyNames(e.r.Prefix, id)
+				if tc.unlisted {
+					// A job registered before fanin kept the list.
+					if err := e.r.Client.Del(ctx, names[8]).Err(); err != nil {
+						t.Fatal(err)
+					}
+				}
 				lp, err := locks.New(locks.Config{Redis: e.r.Client, KeyPrefix: e.r.Prefix})
 				if err != nil {
 					t.Fatal(err)
@@ -118,12 +183,21 @@ func TestClaimGatherCommit(t *testing.T) {
 				if res, err := e.store.Write(ctx, id, workoutput.Record{Outputs: []workoutput.Output{{EventID: "late", Value: []byte("1")}}}); err != nil || !res.Skipped {
 					t.Fatalf("Write to a claimed job = %+v, %v; want skipped", res, err)
 				}
+				reads := &commandCounter{}
+				e.r.Client.AddHook(reads)
 				seen := map[string]int{}
 				for o, err := range e.store.Gather(ctx, id, int64(n)) {
 					if err != nil {
 						t.Fatal(err)
 					}
 					seen[o.EventID]++
+				}
+				path := map[string]bool{"hgetall": reads.count("hgetall") > 0, "hscan": reads.count("hscan") > 0,
+					"lrange": reads.count("lrange") > 0, "hmget": reads.count("hmget") > 1}
+				want := map[string]bool{"hgetall": n <= 100, "hscan": tc.unlisted, "lrange": tc.given > 0 && !tc.unlisted,
+					"hmget": n > 100 && !tc.unlisted}
+				if !maps.Equal(path, want) {
+					t.Fatalf("Gather read with %v, want %v", path, want)
 				}
 				for _, err := range e.store.Gather(ctx, id, int64(n)) {
 					if err != nil {
@@ -159,15 +233,18 @@ func TestClaimGatherCommit(t *testing.T) {
 				}
 				// Every key of the job, the fence and the token counter
 				// included, expires with the retention.
-				names := jobKeyNames(e.r.Prefix, id)
 				keys := existing(t, e.r.Client, names)
-				// (no failures: no failures key; no events key unless given IDs)
-				want := []string{names[0], names[1], names[4], names[5], names[6]}
-				if tc.given {
-					want = []string{names[0], names[1], names[3], names[4], names[5], names[6]}
+				// (no failures: no failures key; no events key or ids list
+				// unless given IDs)
+				wantKeys := []string{names[0], names[1], names[4], names[5], names[6]}
+				if tc.given > 0 {
+					wantKeys = []string{names[0], names[1], names[3], names[4], names[5], names[6]}
 				}
-				if !slices.Equal(keys, want) {
-					t.Fatalf("keys after commit = %v, want %v", keys, want)
+				if tc.given > 0 && !tc.unlisted {
+					wantKeys = append(wantKeys, names[8])
+				}
+				if !slices.Equal(keys, wantKeys) {
+					t.Fatalf("keys after commit = %v, want %v", keys, wantKeys)
 				}
 				for _, k := range keys {
 					ttl, err := e.r.Client.PTTL(ctx, k).Result()

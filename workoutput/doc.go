@@ -18,6 +18,8 @@
 //	<ns>job:{<id>}:outputs   hash  event ID -> output
 //	<ns>job:{<id>}:failures  hash  event ID -> failure (reason, attempts, time)
 //	<ns>job:{<id>}:events    set   caller-given event IDs
+//	<ns>job:{<id>}:ids       list  caller-given event IDs in the order registered,
+//	                               paged by Gather
 //	<ns>job:{<id>}:result    string the committed result
 //	<ns>job:{<id>}:adds      hash  Add's idempotency key -> first sequence number
 //	<ns>job:{<id>}:payloads  hash  event ID -> payload of a failed event, for Retry

@@ -30,13 +30,14 @@ type jobKeys struct {
 	token    string // string: the lock's fencing-token counter (see lockTokenKey)
 	payloads string // hash: event ID -> payload of a failed event (for Retry)
 	errors   string // hash: event ID -> its last failed attempt, while retried
+	ids      string // list: caller-given event IDs in the order registered (Gather pages it)
 }
 
 // all returns every key of the job, in the order of the KEYS of commit.lua,
 // cancel.lua and retry.lua: meta, outputs, failures, events, result, adds,
-// fence, token, payloads, errors.
+// fence, token, payloads, errors, ids.
 func (k jobKeys) all() []string {
-	return []string{k.meta, k.outputs, k.failures, k.events, k.result, k.adds, k.fence, k.token, k.payloads, k.errors}
+	return []string{k.meta, k.outputs, k.failures, k.events, k.result, k.adds, k.fence, k.token, k.payloads, k.errors, k.ids}
 }
 
 // keysOf returns the keys of job id under namespace ns.
@@ -53,6 +54,7 @@ func keysOf(ns, id string) jobKeys {
 		token:    lockTokenKey(ns, id),
 		payloads: base + "payloads",
 		errors:   base + "errors",
+		ids:      base + "ids",
 	}
 }
 

@@ -175,7 +175,7 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	for _, id := range b.IDs {
 		args = append(args, id)
 	}
-	cmd, rerr := s.runWrite(ctx, s.scripts.open, []string{k.meta, k.events, k.outputs, k.failures}, args...)
+	cmd, rerr := s.runWrite(ctx, s.scripts.open, []string{k.meta, k.events, k.outputs, k.failures, k.ids}, args...)
 	res, err := cmd.Int()
 	if err = cmp.Or(err, rerr); err != nil {
 		return Job{}, s.scriptErr(spec.ID, err)
@@ -281,7 +281,7 @@ func (s *Store) Add(ctx context.Context, jobID string, b Batch) (first int64, er
 	for _, id := range b.IDs {
 		args = append(args, id)
 	}
-	cmd, rerr := s.runWrite(ctx, s.scripts.add, []string{k.meta, k.events, k.adds}, args...)
+	cmd, rerr := s.runWrite(ctx, s.scripts.add, []string{k.meta, k.events, k.adds, k.ids}, args...)
 	first, err = cmd.Int64()
 	if err = cmp.Or(err, rerr); err != nil {
 		if n, ok := strings.CutPrefix(err.Error(), "TOOMANY "); ok {

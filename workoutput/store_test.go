@@ -320,8 +320,8 @@ func TestKeysHaveSafetyTTLAndShareSlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) != 4 {
-		t.Fatalf("job keys = %v, want meta, events, outputs, failures", keys)
+	if len(keys) != 5 {
+		t.Fatalf("job keys = %v, want meta, events, ids, outputs, failures", keys)
 	}
 	slot := -1
 	for _, k := range keys {

@@ -5,6 +5,7 @@
 -- KEYS[1] meta hash
 -- KEYS[2] events set (caller-given event IDs)
 -- KEYS[3] adds hash (idempotency key -> first sequence number reserved)
+-- KEYS[4] ids list (the caller-given event IDs in the order registered)
 -- ARGV[1] maximum number of events of a job
 -- ARGV[2] number of events with generated IDs
 -- ARGV[3] idempotency key of the call ("" for none)
@@ -46,8 +47,10 @@ end
 if #ARGV > 3 then
   for i = 4, #ARGV, 1000 do
     redis.call('SADD', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+    redis.call('RPUSH', KEYS[4], unpack(ARGV, i, math.min(i + 999, #ARGV)))
   end
   redis.call('PEXPIREAT', KEYS[2], m[5])
+  redis.call('PEXPIREAT', KEYS[4], m[5])
 end
 redis.call('HINCRBY', KEYS[1], 'n', count)
 if gen > 0 then

@@ -16,6 +16,7 @@
 -- KEYS[8] the lock's fencing-token counter (it lives as long as the fence)
 -- KEYS[9] payloads hash (of failed events, for a retry)
 -- KEYS[10] errors hash (failed attempts of events being retried)
+-- KEYS[11] ids list (caller-given event IDs in the order registered)
 -- ARGV[1] fencing token of the caller's claim
 -- ARGV[2] final state: done, partial or failed
 -- ARGV[3] "1" when ARGV[4] is a result to store, "0" for none
@@ -79,5 +80,5 @@ if ARGV[5] == '' then
 else
   redis.call('HSET', KEYS[1], 'error', ARGV[5])
 end
-fanin_retain({KEYS[1], KEYS[5], KEYS[7], KEYS[8]}, {KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[9], KEYS[10]}, retention, tonumber(ARGV[7]))
+fanin_retain({KEYS[1], KEYS[5], KEYS[7], KEYS[8]}, {KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[9], KEYS[10], KEYS[11]}, retention, tonumber(ARGV[7]))
 return n

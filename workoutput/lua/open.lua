@@ -6,6 +6,7 @@
 -- KEYS[2] events set (caller-given event IDs)
 -- KEYS[3] outputs hash
 -- KEYS[4] failures hash
+-- KEYS[5] ids list (the caller-given event IDs in the order registered)
 -- ARGV[1] now, Unix ms (the Store's clock, read just before this call)
 -- ARGV[2] expiry of every key, Unix ms (the safety TTL)
 -- ARGV[3] the job's deadline, Unix ms
@@ -42,8 +43,10 @@ local first = 7 + k
 if first <= #ARGV then
   for i = first, #ARGV, 1000 do
     redis.call('SADD', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+    redis.call('RPUSH', KEYS[5], unpack(ARGV, i, math.min(i + 999, #ARGV)))
   end
   redis.call('PEXPIREAT', KEYS[2], ARGV[2])
+  redis.call('PEXPIREAT', KEYS[5], ARGV[2])
 end
 if ARGV[5] ~= '1' then
   return 0

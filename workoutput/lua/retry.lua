@@ -8,8 +8,8 @@
 -- In mode "check" it only checks and answers; Store.Retry then indexes the
 -- job due at its new deadline before it runs mode "apply", which moves it.
 --
--- KEYS[1..10] the job's keys: meta, outputs, failures, events, result, adds,
---             fence, token counter, payloads, errors
+-- KEYS[1..11] the job's keys: meta, outputs, failures, events, result, adds,
+--             fence, token counter, payloads, errors, ids
 -- ARGV[1] mode: "check" or "apply"
 -- ARGV[2] the retry's key: a retry of the same call carries the same
 -- ARGV[3] the new deadline, Unix ms (apply)
@@ -62,7 +62,7 @@ local expires = tonumber(ARGV[3]) + tonumber(m[8] or '0') + tonumber(ARGV[4])
 redis.call('HSET', KEYS[1], 'deadline', ARGV[3], 'expires', expires, 'retrykey', ARGV[2], 'retryn', todo,
   'allowance', allowance)
 redis.call('HINCRBY', KEYS[1], 'retries', 1)
-for _, k in ipairs({KEYS[1], KEYS[2], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9]}) do
+for _, k in ipairs({KEYS[1], KEYS[2], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[11]}) do
   redis.call('PEXPIREAT', k, expires)
 end
 return {'ok', todo, allowance, ARGV[3]}
