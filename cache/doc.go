@@ -25,14 +25,27 @@
 // and the call returns its failure value (false or 0), exactly as the
 // expiration table of the Foundatio specification says.
 //
+// One deliberate departure: Foundatio reads TimeSpan.MaxValue as "no
+// expiration", but ExpiresIn(math.MaxInt64) is a TTL like any other, about
+// 292 years, and GetExpiration reports the time left of it, never the
+// zero Expiration. A Duration has no reserved "forever" value, and giving
+// the largest positive one a meaning of its own would surprise more than
+// help; write Expiration{} for no expiration. GetExpiration never reports an existing key as expired: a
+// key in its last millisecond on Redis reads as ExpiresIn(time.Millisecond),
+// so passing the result back to SetExpiration does not delete it.
+//
 // # Values
 //
 // Values are encoded by a Codec (JSON by default). Integers and floats are
 // always stored as plain decimal text, so Redis INCRBY and INCRBYFLOAT work on
 // them and Get reads them back as numbers. A read returns an Item that tells
 // a miss (HasValue false) from a value cached as null (IsNull true). Get
-// decodes a value into a Go type and fails with ErrDecode when it cannot;
-// TryGet reports such a value as absent instead, as Foundatio does. SetUnix,
+// decodes a value into a Go type and fails with ErrDecode when it cannot
+// (a number read into an integer type is read exactly, so a fraction,
+// however close to a whole number, or a value out of the type's range is
+// ErrDecode naming the value and the type; a float type takes the nearest
+// float and refuses only a value beyond its range); TryGet reports such a
+// value as absent instead, as Foundatio does. SetUnix,
 // SetUnixMilli, GetUnix and GetUnixMilli store and read instants as Unix
 // seconds or milliseconds.
 //

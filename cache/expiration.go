@@ -15,7 +15,9 @@ type Expiration struct {
 
 // ExpiresIn returns an Expiration of d from now. A d of zero or less means
 // the entry is already expired: writes given it remove the key and report
-// failure.
+// failure. Every positive d is a TTL, math.MaxInt64 (about 292 years)
+// included: unlike Foundatio's TimeSpan.MaxValue it does not mean "no
+// expiration", which is Expiration{} (see "Expiration" in the package doc).
 func ExpiresIn(d time.Duration) Expiration {
 	return Expiration{ttl: d, set: true}
 }

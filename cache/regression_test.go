@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/fanin-dev/fanin/cache"
@@ -38,6 +39,18 @@ var numberCases = []numberCase{
 	{1e300, readAs[uint64], "1e300 as uint64"},
 	{1e300, readAs[float32], "1e300 as float32"},
 	{300, readAs[int8], "300 as int8"},
+	// Text no float64 holds exactly, stored as given ([]byte), as Redis
+	// keeps the long double sum of INCRBYFLOAT: read exactly, never
+	// rounded through float64.
+	{[]byte("9007199254740992.5"), readAs[int64], "9007199254740992.5 as int64"},
+	{[]byte("0.9999999999999999999"), readAs[int64], "0.9999999999999999999 as int64"},
+	{[]byte("2.0000000000000001"), readAs[int64], "2.0000000000000001 as int64"},
+	{[]byte("1e-400"), readAs[int64], "1e-400 as int64"},
+	{[]byte("-9223372036854775809"), readAs[int64], "-9223372036854775809 as int64"},
+	{[]byte("18446744073709551615.5"), readAs[uint64], "18446744073709551615.5 as uint64"},
+	{[]byte("18446744073709551616"), readAs[uint64], "18446744073709551616 as uint64"},
+	{[]byte("-2147483649.0"), readAs[int32], "-2147483649.0 as int32"},
+	{[]byte("256.0"), readAs[uint8], "256.0 as uint8"},
 }
 
 // Cause 2: memorycache and the hybrid's L1 converted numbers silently
@@ -77,6 +90,42 @@ func TestNumbersAreNotConvertedSilently(t *testing.T) {
 	var u uint64
 	if err := cache.NewValueItem(2.0).Decode(&u); err != nil || u != 2 {
 		t.Errorf("2.0 as uint64: %v, %v", u, err)
+	}
+}
+
+// A fraction finer than float64 was read into an integer by rounding it
+// through float64: Set(k, 2^53) then IncrementFloat(k, 0.5) leaves
+// "9007199254740992.5" in Redis (a long double sum), and Get[int64] gave
+// 9007199254740992 with no error. memorycache adds in float64 and keeps
+// "9007199254740992" (an intended difference, see package doc): a whole
+// number, read as such. Either way an integer read gives the stored text's
+// value exactly, or ErrDecode naming the text and the type.
+func TestIntegerReadOfIncrementFloatIsExact(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	for _, im := range newImpls(t, false) {
+		if _, err := im.c.Set(ctx, "n", int64(1<<53), cache.Expiration{}); err != nil {
+			t.Fatalf("%s: Set: %v", im.name, err)
+		}
+		if _, err := im.c.IncrementFloat(ctx, "n", 0.5, cache.Expiration{}); err != nil {
+			t.Fatalf("%s: IncrementFloat: %v", im.name, err)
+		}
+		text, want, wantErr := "9007199254740992.5", int64(0), true
+		if strings.Contains(im.name, "memory") {
+			text, want, wantErr = "9007199254740992", 1<<53, false
+		}
+		if raw, err := cache.Get[[]byte](ctx, im.c, "n"); err != nil || string(raw.Value) != text {
+			t.Fatalf("%s: stored text %q, %v; want %q", im.name, raw.Value, err, text)
+		}
+		for range 2 { // the hybrid's second read is an L1 hit
+			got, err := cache.Get[int64](ctx, im.c, "n")
+			switch {
+			case wantErr && (!errors.Is(err, cache.ErrDecode) || !strings.Contains(err.Error(), text) || !strings.Contains(err.Error(), "int64")):
+				t.Errorf("%s: Get[int64] of %q = %d, %v; want ErrDecode naming the value and int64", im.name, text, got.Value, err)
+			case !wantErr && (err != nil || got.Value != want):
+				t.Errorf("%s: Get[int64] of %q = %d, %v; want %d", im.name, text, got.Value, err, want)
+			}
+		}
 	}
 }
 

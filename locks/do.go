@@ -15,13 +15,29 @@ import (
 // could not be had: fn did not run), else fn's error, joined with the loss
 // (wrapping ErrLost) when the lock was lost while fn ran, and with any error
 // of the release other than the loss itself.
+//
+// If fn panics (or calls runtime.Goexit), Do stops the watchdog and releases
+// the lock before the panic goes on, unchanged, to Do's caller: a caller
+// that recovers (as net/http does) leaves no lock held behind. The release
+// runs even when ctx has ended; its error, if any, is dropped, since the
+// panic is what the caller hears of.
 func (p *Provider) Do(ctx context.Context, resource string, opts *AcquireOptions, fn func(ctx context.Context, l *Lock) error) error {
 	l, err := p.Acquire(ctx, resource, opts)
 	if err != nil {
 		return err
 	}
 	w := l.Watch(ctx)
+	returned := false
+	defer func() {
+		if !returned {
+			// fn panicked: Release stops the watchdog and frees the lock;
+			// not recovering lets the panic continue with its own value
+			// and stack.
+			_ = l.Release(context.WithoutCancel(ctx))
+		}
+	}()
 	fnErr := fn(w.Context(), l)
+	returned = true
 	relErr := l.Release(context.WithoutCancel(ctx)) // also stops the watchdog
 	lost := <-w.Lost()
 	if lost != nil && errors.Is(relErr, ErrNotHeld) {

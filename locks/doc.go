@@ -63,7 +63,8 @@
 // Lock.Watch renews a lock every third of its TTL while the holder works.
 // Its Context is cancelled, with cause ErrLost, when the lock is lost, and
 // Lost delivers the loss. Provider.Do acquires a lock, runs a function
-// under its watchdog and releases it afterwards.
+// under its watchdog and releases it afterwards, also when the function
+// panics (the panic then goes on to Do's caller).
 //
 // # Administrative release
 //

@@ -130,6 +130,39 @@ func TestDo(t *testing.T) {
 			t.Fatal("Do left the lock held")
 		}
 
+		// fn panics, with ctx still live or ended by fn itself: the panic
+		// reaches the caller with its own value, the watchdog has stopped
+		// and the lock is free at once, as after TryUsingAsync's finally.
+		for _, cancelFirst := range []bool{false, true} {
+			var fnCtx context.Context
+			cctx, cancel := context.WithCancel(ctx)
+			got := func() (v any) {
+				defer func() { v = recover() }()
+				_ = p.Do(cctx, "res", opts, func(ctx context.Context, _ *Lock) error {
+					fnCtx = ctx
+					if cancelFirst {
+						cancel()
+					}
+					panic(boom)
+				})
+				return nil
+			}()
+			if got != boom {
+				t.Fatalf("Do with a panicking fn (ctx cancelled first: %v) panicked with %v; want fn's value %v", cancelFirst, got, boom)
+			}
+			if fnCtx.Err() == nil {
+				t.Fatalf("fn's context still live after fn panicked (ctx cancelled first: %v): the watchdog was not stopped", cancelFirst)
+			}
+			cancel()
+			free, err := other.TryAcquire(ctx, "res", &AcquireOptions{TTL: time.Minute})
+			if err != nil {
+				t.Fatalf("TryAcquire right after fn panicked (ctx cancelled first: %v): %v; want the lock released", cancelFirst, err)
+			}
+			if err := free.Release(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+
 		// The lock held elsewhere: fn does not run.
 		held, err := other.TryAcquire(ctx, "res", &AcquireOptions{TTL: time.Minute})
 		if err != nil {

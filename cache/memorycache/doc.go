@@ -18,6 +18,7 @@
 // ErrTooLarge, and Config.OnEvict hears of every entry the cache drops by
 // itself (expired or evicted). Stats counts hits, misses, expirations and
 // evictions, and gives the current size. Expired keys are invisible at once
-// and reclaimed on access and by a sweep on every write; there is no
-// background goroutine.
+// and reclaimed (and reported to OnEvict) on access of the key and by a
+// sweep on every write, SetExpiration, Stats and Len, not by reads of other
+// keys; there is no background goroutine (see Config.OnEvict).
 package memorycache

@@ -57,6 +57,20 @@ type Config struct {
 	// released, by the goroutine whose call dropped the entry, so it may
 	// use the cache; it should return quickly. nil, the default, means no
 	// callback.
+	//
+	// An entry is evicted during the write that needs the room. An expired
+	// entry is invisible at once, but no goroutine watches the clock: it
+	// is dropped, and Expired reported, by the first call that reclaims
+	// it. That is a call naming its key (any read, write or removal of
+	// it, Exists, GetExpiration; RemoveByPrefix for the keys it matches),
+	// or a call that sweeps out every expired entry: any call storing a
+	// value (Add, Set, SetAll, Replace, ReplaceIfEqual, Increment,
+	// IncrementFloat, the SetIfHigher and SetIfLower family, ListAdd,
+	// HashSet), SetExpiration, SetAllExpiration, Stats and Len. Reads and
+	// removals of other keys do not sweep, so in a cache that is only
+	// read, an expired entry nobody asks for is reported at the next such
+	// call. A list value whose own TTL runs out is not reported; the list
+	// is, once it has no value left.
 	OnEvict func(key string, reason EvictReason)
 
 	// CloneValues stores values encoded by Codec and decodes them afresh on

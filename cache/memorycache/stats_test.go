@@ -2,6 +2,7 @@ package memorycache_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -118,4 +119,82 @@ func TestOnEvict(t *testing.T) {
 	if want := []string{"soon expired", "old evicted"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("OnEvict calls %q; want %q (not for Remove or an overwrite)", got, want)
 	}
+}
+
+// OnEvict hears of an expired entry when a call reclaims it, not when its
+// TTL runs out: a call naming its key, or a write, SetExpiration, Stats or
+// Len, which sweep every expired entry; reads and removals of other keys do
+// not (see Config.OnEvict).
+func TestOnEvictForExpiryFiresWhenReclaimed(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	clock := newFakeClock()
+	var log evictLog
+	c := newCache(t, memorycache.Config{Clock: clock.Now, OnEvict: log.add})
+	reported := log.take
+	for _, k := range []string{"a", "b", "c", "d"} {
+		set(t, c, k, 1, cache.ExpiresIn(time.Second))
+	}
+	set(t, c, "keep", 1, cache.Expiration{})
+	clock.Advance(2 * time.Second)
+	if r := reported(); r != "" {
+		t.Fatalf("OnEvict at the TTL's end, before any call: %q; want none", r)
+	}
+
+	if _, err := c.Get(ctx, "keep"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetAll(ctx, []string{"keep", "missing"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Remove(ctx, "missing"); err != nil {
+		t.Fatal(err)
+	}
+	if r := reported(); r != "" {
+		t.Fatalf("OnEvict after reads and removals of other keys: %q; want none", r)
+	}
+
+	if it, err := c.Get(ctx, "a"); err != nil || it.HasValue() {
+		t.Fatalf("Get of an expired key = %+v, %v; want a miss", it, err)
+	}
+	if r, want := reported(), "a expired"; r != want {
+		t.Fatalf("OnEvict after a Get of the expired key: %q; want %q", r, want)
+	}
+
+	set(t, c, "other", 1, cache.Expiration{})
+	if r, want := reported(), "b expired,c expired,d expired"; r != want {
+		t.Fatalf("OnEvict after a write of another key: %q; want %q (the write sweeps)", r, want)
+	}
+
+	set(t, c, "e", 1, cache.ExpiresIn(time.Second))
+	clock.Advance(2 * time.Second)
+	if n := c.Len(); n != 2 {
+		t.Fatalf("Len = %d; want 2 (keep, other)", n)
+	}
+	if r, want := reported(), "e expired"; r != want {
+		t.Fatalf("OnEvict after Len: %q; want %q", r, want)
+	}
+}
+
+// evictLog records OnEvict calls.
+type evictLog struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+// add is the OnEvict callback.
+func (l *evictLog) add(key string, r memorycache.EvictReason) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, key+" "+r.String())
+}
+
+// take returns the calls since the last take, sorted and joined by commas.
+func (l *evictLog) take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	calls := l.calls
+	l.calls = nil
+	slices.Sort(calls)
+	return strings.Join(calls, ",")
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // GetExpiration returns the remaining TTL of key (PTTL); the zero
-// Expiration when the key is missing or has no TTL.
+// Expiration when the key is missing or has no TTL. The TTL of a key that
+// exists is never zero: at least 1 ms (see expirationOf).
 func (c *Cache) GetExpiration(ctx context.Context, key string) (cache.Expiration, error) {
 	if err := begin(ctx, "get expiration", key); err != nil {
 		return cache.Expiration{}, err
@@ -26,6 +27,14 @@ func (c *Cache) GetExpiration(ctx context.Context, key string) (cache.Expiration
 
 // expirationOf converts a PTTL reply: -2 (missing) gives false, -1 (no TTL)
 // the zero Expiration.
+//
+// A key in its last millisecond still exists (Redis deletes a key once its
+// expiry instant is strictly past) while PTTL answers 0. ExpiresIn(0) would
+// say "already expired", and handed back to SetExpiration or a write it
+// would delete the key, so a key that exists is reported with at least
+// 1 ms left, the unit PTTL counts in. No test can catch that millisecond
+// from outside Redis, hence TestExpirationOfLastMillisecond on this
+// function itself.
 func expirationOf(d time.Duration) (cache.Expiration, bool) {
 	switch d {
 	case -2:
@@ -33,7 +42,7 @@ func expirationOf(d time.Duration) (cache.Expiration, bool) {
 	case -1:
 		return cache.Expiration{}, true
 	}
-	return cache.ExpiresIn(d), true
+	return cache.ExpiresIn(max(d, time.Millisecond)), true
 }
 
 // GetAllExpiration returns the TTL of each existing key given (PTTL in a

@@ -92,6 +92,33 @@ func TestEscapeGlob(t *testing.T) {
 	}
 }
 
+// A key in its last millisecond exists while PTTL answers 0. GetExpiration
+// reported ExpiresIn(0), "already expired", and SetExpiration given it back
+// deleted the key. That millisecond cannot be hit on purpose through Redis,
+// so this checks the conversion of PTTL replies itself.
+func TestExpirationOfLastMillisecond(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		pttl   time.Duration
+		want   cache.Expiration
+		exists bool
+	}{
+		{-2, cache.Expiration{}, false},
+		{-1, cache.Expiration{}, true},
+		{0, cache.ExpiresIn(time.Millisecond), true},
+		{time.Millisecond, cache.ExpiresIn(time.Millisecond), true},
+		{1500 * time.Millisecond, cache.ExpiresIn(1500 * time.Millisecond), true},
+	} {
+		got, exists := expirationOf(tc.pttl)
+		if got != tc.want || exists != tc.exists {
+			t.Errorf("expirationOf(PTTL %v) = %v, %v; want %v, %v", tc.pttl, got, exists, tc.want, tc.exists)
+		}
+		if exists && got.IsExpired() {
+			t.Errorf("expirationOf(PTTL %v) = %v: an existing key reported expired", tc.pttl, got)
+		}
+	}
+}
+
 // TestIncrementCommands checks from the stored text and encoding which of
 // INCRBY and INCRBYFLOAT ran: INCRBY keeps an integer object ("int"),
 // INCRBYFLOAT always writes a string object ("embstr"), even for "8".
