@@ -227,6 +227,22 @@ func JobGaps(members []Member, st workoutput.Status) []string {
 	return nil
 }
 
+// Waiting returns JobGaps of each job of sts, in order, from one read of
+// the heartbeats: what the job waits for that no live process does (nil
+// for a job that waits for nothing of the kind). `coordinator status`,
+// list and inspect show it, and so does the HTTP API.
+func (r *Registry) Waiting(ctx context.Context, sts ...workoutput.Status) ([][]string, error) {
+	members, err := r.Members(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]string, len(sts))
+	for i, st := range sts {
+		out[i] = JobGaps(members, st)
+	}
+	return out, nil
+}
+
 func gaps(members []Member, kind, queue string, needWorker bool) []string {
 	var worker, workerHere, coordinator bool
 	for _, m := range members {

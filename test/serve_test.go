@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/fanin-dev/fanin/internal/redistest"
 )
 
@@ -149,7 +151,7 @@ func TestPythonProducerMatchesEmbeddedDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = runBin(t, e, py, filepath.Join(examples, "producer.py"), "--api", base, "--kind", "words", "--events", bad)
-	if r.code != 2 || !strings.Contains(r.stderr, "400: eventfile: malformed events: request body line 2") {
+	if r.code != 2 || !strings.Contains(r.stderr, "400: malformed events: request body line 2") {
 		t.Fatalf("producer.py with a malformed line: exit %d, stderr %q", r.code, r.stderr)
 	}
 	if code, list := httpDo(t, "GET", base+"api/v1/jobs", "", nil); code != 200 || bytes.Count(list, []byte(`"kind":`)) != 2 {
@@ -237,4 +239,137 @@ func TestServeSecurityDefaults(t *testing.T) {
 		t.Errorf("serve with a wrong password: exit %d %q", r.code, r.stderr)
 	}
 	sc.check(t)
+}
+
+// TestServeSaysWhatTheCLISays: the API of `coordinator serve` words its
+// errors as the CLI prints them, says what a job waits for as `coordinator
+// status --json` does, warns of a kind nobody serves with the texts of
+// `coordinator submit`, and takes event_timeout as submit takes
+// --event-timeout; serve --help names every action.
+func TestServeSaysWhatTheCLISays(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	e := env("FANIN_REDIS_URL=" + srv.URL())
+	_, base := serve(t, e)
+	if help := mustRun(t, e, "coordinator", "serve", "--help"); !strings.Contains(help, "cancel, replay and retry them") || !strings.Contains(help, "(cancel, replay, retry)") {
+		t.Errorf("serve --help does not name the retry:\n%s", help)
+	}
+
+	code, b := httpDo(t, "POST", base+"api/v1/jobs?kind=echo&event_timeout=5s", "", strings.NewReader("{\"id\":\"a\"}\n{\"id\":\"b\"}\n"))
+	var sub struct {
+		ID       string
+		Warnings []string
+	}
+	if err := json.Unmarshal(b, &sub); code != 201 || err != nil {
+		t.Fatalf("POST /api/v1/jobs: %d %s", code, b)
+	}
+	events := filepath.Join(t.TempDir(), "e.jsonl")
+	if err := os.WriteFile(events, []byte("{\"id\":\"a\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, e, "coordinator", "submit", "--kind", "echo", "--events", events)
+	want := `submit: warning: no worker serves kind "echo"; no coordinator reduces kind "echo": the job waits`
+	if r.code != 0 || !strings.Contains(r.stderr, want) || strings.Join(sub.Warnings, "; ") != `no worker serves kind "echo"; no coordinator reduces kind "echo"` {
+		t.Fatalf("the API warns %q, submit %q; want the same texts", sub.Warnings, r.stderr)
+	}
+
+	var api struct {
+		Waiting        []string
+		EventTimeoutMS int64 `json:"event_timeout_ms"`
+	}
+	if code, b := httpDo(t, "GET", base+"api/v1/jobs/"+sub.ID, "", nil); code != 200 || json.Unmarshal(b, &api) != nil {
+		t.Fatalf("GET the job: %d %s", code, b)
+	}
+	cli := status(t, e, sub.ID)
+	if len(cli.Waiting) != 2 || strings.Join(api.Waiting, "; ") != strings.Join(cli.Waiting, "; ") || api.EventTimeoutMS != 5000 || cli.EventTimeoutMS != 5000 {
+		t.Fatalf("the API says waiting %q, event timeout %d ms; status --json %q, %d ms", api.Waiting, api.EventTimeoutMS, cli.Waiting, cli.EventTimeoutMS)
+	}
+
+	for _, job := range []string{"0b6c9a4e-4f40-4a8c-9d6e-2b8f1f0f4b1a", "not-a-uuid"} {
+		_, b := httpDo(t, "GET", base+"api/v1/jobs/"+job, "", nil)
+		var apiErr, cliErr struct{ Error string }
+		r := runBin(t, e, "coordinator", "--json", "status", job)
+		if json.Unmarshal(b, &apiErr) != nil || json.Unmarshal([]byte(r.stderr), &cliErr) != nil || apiErr.Error == "" || apiErr.Error != cliErr.Error {
+			t.Errorf("job %s: the API says %s, coordinator status %s", job, b, r.stderr)
+		}
+	}
+}
+
+// TestDashboardShowsWaitingAndWarnings drives the dashboard of a server
+// with a token in headless Chromium: a job submitted with the form for a
+// kind nobody serves shows the submission's warnings once and what the
+// job waits for; the result of a done job is previewed from its first
+// bytes and downloaded whole, with the token, when its link is clicked.
+func TestDashboardShowsWaitingAndWarnings(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	const token = "dashboard-token-0123456789"
+	e := env("FANIN_REDIS_URL="+srv.URL(), "FANIN_API_TOKEN="+token)
+	_, base := serve(t, e, "--run", "--sweep-interval", "1s", "--reducer", "echo=jsonl")
+	start(t, e, "worker", "--concurrency", "2", "--exec", `echo=while read -r line; do echo "{\"output\":$line}"; done`)
+
+	const gaps = `no worker serves kind "nobody.serves"; no coordinator reduces kind "nobody.serves"`
+	run(t, ctx, "submit a job nobody serves with the form",
+		chromedp.Navigate(base),
+		chromedp.WaitVisible("#modal-input"),
+		chromedp.SendKeys("#modal-input", token),
+		chromedp.Click("#modal-ok"),
+		chromedp.WaitVisible("#jobs-table"),
+		chromedp.Click("#new-job"),
+		chromedp.SendKeys(`input[name="kind"]`, "nobody.serves"),
+		chromedp.SetValue(`textarea[name="events"]`, "{\"id\":\"a\"}\n{\"id\":\"b\"}\n"),
+		chromedp.Click("#submit-btn"),
+		chromedp.WaitVisible("#submit-warnings .banner"),
+		chromedp.WaitVisible("#job-waiting"),
+	)
+	if got, want := text(t, ctx, "#submit-warnings"), "Submitted with a warning: "+gaps+". The job waits until one starts (see coordinator kinds)."; got != want {
+		t.Errorf("the submission's warning = %q, want %q", got, want)
+	}
+	if got, want := text(t, ctx, "#job-waiting"), "Waiting: "+gaps+" (the job goes on once one starts; see coordinator kinds)."; got != want {
+		t.Errorf("the job's waiting = %q, want %q", got, want)
+	}
+	run(t, ctx, "reload the job's page", chromedp.Reload(), chromedp.WaitVisible("#job-waiting"))
+	if n := eval[int](t, ctx, `document.querySelectorAll('#submit-warnings .banner').length`); n != 0 {
+		t.Errorf("the submission's warning shows again after a reload (%d)", n)
+	}
+
+	// A result of 300 lines: the preview is its first 4 KiB, the link
+	// downloads it whole (here caught as the blob the page saves).
+	var events strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&events, "{\"id\":\"ev%03d\",\"text\":\"%s\"}\n", i, strings.Repeat("x", 40))
+	}
+	code, b := httpDo(t, "POST", base+"api/v1/jobs?kind=echo", token, strings.NewReader(events.String()))
+	var sub struct{ ID string }
+	if json.Unmarshal(b, &sub) != nil || code != 201 {
+		t.Fatalf("submit: %d %s", code, b)
+	}
+	code, whole := httpDo(t, "GET", base+"api/v1/jobs/"+sub.ID+"/result?wait=2m", token, nil)
+	if code != 200 || len(whole) < 8192 {
+		t.Fatalf("result: %d, %d bytes; want over 8 KiB", code, len(whole))
+	}
+	run(t, ctx, "open the done job", chromedp.Navigate(base+"jobs/"+sub.ID), chromedp.WaitVisible("#result-download"))
+	preview := eval[string](t, ctx, `document.querySelector('#result-preview').textContent`)
+	if want := string(whole[:4096]) + "\n…"; preview != want {
+		t.Errorf("preview of %d characters, want the first 4096 bytes of the result and an ellipsis", len(preview))
+	}
+	if got, want := text(t, ctx, "#result-download"), fmt.Sprintf("Download result (%s bytes, done)", thousands(len(whole))); got != want {
+		t.Errorf("download link %q, want %q", got, want)
+	}
+	eval[bool](t, ctx, `(() => { const o = URL.createObjectURL; URL.createObjectURL = (b) => { b.text().then((s) => { window.saved = s; }); return o.call(URL, b); }; return true; })()`)
+	run(t, ctx, "download the result", chromedp.Click("#result-download"))
+	waitFor(t, "the page to save the result", func() bool { return eval[bool](t, ctx, `typeof window.saved === 'string'`) })
+	if saved := eval[string](t, ctx, `window.saved`); saved != string(whole) {
+		t.Errorf("the page saved %d bytes, want the result's %d", len(saved), len(whole))
+	}
+}
+
+// thousands formats n with commas, as the dashboard does.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

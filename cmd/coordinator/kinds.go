@@ -72,14 +72,14 @@ func (a *app) members(ctx context.Context, client redis.UniversalClient, store *
 // (nil for a job that waits for nothing of the kind), reading the heartbeats
 // once. A failed read is logged and shows nothing.
 func (a *app) waiting(ctx context.Context, client redis.UniversalClient, store *workoutput.Store, sts ...workoutput.Status) [][]string {
-	out := make([][]string, len(sts))
-	members, err := a.members(ctx, client, store)
+	reg, err := jobs.NewRegistry(client, jobs.RegistryConfig{Namespace: store.Config().Namespace})
+	var out [][]string
+	if err == nil {
+		out, err = reg.Waiting(ctx, sts...)
+	}
 	if err != nil {
 		a.log.Debug("read heartbeats", "err", err)
-		return out
-	}
-	for i, st := range sts {
-		out[i] = jobs.JobGaps(members, st)
+		return make([][]string, len(sts))
 	}
 	return out
 }

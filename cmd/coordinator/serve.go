@@ -49,10 +49,11 @@ func (a *app) serveCmd() *cobra.Command {
 		Long: `serve serves, from one port (--addr, default ` + defaultServeAddr + `):
   /api/v1/             the HTTP JSON API: submit jobs as NDJSON, list and follow them
                        (Server-Sent Events), read their results, failed and missing
-                       events, cancel and replay them; its OpenAPI document is
-                       /api/v1/openapi.json
+                       events, cancel, replay and retry them; its OpenAPI document
+                       is /api/v1/openapi.json
   /, /jobs/{id}        the dashboard: the jobs with live counts, a job's progress,
-                       throughput, failures, missing events, result and actions
+                       throughput, failures, missing events, what it waits for,
+                       result and actions (cancel, replay, retry)
   /healthz             200 while Redis answers, 503 otherwise
 With --run it also runs the coordinator daemon in the same process (as
 coordinator run does, without /metrics). Replays use the reducers of --reducer.

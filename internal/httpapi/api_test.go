@@ -163,6 +163,9 @@ func TestSubmitBadInputCreatesNothing(t *testing.T) {
 		{"bad deadline", "kind=lines&deadline=-1h", good, 400, `deadline "-1h"`},
 		{"bad chunk", "kind=lines&chunk=10001", good, 400, "chunk 10001"},
 		{"bad max_retry", "kind=lines&max_retry=x", good, 400, `max_retry "x"`},
+		{"negative event_timeout", "kind=lines&event_timeout=-1s", good, 400, "event_timeout -1s (want a positive duration, or 0 for the worker's)"},
+		{"bad event_timeout", "kind=lines&event_timeout=soon", good, 400, `event_timeout "soon" (want a duration like 30s`},
+		{"unknown parameter", "kind=lines&bogus=1", good, 400, `unknown query parameter "bogus": POST /api/v1/jobs accepts kind, name, deadline, retention, policy, max_retry, chunk, event_timeout, id_field`},
 	} {
 		r := f.do("POST", "/api/v1/jobs?"+tc.query, strings.NewReader(tc.body))
 		msg, _ := r.errorBody(t)
@@ -481,6 +484,63 @@ func TestResultWaitsForTheJob(t *testing.T) {
 	r = short.want(http.StatusNotFound, "GET", "/api/v1/jobs/"+gone+"/result", nil)
 	if _, code := r.errorBody(t); code != codeJobNotFound && code != codeNoResult {
 		t.Fatalf("result of a job without retention, past its tombstone: %s", code)
+	}
+}
+
+// TestResultRanges: a Range header gets those bytes of the result only
+// (206, with Content-Range naming the result's size), which the dashboard
+// previews; a range past the end is refused (416, JSON); a plain request
+// gets it whole, saying it accepts ranges.
+func TestResultRanges(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	job := f.submit("lines", events(100, true))
+	f.work(job, 50)
+	f.collect(job)
+	whole, err := f.store.Result(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := len(whole)
+	if size < 1000 {
+		t.Fatalf("result of %d bytes: too small for the test", size)
+	}
+	r := f.want(http.StatusOK, "GET", "/api/v1/jobs/"+job+"/result", nil)
+	if !bytes.Equal(r.body, whole) || r.header.Get("Accept-Ranges") != "bytes" || r.header.Get("Content-Length") != strconv.Itoa(size) {
+		t.Fatalf("whole result: %d bytes, headers %v", len(r.body), r.header)
+	}
+	ctype := r.header.Get("Content-Type") // JSON lines: application/octet-stream
+	for _, tc := range []struct {
+		rng        string
+		start, end int // the bytes answered: [start, end)
+	}{
+		{"bytes=0-99", 0, 100},
+		{"bytes=10-", 10, size},
+		{"bytes=-5", size - 5, size},
+		{"bytes=0-99999999", 0, size}, // a preview of a result shorter than it asks
+	} {
+		r := f.want(http.StatusPartialContent, "GET", "/api/v1/jobs/"+job+"/result", nil, "Range", tc.rng)
+		wantRange := fmt.Sprintf("bytes %d-%d/%d", tc.start, tc.end-1, size)
+		if !bytes.Equal(r.body, whole[tc.start:tc.end]) || r.header.Get("Content-Range") != wantRange ||
+			r.header.Get("Fanin-Job-State") != "done" || r.header.Get("Content-Type") != ctype {
+			t.Errorf("Range %s: %d bytes, Content-Range %q (want %q), headers %v", tc.rng, len(r.body), r.header.Get("Content-Range"), wantRange, r.header)
+		}
+	}
+	r = f.want(http.StatusRequestedRangeNotSatisfiable, "GET", "/api/v1/jobs/"+job+"/result", nil, "Range", fmt.Sprintf("bytes=%d-", size))
+	msg, code := r.errorBody(t)
+	if want := fmt.Sprintf("range \"bytes=%d-\" is past the end of the result (%d bytes): ask for bytes=0-%d at most", size, size, size-1); code != codeBadRange || msg != want {
+		t.Fatalf("a range past the end: %s %q, want %s %q", code, msg, codeBadRange, want)
+	}
+	if r.header.Get("Content-Range") != fmt.Sprintf("bytes */%d", size) {
+		t.Fatalf("a range past the end: Content-Range %q", r.header.Get("Content-Range"))
+	}
+	// The dashboard's preview of a JSON result: its first 4 KiB at most.
+	counted := f.submit("count", events(3, false))
+	f.work(counted, 3)
+	f.collect(counted)
+	r = f.want(http.StatusPartialContent, "GET", "/api/v1/jobs/"+counted+"/result", nil, "Range", "bytes=0-4095")
+	if string(r.body) != `{"outputs":3,"failed":0,"missing":0}` || r.header.Get("Content-Type") != "application/json" || r.header.Get("Content-Range") != "bytes 0-35/36" {
+		t.Fatalf("preview of a JSON result: %q, headers %v", r.body, r.header)
 	}
 }
 

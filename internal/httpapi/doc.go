@@ -6,7 +6,12 @@
 // submitted in batches, so a malformed line creates nothing), lists jobs,
 // reports a job's status with its rate and ETA, streams its progress as
 // Server-Sent Events, pages through its failed and missing events, returns
-// its committed result byte for byte, and cancels and replays jobs. Its
+// its committed result byte for byte (or the bytes of a Range header), and
+// cancels, replays and retries jobs. A job says what it waits for that no
+// live worker or coordinator does, and a submission warns of it, from the
+// heartbeats (jobs.Registry), as `coordinator status` and `coordinator
+// submit` do; errors read as the CLI prints them (exitcode.Message). A
+// query parameter an operation does not accept is refused. Its
 // OpenAPI document is served at /api/v1/openapi.json (openapi.json beside
 // this file); a test checks every response of the package's tests against
 // it, and its operations against the routes.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/fanin-dev/fanin/cache"
+	"github.com/fanin-dev/fanin/internal/exitcode"
 	"github.com/fanin-dev/fanin/internal/jobfile"
 	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
@@ -24,6 +25,7 @@ const (
 	codeMethodNotAllowed = "method_not_allowed"
 	codeConflict         = "conflict"
 	codeTooLarge         = "too_large"
+	codeBadRange         = "bad_range"
 	codeMisdirected      = "misdirected"
 	codeNotImplemented   = "not_implemented"
 	codeUnavailable      = "unavailable"
@@ -47,33 +49,33 @@ func errorf(status int, code, format string, args ...any) *apiError {
 }
 
 // classify maps an error of the store, the producer, the coordinator or
-// the input to its answer.
+// the input to its answer. Its message reads as the CLI prints the same
+// error (exitcode.Message): no Go package prefixes, flags for fields.
 func classify(err error) *apiError {
 	var ae *apiError
 	var mb *http.MaxBytesError
 	var ll *lineTooLong
+	msg := exitcode.Message(err)
 	switch {
 	case errors.As(err, &ae):
 		return ae
 	case errors.As(err, &mb):
 		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "the request body is over %d bytes (the server's --max-body)", mb.Limit)
-	case errors.As(err, &ll):
-		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "%v", err)
-	case errors.Is(err, workoutput.ErrTooLarge):
-		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "%v", err)
+	case errors.As(err, &ll), errors.Is(err, workoutput.ErrTooLarge):
+		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "%s", msg)
 	case errors.Is(err, jobfile.ErrInput), errors.Is(err, jobfile.ErrSettings),
 		errors.Is(err, workoutput.ErrInvalid), errors.Is(err, workoutput.ErrDuplicateEvent), errors.Is(err, jobs.ErrInvalid):
-		return errorf(http.StatusBadRequest, codeBadRequest, "%v", err)
+		return errorf(http.StatusBadRequest, codeBadRequest, "%s", msg)
 	case errors.Is(err, workoutput.ErrJobNotFound):
-		return errorf(http.StatusNotFound, codeJobNotFound, "%v", err)
+		return errorf(http.StatusNotFound, codeJobNotFound, "%s", msg)
 	case errors.Is(err, workoutput.ErrState), errors.Is(err, workoutput.ErrNotRetained), errors.Is(err, workoutput.ErrJobExists),
 		errors.Is(err, workoutput.ErrNotRetriable),
 		errors.Is(err, jobs.ErrBusy), errors.Is(err, jobs.ErrNoReducer):
-		return errorf(http.StatusConflict, codeConflict, "%v", err)
+		return errorf(http.StatusConflict, codeConflict, "%s", msg)
 	case errors.Is(err, cache.ErrUnavailable), errors.Is(err, workoutput.ErrPermission):
-		return errorf(http.StatusServiceUnavailable, codeUnavailable, "Redis is unavailable: %v", err)
+		return errorf(http.StatusServiceUnavailable, codeUnavailable, "Redis is unavailable: %s", msg)
 	}
-	return errorf(http.StatusInternalServerError, codeInternal, "internal error: %v", err)
+	return errorf(http.StatusInternalServerError, codeInternal, "internal error: %s", msg)
 }
 
 // writeError answers err, logging the server's own failures.

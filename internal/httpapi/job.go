@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/fanin-dev/fanin/internal/exitcode"
 	"github.com/fanin-dev/fanin/internal/progress"
 	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
@@ -28,9 +30,16 @@ type jobJSON struct {
 	ObservedAt time.Time `json:"observed_at"`
 }
 
-// job returns the JSON form of st, read at now.
-func (s *Server) job(st workoutput.Status, now time.Time) jobJSON {
+// job returns the JSON form of st, read at now, waiting for what waiting
+// says (see waiting). Its texts read as the CLI prints them
+// (exitcode.Humanize).
+func (s *Server) job(st workoutput.Status, now time.Time, waiting []string) jobJSON {
 	j := jobJSON{JSON: progress.NewJSON(st), Actions: []string{}, ObservedAt: now.UTC()}
+	j.Waiting = waiting
+	j.Error, j.Stalled = exitcode.Humanize(j.Error), exitcode.Humanize(j.Stalled)
+	if j.LastError != nil {
+		j.LastError.Reason = exitcode.Humanize(j.LastError.Reason)
+	}
 	end := now
 	switch {
 	case !st.Completed.IsZero():
@@ -57,11 +66,27 @@ func (s *Server) job(st workoutput.Status, now time.Time) jobJSON {
 	return j
 }
 
+// waiting returns, for each job of sts, what it waits for that no live
+// process does ("no worker serves kind "k"", "no coordinator reduces kind
+// "k""), from one read of the heartbeats: the waiting of `coordinator
+// status`. A failed read is logged and shows nothing.
+func (s *Server) waiting(ctx context.Context, sts ...workoutput.Status) [][]string {
+	if !slices.ContainsFunc(sts, func(st workoutput.Status) bool { return !st.State.Terminal() }) {
+		return make([][]string, len(sts)) // a finished job waits for nothing
+	}
+	out, err := s.registry.Waiting(ctx, sts...)
+	if err != nil {
+		s.cfg.Logger.Debug("read heartbeats", "err", err)
+		return make([][]string, len(sts))
+	}
+	return out
+}
+
 // jobID returns the job ID of the request's path, or a 400.
 func jobID(r *http.Request) (string, error) {
 	id := r.PathValue("id")
 	if err := workoutput.ValidateJobID(id); err != nil {
-		return "", errorf(http.StatusBadRequest, codeBadRequest, "%v", err)
+		return "", errorf(http.StatusBadRequest, codeBadRequest, "%s", exitcode.Message(err))
 	}
 	return id, nil
 }
@@ -82,7 +107,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.job(st, s.cfg.Now()))
+	writeJSON(w, http.StatusOK, s.job(st, s.cfg.Now(), s.waiting(r.Context(), st)[0]))
 }
 
 // cancelJob answers POST /jobs/{id}/cancel with the cancelled job.
@@ -135,9 +160,10 @@ func (s *Server) replayJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o, err := s.cfg.Coordinator.Replay(context.WithoutCancel(r.Context()), id)
-	out := outcomeJSON{ID: id, State: string(o.State), Token: o.Token, Outputs: o.Outputs, Failed: o.Failed, Missing: o.Missing, Error: o.Error, Attempts: o.Attempts}
+	out := outcomeJSON{ID: id, State: string(o.State), Token: o.Token, Outputs: o.Outputs, Failed: o.Failed, Missing: o.Missing,
+		Error: exitcode.Humanize(o.Error), Attempts: o.Attempts}
 	if errors.Is(err, jobs.ErrSink) {
-		out.SinkError = err.Error() // committed, but a sink failed
+		out.SinkError = exitcode.Message(err) // committed, but a sink failed
 	} else if err != nil {
 		s.writeError(w, r, err)
 		return

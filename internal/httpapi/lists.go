@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanin-dev/fanin/internal/exitcode"
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
@@ -127,8 +129,9 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	}
 	out := jobList{Jobs: make([]jobJSON, len(page)), States: counts}
 	now := s.cfg.Now()
+	waiting := s.waiting(ctx, page...)
 	for i, st := range page {
-		out.Jobs[i] = s.job(st, now)
+		out.Jobs[i] = s.job(st, now, waiting[i])
 	}
 	if more {
 		out.Next = cursorOf(page[len(page)-1]).String()
@@ -213,7 +216,7 @@ func (s *Server) listFailed(w http.ResponseWriter, r *http.Request) {
 	eventPage(s, w, r, "failed", s.cfg.Store.Failures,
 		func(f workoutput.Failure) string { return f.EventID },
 		func(f workoutput.Failure) any {
-			return failureJSON{ID: f.EventID, Reason: f.Reason, Attempts: f.Attempts, At: f.Time.UTC()}
+			return failureJSON{ID: f.EventID, Reason: exitcode.Humanize(f.Reason), Attempts: f.Attempts, At: f.Time.UTC()}
 		})
 }
 
@@ -245,7 +248,9 @@ func (s *Server) waitParam(r *http.Request) (time.Duration, error) {
 // getResult answers GET /jobs/{id}/result: exactly the committed bytes of
 // a done or partial job (`coordinator collect --out` writes the same), 404
 // while there is none yet (after waiting up to ?wait= for the job to end),
-// 409 for a job that ended without one (failed, cancelled).
+// 409 for a job that ended without one (failed, cancelled). A Range header
+// gets those bytes only (206; 416 for a range past the end): the
+// dashboard previews a result without downloading it whole.
 func (s *Server) getResult(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	wait, err := s.waitParam(r)
@@ -265,7 +270,7 @@ func (s *Server) getResult(w http.ResponseWriter, r *http.Request) {
 	switch st.State {
 	case workoutput.StateDone, workoutput.StatePartial:
 	case workoutput.StateFailed, workoutput.StateCancelled:
-		e := errorf(http.StatusConflict, codeNoResult, "job %s is %s and has no result: %s", st.ID, st.State, cmp.Or(st.Error, "cancelled"))
+		e := errorf(http.StatusConflict, codeNoResult, "job %s is %s and has no result: %s", st.ID, st.State, cmp.Or(exitcode.Humanize(st.Error), "cancelled"))
 		e.extra = extra
 		s.writeError(w, r, e)
 		return
@@ -294,13 +299,40 @@ func (s *Server) getResult(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h.Set("Content-Type", "application/octet-stream")
 	}
-	h.Set("Content-Length", strconv.Itoa(len(res)))
 	h.Set("Fanin-Job-State", string(st.State))
 	if r.URL.Query().Get("download") != "" {
 		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", st.ID+ext))
 	}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(res)
+	// ServeContent answers the ranges; its 416 is made a JSON error.
+	http.ServeContent(&rangeErrors{ResponseWriter: w, s: s, r: r, size: len(res)}, r, "", time.Time{}, bytes.NewReader(res))
+}
+
+// rangeErrors answers the 416 of http.ServeContent (a range past the end
+// of the result) as an API error, JSON, instead of its plain text.
+type rangeErrors struct {
+	http.ResponseWriter
+	s       *Server
+	r       *http.Request
+	size    int
+	refused bool
+}
+
+func (w *rangeErrors) WriteHeader(status int) {
+	if status != http.StatusRequestedRangeNotSatisfiable {
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	w.refused = true
+	w.Header().Del("Fanin-Job-State")
+	w.Header().Del("Content-Disposition")
+	w.s.writeError(w.ResponseWriter, w.r, errorf(status, codeBadRange, "range %q is past the end of the result (%d bytes): ask for bytes=0-%d at most", w.r.Header.Get("Range"), w.size, max(w.size-1, 0)))
+}
+
+func (w *rangeErrors) Write(b []byte) (int, error) {
+	if w.refused {
+		return len(b), nil // ServeContent's text: the error is written
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // follow polls the job of st until it is terminal, wait passes, the client

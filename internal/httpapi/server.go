@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fanin-dev/fanin/internal/httpapi/dashboard"
+	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
@@ -26,24 +29,51 @@ type route struct {
 	// of the dashboard, which are not part of the API.
 	op      string
 	handler func(*Server, http.ResponseWriter, *http.Request)
+	// params are the query parameters the operation accepts, as the
+	// OpenAPI document lists them: any other is refused (400).
+	params []string
 }
 
 // routes returns every route the server answers. The test of the OpenAPI
 // document checks it has exactly the operations listed here.
 func routes() []route {
 	return []route{
-		{"GET", "/jobs", "listJobs", (*Server).listJobs},
-		{"POST", "/jobs", "submitJob", (*Server).submitJob},
-		{"GET", "/jobs/{id}", "getJob", (*Server).getJob},
-		{"GET", "/jobs/{id}/result", "getResult", (*Server).getResult},
-		{"GET", "/jobs/{id}/failed", "listFailed", (*Server).listFailed},
-		{"GET", "/jobs/{id}/missing", "listMissing", (*Server).listMissing},
-		{"GET", "/jobs/{id}/stream", "streamJob", (*Server).streamJob},
-		{"POST", "/jobs/{id}/cancel", "cancelJob", (*Server).cancelJob},
-		{"POST", "/jobs/{id}/replay", "replayJob", (*Server).replayJob},
-		{"POST", "/jobs/{id}/retry", "retryJob", (*Server).retryJob},
-		{"GET", "/openapi.json", "getOpenAPI", (*Server).getOpenAPI},
+		{"GET", "/jobs", "listJobs", (*Server).listJobs, []string{"state", "kind", "limit", "cursor"}},
+		{"POST", "/jobs", "submitJob", (*Server).submitJob, submitParams},
+		{"GET", "/jobs/{id}", "getJob", (*Server).getJob, nil},
+		{"GET", "/jobs/{id}/result", "getResult", (*Server).getResult, []string{"wait", "download"}},
+		{"GET", "/jobs/{id}/failed", "listFailed", (*Server).listFailed, []string{"limit", "after"}},
+		{"GET", "/jobs/{id}/missing", "listMissing", (*Server).listMissing, []string{"limit", "after"}},
+		{"GET", "/jobs/{id}/stream", "streamJob", (*Server).streamJob, nil},
+		{"POST", "/jobs/{id}/cancel", "cancelJob", (*Server).cancelJob, nil},
+		{"POST", "/jobs/{id}/replay", "replayJob", (*Server).replayJob, nil},
+		{"POST", "/jobs/{id}/retry", "retryJob", (*Server).retryJob, nil},
+		{"GET", "/openapi.json", "getOpenAPI", (*Server).getOpenAPI, nil},
 	}
+}
+
+// checkParams refuses a request with a query parameter the operation does
+// not accept (a misspelt setting would otherwise be ignored), naming it
+// and the accepted ones.
+func (rt route) checkParams(r *http.Request) error {
+	var unknown []string
+	for name := range r.URL.Query() {
+		if !slices.Contains(rt.params, name) {
+			unknown = append(unknown, fmt.Sprintf("%q", name))
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	what := "unknown query parameter " + unknown[0]
+	if len(unknown) > 1 {
+		what = "unknown query parameters " + strings.Join(unknown, ", ")
+	}
+	if len(rt.params) == 0 {
+		return errorf(http.StatusBadRequest, codeBadRequest, "%s: %s %s takes no query parameter", what, rt.method, Prefix+rt.path)
+	}
+	return errorf(http.StatusBadRequest, codeBadRequest, "%s: %s %s accepts %s", what, rt.method, Prefix+rt.path, strings.Join(rt.params, ", "))
 }
 
 // Server is the API and the dashboard. It is an http.Handler; Serve runs it
@@ -53,8 +83,11 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	reduces map[string]bool
-	streams chan struct{}
-	submits chan struct{}
+	// registry reads the heartbeats of the live workers and coordinators:
+	// what a job waits for, what a submission is warned of.
+	registry *jobs.Registry
+	streams  chan struct{}
+	submits  chan struct{}
 	// stopping is closed when Serve begins its shutdown: streams and long
 	// polls end, so that the shutdown does not wait for them.
 	stopping chan struct{}
@@ -66,8 +99,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	registry, err := jobs.NewRegistry(c.Client, jobs.RegistryConfig{Namespace: c.Store.Config().Namespace})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	s := &Server{
 		cfg:      c,
+		registry: registry,
 		mux:      http.NewServeMux(),
 		reduces:  map[string]bool{},
 		streams:  make(chan struct{}, c.MaxStreams),
@@ -78,8 +116,18 @@ func New(cfg Config) (*Server, error) {
 		s.reduces[k] = true
 	}
 	for _, rt := range routes() {
-		h := rt.handler
-		s.mux.HandleFunc(rt.method+" "+Prefix+rt.path, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
+		s.mux.HandleFunc(rt.method+" "+Prefix+rt.path, func(w http.ResponseWriter, r *http.Request) {
+			if err := rt.checkParams(r); err != nil {
+				if r.Method == http.MethodPost {
+					// Read the body (up to MaxBody) before answering, so
+					// that a client still sending it reads the answer.
+					_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+				}
+				s.writeError(w, r, err)
+				return
+			}
+			rt.handler(s, w, r)
+		})
 	}
 	s.mux.HandleFunc("/api/", s.notFound)
 	s.mux.HandleFunc("GET /healthz", s.healthz)

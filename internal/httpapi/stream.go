@@ -47,7 +47,7 @@ func (s *Server) streamJob(w http.ResponseWriter, r *http.Request) {
 	defer tick.Stop()
 	failing := false
 	for {
-		j := s.job(st, s.cfg.Now())
+		j := s.job(st, s.cfg.Now(), s.waiting(ctx, st)[0])
 		key, _ := json.Marshal(j.JSON)
 		if !bytes.Equal(key, last) {
 			if !send("status", j) {

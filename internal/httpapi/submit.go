@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +14,10 @@ import (
 	"github.com/fanin-dev/fanin/internal/jobfile"
 	"github.com/fanin-dev/fanin/jobs"
 )
+
+// submitParams are the settings of POST /jobs, as query parameters (or
+// headers, see param).
+var submitParams = []string{"kind", "name", "deadline", "retention", "policy", "max_retry", "chunk", "event_timeout", "id_field"}
 
 // param returns the value of a parameter of POST /jobs and whether it was
 // given: a query parameter, or else its header (kind is Fanin-Kind,
@@ -44,6 +50,15 @@ func submitSettings(r *http.Request) (jobfile.Settings, string, error) {
 		}
 		s.Deadline = d
 	}
+	if v := get("event_timeout"); v != "" {
+		// As submit's --event-timeout: jobfile.Settings.Spec refuses a
+		// negative one.
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return s, "", errorf(http.StatusBadRequest, codeBadRequest, "event_timeout %q (want a duration like 30s, or 0 for the worker's)", v)
+		}
+		s.EventTimeout = d
+	}
 	for name, dst := range map[string]*int{"max_retry": &s.MaxRetry, "chunk": &s.Chunk} {
 		if v := get(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -64,6 +79,9 @@ func submitSettings(r *http.Request) (jobfile.Settings, string, error) {
 type submitted struct {
 	ID     string `json:"id"`
 	Events int    `json:"events"`
+	// Warnings say what no live process does for the job's kind (the
+	// warnings of coordinator submit): the job waits until one starts.
+	Warnings []string `json:"warnings"`
 }
 
 // submitJob answers POST /jobs: the body is NDJSON, read as `coordinator
@@ -84,7 +102,7 @@ func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	spec, err := settings.Spec(func(p string) string { return p })
+	spec, err := settings.Spec(func(p string) string { return strings.ReplaceAll(p, "-", "_") })
 	if err != nil {
 		fail(err)
 		return
@@ -125,7 +143,20 @@ func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", Prefix+"/jobs/"+id)
-	writeJSON(w, http.StatusCreated, submitted{ID: id, Events: n})
+	writeJSON(w, http.StatusCreated, submitted{ID: id, Events: n, Warnings: s.served(ctx, settings.Kind, pc.Queue)})
+}
+
+// served returns what no live process does for a job of kind on queue,
+// as coordinator submit warns: "no worker serves kind "k"", "no
+// coordinator reduces kind "k"". A failed read of the heartbeats is logged
+// and warns of nothing.
+func (s *Server) served(ctx context.Context, kind, queue string) []string {
+	members, err := s.registry.Members(ctx)
+	if err != nil {
+		s.cfg.Logger.Debug("read heartbeats", "err", err)
+		return []string{}
+	}
+	return append([]string{}, jobs.Gaps(members, kind, cmp.Or(queue, jobs.DefaultQueue))...)
 }
 
 // lineTooLong is the error of a body line over the limit.

@@ -283,6 +283,8 @@ function submitForm() {
     err.hidden = true;
     try {
       const data = await apiJSON('POST', '/jobs?' + q, body, { 'Content-Type': 'application/x-ndjson' });
+      // The job's page shows the submission's warnings once.
+      if (data.warnings && data.warnings.length) sessionStorage.setItem('fanin-warnings:' + data.id, JSON.stringify(data.warnings));
       location.assign('/jobs/' + data.id);
     } catch (e) {
       err.textContent = e.message;
@@ -307,6 +309,7 @@ function jobView(app, id) {
   v.bar = bar({ done: 0, failed: 0, total: 0 }, true);
   v.barText = el('div', { class: 'muted' });
   v.banners = el('div');
+  v.warnings = el('div', { id: 'submit-warnings' });
   v.actions = el('div', { class: 'actions', id: 'actions' });
   v.chart = el('canvas', { id: 'chart', width: '1100', height: '180', 'aria-label': 'throughput over time' });
   v.chartNote = el('p', { class: 'muted' });
@@ -319,7 +322,7 @@ function jobView(app, id) {
     el('div', { class: 'stats' }, stat('done', 'Done'), stat('failed', 'Failed'), stat('pending', 'Pending'), stat('total', 'Total'),
       stat('rate', 'Rate'), stat('eta', 'ETA'), stat('created', 'Created', true), stat('deadline', 'Deadline', true),
       stat('completed', 'Completed', true), stat('finished', 'Finished', true)),
-    v.bar, v.barText, v.banners, v.actions,
+    v.warnings, v.bar, v.barText, v.banners, v.actions,
     el('h2', { text: 'Throughput' }), v.chart, v.chartNote,
     v.result, v.failed, v.missing);
 
@@ -351,6 +354,10 @@ function jobView(app, id) {
     const banners = [];
     if (j.error) banners.push(el('div', { class: 'banner error', text: j.error }));
     if (j.stalled) banners.push(el('div', { class: 'banner warn', text: 'Waiting: ' + j.stalled }));
+    if (j.waiting && j.waiting.length) {
+      banners.push(el('div', { class: 'banner warn', id: 'job-waiting',
+        text: 'Waiting: ' + j.waiting.join('; ') + ' (the job goes on once one starts; see coordinator kinds).' }));
+    }
     v.banners.replaceChildren(...banners);
     renderActions(j);
     sample(j);
@@ -445,28 +452,60 @@ function jobView(app, id) {
     g.stroke();
   }
 
+  // loadResult shows the result's first bytes (a Range request: a large
+  // result is not downloaded to be previewed) and a link that downloads
+  // it whole when clicked.
+  const PREVIEW = 4096;
   let resultLoaded = '';
   async function loadResult() {
     const key = job.state + ':' + job.token;
     if (resultLoaded === key) return;
     resultLoaded = key;
-    const res = await api('GET', '/jobs/' + id + '/result');
+    const res = await api('GET', '/jobs/' + id + '/result', undefined, { Range: 'bytes=0-' + (PREVIEW - 1) });
     if (!res.ok) {
       const data = await res.json().catch(() => ({}));
       v.result.replaceChildren(el('h2', { text: 'Result' }), el('p', { class: 'muted', text: data.error || 'No result.' }));
       v.result.hidden = false;
       return;
     }
-    const blob = await res.blob();
-    const text = await blob.slice(0, 4000).text();
+    // The size is after the slash of Content-Range (206), or the length
+    // of the whole body (a server without ranges answers 200).
+    const head = await res.arrayBuffer();
+    const range = (res.headers.get('Content-Range') || '').match(/\/(\d+)$/);
+    const size = range ? Number(range[1]) : head.byteLength;
+    const text = new TextDecoder().decode(head.slice(0, PREVIEW));
     const ext = (res.headers.get('Content-Type') || '').startsWith('application/json') ? '.json' : '.result';
-    const old = v.result.querySelector('#result-download');
-    if (old) URL.revokeObjectURL(old.href);
-    v.result.replaceChildren(el('h2', { text: 'Result' }),
-      el('p', {}, el('a', { id: 'result-download', class: 'button primary', href: URL.createObjectURL(blob), download: id + ext,
-        text: 'Download result (' + fmtInt(blob.size) + ' bytes, ' + job.state + ')' })),
-      el('pre', { class: 'result', id: 'result-preview', text: text + (blob.size > 4000 ? '\n…' : '') }));
+    const link = el('a', { id: 'result-download', class: 'button primary', href: API + '/jobs/' + id + '/result?download=1', download: id + ext,
+      text: 'Download result (' + fmtInt(size) + ' bytes, ' + job.state + ')', onclick: (ev) => download(ev, ext) });
+    v.result.replaceChildren(el('h2', { text: 'Result' }), el('p', {}, link),
+      el('pre', { class: 'result', id: 'result-preview', text: text + (size > PREVIEW ? '\n…' : '') }));
     v.result.hidden = false;
+  }
+
+  // download fetches the whole result when the link is clicked. Without a
+  // token the browser follows the link itself (saving it as it comes);
+  // with one, the request must carry it, so the page fetches the result
+  // and saves it.
+  async function download(ev, ext) {
+    if (!token()) return;
+    ev.preventDefault();
+    const link = ev.currentTarget;
+    if (link.getAttribute('aria-busy')) return;
+    link.setAttribute('aria-busy', 'true');
+    try {
+      const res = await api('GET', '/jobs/' + id + '/result');
+      if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error || res.status + ' ' + res.statusText);
+      const url = URL.createObjectURL(await res.blob());
+      const a = el('a', { href: url, download: id + ext, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (e) {
+      v.result.append(el('div', { class: 'banner error', role: 'alert', text: 'Download failed: ' + e.message }));
+    } finally {
+      link.removeAttribute('aria-busy');
+    }
   }
 
   async function loadFailed(after, tbody) {
@@ -559,6 +598,15 @@ function jobView(app, id) {
         else if (event === 'end') return true;
       }
     }
+  }
+
+  // The warnings of this job's submission from the form (submitForm),
+  // shown once.
+  const warned = sessionStorage.getItem('fanin-warnings:' + id);
+  if (warned) {
+    sessionStorage.removeItem('fanin-warnings:' + id);
+    v.warnings.append(el('div', { class: 'banner warn', role: 'status',
+      text: 'Submitted with a warning: ' + JSON.parse(warned).join('; ') + '. The job waits until one starts (see coordinator kinds).' }));
   }
 
   window.addEventListener('resize', drawChart);
