@@ -344,6 +344,11 @@ func TestProgressAndFailuresOffATerminal(t *testing.T) {
 		!strings.Contains(insp, "  e9 after 1 attempts at ") || !strings.Contains(insp, ": bad input: bad sighting") {
 		t.Fatalf("inspect --missing --failed =\n%s", insp)
 	}
+	// The watch writes a line every 50 ms: wait for one with the retry
+	// before the job ends (on a fast machine all of the above can take less).
+	waitFor(t, "status --watch to show the retry", func() bool {
+		return strings.Contains(watch.logText(), "retrying (last error: flaky backend)")
+	})
 	mustRun(t, e, "coordinator", "cancel", job)
 	start(t, e, "coordinator", "run", "--reducer", "k=count")
 	if code := watch.wait(t); code != 3 {
@@ -357,7 +362,9 @@ func TestProgressAndFailuresOffATerminal(t *testing.T) {
 
 	// submit and collect --wait off a terminal.
 	big := writeFile(t, dir, "big.jsonl", eventLines(20000, func(int) string { return "ok" }))
-	r := runBin(t, e, "coordinator", "submit", "--kind", "k", "--events", big, "--chunk", "100", "--wait", "--timeout", "2m")
+	// --progress-interval 1ms: submit shows its progress once it has taken
+	// that long (a second by default), which 20,000 events may not take.
+	r := runBin(t, e, "coordinator", "submit", "--kind", "k", "--events", big, "--chunk", "100", "--wait", "--timeout", "2m", "--progress-interval", "1ms")
 	if r.code != 0 || strings.Contains(r.stderr, "\r") || !strings.Contains(r.stderr, "submitting: ") ||
 		!strings.Contains(r.stderr, "submitted: 20,000 events") || !strings.Contains(r.stderr, "done: 20,000/20,000 events done") {
 		t.Fatalf("submit --wait off a terminal: exit %d, stderr:\n%s", r.code, r.stderr)

@@ -29,7 +29,9 @@ func (a *app) statusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status JOB",
 		Short: "Show a job's state and counts; --watch follows it live",
-		Long: `status shows JOB's state, its events done, failed and pending, and its times.
+		Long: `status shows JOB's state, its events done, failed and pending, and its times;
+the last error: of an attempt being retried while the job runs, its latest
+failure once it has ended (as inspect --failed gives it).
 --watch follows the job until it ends with a live progress bar (done, failed,
 pending, rate, ETA); with --json it prints one status line per poll instead.
 With --watch, the exit code is that of the final state: 0 done, 3 partial,
@@ -41,7 +43,10 @@ failed or cancelled.`,
 				if err != nil {
 					return statusErr(err)
 				}
-				return a.printStatus(st, a.waiting(ctx, client, store, st)[0])
+				if err := finalError(ctx, store, &st); err != nil {
+					return err
+				}
+				return a.printStatus(st, a.waiting(ctx, client, store, st)[0], store.Config().FailedRetention)
 			}
 			opts := a.followOptions(client, store)
 			opts.Interval = interval
@@ -53,7 +58,10 @@ failed or cancelled.`,
 				return statusErr(err)
 			}
 			if !a.json {
-				if err := a.printStatus(st, nil); err != nil {
+				if err := finalError(ctx, store, &st); err != nil {
+					return err
+				}
+				if err := a.printStatus(st, nil, store.Config().FailedRetention); err != nil {
 					return err
 				}
 			}
@@ -68,14 +76,43 @@ failed or cancelled.`,
 	return cmd
 }
 
-// printStatus prints st, and what it waits for, as text or JSON.
-func (a *app) printStatus(st workoutput.Status, waiting []string) error {
+// printStatus prints st, and what it waits for, as text or JSON; kept is
+// how long a failed job committed without retention keeps its data
+// (workoutput.Config.FailedRetention).
+func (a *app) printStatus(st workoutput.Status, waiting []string, kept time.Duration) error {
 	if a.json {
 		j := progress.NewJSON(st)
 		j.Waiting = waiting
 		return json.NewEncoder(a.stdout).Encode(j)
 	}
-	return writeStatus(a.stdout, st, waiting)
+	return writeStatus(a.stdout, st, waiting, kept)
+}
+
+// finalError gives a committed job's status (done, partial, failed) its
+// final last error: the latest of its failures, each the final failure
+// record of an event (as inspect --failed shows it), rather than
+// Status.LastError, the note of a failed attempt kept after the event was
+// retried, which may have failed again since, for good, or succeeded. A
+// committed job without failures (done, or its data gone) has no last
+// error. It reads every failure of the job; other states are left alone.
+func finalError(ctx context.Context, store *workoutput.Store, st *workoutput.Status) error {
+	if !st.State.Committed() {
+		return nil
+	}
+	st.LastError = workoutput.Failure{}
+	if st.Failed == 0 {
+		return nil
+	}
+	for f, err := range store.Failures(ctx, st.ID) {
+		if err != nil {
+			return err
+		}
+		last := st.LastError
+		if last.Reason == "" || f.Time.After(last.Time) || f.Time.Equal(last.Time) && f.EventID > last.EventID {
+			st.LastError = workoutput.Failure{EventID: f.EventID, Reason: f.Reason, Attempts: f.Attempts, Time: f.Time}
+		}
+	}
+	return nil
 }
 
 // followOptions are the options of progress.Follow for people: a bar on a
@@ -86,8 +123,9 @@ func (a *app) followOptions(client redis.UniversalClient, store *workoutput.Stor
 		Notes: func(ctx context.Context, st workoutput.Status) []string { return a.waiting(ctx, client, store, st)[0] }}
 }
 
-// writeStatus writes st, and what it waits for, for people.
-func writeStatus(w io.Writer, st workoutput.Status, waiting []string) error {
+// writeStatus writes st, and what it waits for, for people; kept is how
+// long a failed job committed without retention keeps its data.
+func writeStatus(w io.Writer, st workoutput.Status, waiting []string, kept time.Duration) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	sealed := "sealed"
 	switch {
@@ -119,9 +157,13 @@ func writeStatus(w io.Writer, st workoutput.Status, waiting []string) error {
 	if st.Retrying > 0 {
 		fmt.Fprintf(tw, "retrying\t%d events failed an attempt and will be retried\n", st.Retrying)
 	}
-	if st.LastError.Reason != "" {
-		fmt.Fprintf(tw, "last error\tevent %s, attempt %d, %s: %s\n", st.LastError.EventID, st.LastError.Attempts,
-			st.LastError.Time.UTC().Format(time.RFC3339), exitcode.Humanize(st.LastError.Reason))
+	if last := st.LastError; last.Reason != "" {
+		attempt := fmt.Sprintf("attempt %d", last.Attempts)
+		if st.State.Committed() {
+			attempt = fmt.Sprintf("failed after %d attempts", last.Attempts) // its final failure (finalError)
+		}
+		fmt.Fprintf(tw, "last error\tevent %s, %s, %s: %s\n", last.EventID, attempt,
+			last.Time.UTC().Format(time.RFC3339), exitcode.Humanize(last.Reason))
 	}
 	if st.Retried > 0 {
 		fmt.Fprintf(tw, "retried\t%d times (coordinator retry)\n", st.Retried)
@@ -134,11 +176,39 @@ func writeStatus(w io.Writer, st workoutput.Status, waiting []string) error {
 	if st.EventTimeout > 0 {
 		timeout = st.EventTimeout.String()
 	}
-	fmt.Fprintf(tw, "policy\t%s, %d retries, retention %v, event timeout %s\n", st.FailurePolicy, st.MaxRetry, st.Retention, timeout)
+	fmt.Fprintf(tw, "policy\t%s, %d retries, retention %s, event timeout %s\n", st.FailurePolicy, st.MaxRetry, retention(st, kept), timeout)
 	if st.Error != "" {
 		fmt.Fprintf(tw, "error\t%s\n", exitcode.Humanize(st.Error))
 	}
 	return tw.Flush()
+}
+
+// retention describes how long st's data is kept once finished: its own
+// retention, and for a failed job committed without one (its data then
+// kept for kept, Config.FailedRetention), what is really kept and until
+// when.
+func retention(st workoutput.Status, kept time.Duration) string {
+	r := st.Retention.String()
+	if st.State != workoutput.StateFailed || st.Retention > 0 || !st.Retained {
+		return r
+	}
+	until := ""
+	if !st.Finished.IsZero() {
+		until = ", until " + st.Finished.Add(kept).UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%s (failed: its data is kept %s%s, for inspect, replay and retry)", r, shortDuration(kept), until)
+}
+
+// shortDuration is d without its trailing zero units: 24h, 1h30m, 90s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func (a *app) listCmd() *cobra.Command {
@@ -246,6 +316,9 @@ at --limit entries.`,
 			if err != nil {
 				return statusErr(err)
 			}
+			if err := finalError(ctx, store, &st); err != nil {
+				return err
+			}
 			rep := inspection{Status: progress.NewJSON(st)}
 			rep.Status.Waiting = a.waiting(ctx, client, store, st)[0]
 			var cut [3]bool
@@ -281,7 +354,7 @@ at --limit entries.`,
 			if a.json {
 				return json.NewEncoder(a.stdout).Encode(rep)
 			}
-			return rep.write(a.stdout, st)
+			return rep.write(a.stdout, st, store.Config().FailedRetention)
 		}),
 	}
 	fs := cmd.Flags()
@@ -364,9 +437,9 @@ type outputJSON struct {
 	Output json.RawMessage `json:"output"`
 }
 
-// write prints the report for people.
-func (r inspection) write(w io.Writer, st workoutput.Status) error {
-	if err := writeStatus(w, st, r.Status.Waiting); err != nil {
+// write prints the report for people; kept is as for writeStatus.
+func (r inspection) write(w io.Writer, st workoutput.Status, kept time.Duration) error {
+	if err := writeStatus(w, st, r.Status.Waiting, kept); err != nil {
 		return err
 	}
 	if r.Missing != nil {

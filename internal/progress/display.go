@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -72,21 +73,27 @@ func Fit(s string, width int) string {
 	return string(r[:width-1]) + "…"
 }
 
-// Display shows one task's progress on a writer, in a Style: a bar redrawn
-// in place, or plain lines. Each Show gives the current text (the phase and
-// the numbers, made by the caller) and, when known, the count and total
-// for the bar. It is not safe for concurrent use.
+// Display shows one task's progress on a writer, in a Style: a line
+// redrawn in place, or plain lines. Each Show gives the current text (the
+// phase and the numbers, made by the caller) and, when known, the count and
+// total for the bar; SetNotes gives what the task waits for besides. It is
+// not safe for concurrent use.
+//
+// The text comes first: on a terminal (Bar) each Show writes exactly one
+// frame, the text and then a bar when the text leaves it room (the bar's
+// percentage is the text's own), or the text alone, and the notes go on
+// lines of their own, so that a narrow terminal cuts neither.
 type Display struct {
 	out   io.Writer
 	style Style
 	width int
 	every time.Duration
 
-	bar      *progressbar.ProgressBar
-	barTotal int64
-	last     time.Time // when the last line was written (Lines)
-	written  string    // the last line written (Lines)
-	phase    string
+	noBar   bool      // a text once left no room for the bar (Bar)
+	notes   []string  // what the task waits for, from SetNotes
+	last    time.Time // when the last line was written (Lines)
+	written string    // the last line written (Lines)
+	phase   string
 }
 
 // DisplayOptions configures a Display.
@@ -117,8 +124,41 @@ func NewDisplay(opts DisplayOptions) *Display {
 	return d
 }
 
-// barCols is what the bar adds to the text: " 100% |" + bar + "| ".
-const barCols = 9
+// The bar beside the text: barCols is what it adds besides its own
+// columns (a space, the percentage in 5 columns, " |" and "|"), which are
+// minBar to maxBar.
+const (
+	barCols = 9
+	minBar  = 10
+	maxBar  = 40
+)
+
+// SetNotes sets what the task waits for besides its numbers (no worker
+// serves its kind, say); nil or empty: nothing. The Bar style writes each
+// note on a line of its own, once, when the notes change; the Lines style
+// adds them, in parentheses, to every line it writes.
+func (d *Display) SetNotes(notes []string) {
+	if slices.Equal(notes, d.notes) {
+		return
+	}
+	d.notes = slices.Clone(notes)
+	if d.style != Bar {
+		return
+	}
+	for _, n := range notes {
+		// A line of its own, left on the screen: it may be as long as it
+		// is (the terminal wraps it), and the redrawn line starts below.
+		fmt.Fprint(d.out, "\r"+padTo(n, d.width-1)+"\n")
+	}
+}
+
+// withNotes is text with the notes in parentheses (Lines).
+func (d *Display) withNotes(text string) string {
+	if len(d.notes) == 0 {
+		return text
+	}
+	return text + " (" + strings.Join(d.notes, "; ") + ")"
+}
 
 // Show shows text at now; phase names the stage (a change of phase always
 // writes a line in the Lines style); count and total feed the bar (total
@@ -126,10 +166,10 @@ const barCols = 9
 func (d *Display) Show(now time.Time, phase, text string, count, total int64) {
 	switch d.style {
 	case Bar:
-		d.showBar(phase, text, count, total)
+		d.redraw(d.frame(text, count, total))
 	case Lines:
 		if phase != d.phase || now.Sub(d.last) >= d.every {
-			d.line(now, phase, text)
+			d.line(now, phase, d.withNotes(text))
 		}
 	}
 	d.phase = phase
@@ -141,33 +181,48 @@ func (d *Display) line(now time.Time, phase, text string) {
 	d.last, d.phase, d.written = now, phase, text
 }
 
-// showBar redraws the bar line. The text is cut so that the line fits the
-// width; the bar takes what is left, 10 to 40 columns, and appears once the
-// total is known.
-func (d *Display) showBar(phase, text string, count, total int64) {
-	if total <= 0 {
-		// No total yet: the text alone, redrawn in place.
-		fmt.Fprint(d.out, "\r"+padTo(Fit(text, d.width-1), d.width-1))
-		return
+// redraw writes frame over the line being redrawn, padded so that it hides
+// the end of a longer frame before it.
+func (d *Display) redraw(frame string) {
+	fmt.Fprint(d.out, "\r"+padTo(frame, d.width-1))
+}
+
+// frame is what the Bar style shows for text: text and a bar of count out
+// of total when the total is known and the text leaves the bar minBar
+// columns; otherwise the text alone, cut to the width only if it is wider
+// than the whole line. Once a text left no room for the bar, the bar stays
+// off, so that it does not come and go as the numbers change length.
+func (d *Display) frame(text string, count, total int64) string {
+	room := d.width - 1 - barCols - utf8.RuneCountInString(text)
+	if total <= 0 || d.noBar || room < minBar {
+		d.noBar = d.noBar || total > 0
+		return Fit(text, d.width-1)
 	}
-	barWidth := min(max(d.width-1-barCols-utf8.RuneCountInString(text), 10), 40)
-	text = Fit(text, d.width-1-barCols-barWidth)
-	if d.bar == nil || d.barTotal != total {
-		if d.bar == nil {
-			fmt.Fprint(d.out, "\r"+strings.Repeat(" ", d.width-1)+"\r")
-		}
-		d.bar = progressbar.NewOptions64(total,
-			progressbar.OptionSetWriter(d.out),
-			progressbar.OptionSetWidth(barWidth),
-			progressbar.OptionSetDescription(text),
-			progressbar.OptionSetElapsedTime(false),
-			progressbar.OptionSetPredictTime(false),
-			progressbar.OptionThrottle(0),
-		)
-		d.barTotal = total
-	}
-	d.bar.Describe(text)
-	_ = d.bar.Set64(min(count, total))
+	return barLine(text, percent(min(count, total), total), min(room, maxBar))
+}
+
+// barScale is the bar's maximum: a percentage in hundredths.
+const barScale = 100 * 100
+
+// barLine renders text followed by a bar of width columns at pct percent,
+// with progressbar, into a buffer: one frame. The bar is given pct at the
+// middle of that percent (pct*100+50 out of 10,000) so that its own
+// percentage, which progressbar computes in floating point, is pct
+// exactly: fed 29 out of 100, it would show 28%.
+func barLine(text string, pct int64, width int) string {
+	var buf strings.Builder
+	bar := progressbar.NewOptions64(barScale,
+		progressbar.OptionSetWriter(&buf),
+		progressbar.OptionSetWidth(width),
+		progressbar.OptionSetDescription(text+" "),
+		progressbar.OptionSetElapsedTime(false),
+		progressbar.OptionSetPredictTime(false),
+		progressbar.OptionThrottle(0),
+	)
+	_ = bar.Set64(min(pct*100+50, barScale))
+	_ = bar.RenderBlank() // Set64 draws nothing at 0%
+	out := buf.String()
+	return strings.TrimRight(out[strings.LastIndexByte(out, '\r')+1:], " ")
 }
 
 // padTo pads s with spaces to width columns, so a shorter line hides the
@@ -180,19 +235,15 @@ func padTo(s string, width int) string {
 }
 
 // Close ends the display at now with its final text: the Lines style writes
-// it unless it was the last line written, the Bar style ends its line.
+// it unless it was the last line written; the Bar style writes it whole, in
+// place of the redrawn line and without a bar (a job that ends failed or
+// cancelled did not get to 100%), and ends the line.
 func (d *Display) Close(now time.Time, phase, text string) {
 	switch d.style {
 	case Bar:
-		if d.bar != nil {
-			d.bar.Describe(Fit(text, d.width-1-barCols-10))
-			_ = d.bar.Finish()
-		} else {
-			fmt.Fprint(d.out, "\r"+padTo(Fit(text, d.width-1), d.width-1))
-		}
-		fmt.Fprintln(d.out)
+		fmt.Fprint(d.out, "\r"+padTo(text, d.width-1)+"\n")
 	case Lines:
-		if d.last.IsZero() || text != d.written {
+		if text = d.withNotes(text); d.last.IsZero() || text != d.written {
 			d.line(now, phase, text)
 		}
 	}

@@ -7,9 +7,11 @@
 // events/hr". It takes the caller's clock with each sample, so it serves a
 // terminal, a dashboard or a test alike.
 //
-// A Display shows one task: a bar redrawn in place on a terminal (Bar), or
-// plain periodic lines without '\r' for logs and pipes (Lines); every line
-// fits the width (at least MinWidth columns). Follow polls a job until it
+// A Display shows one task: a line redrawn in place on a terminal (Bar),
+// one frame per update, or plain periodic lines without '\r' for logs and
+// pipes (Lines); every line fits the width (at least MinWidth columns). The
+// text comes first: a bar follows it only when it leaves the bar room, and
+// what the task waits for gets lines of its own. Follow polls a job until it
 // ends and shows its phase (open, running, waiting for a coordinator,
 // reducing, its final state), counts, rate and ETA, or one JSON line per
 // poll (JSONLines).

@@ -31,8 +31,9 @@ type Options struct {
 	// Window is the rate's sliding window. Default DefaultWindow.
 	Window time.Duration
 	// Notes, when set, returns what the job waits for besides its events
-	// (no worker serves its kind, say), shown after the numbers. Follow
-	// calls it at most every NotesEvery.
+	// (no worker serves its kind, say): on a line of their own in the Bar
+	// style, after the numbers in the Lines style (Display.SetNotes).
+	// Follow calls it at most every NotesEvery.
 	Notes func(ctx context.Context, st workoutput.Status) []string
 }
 
@@ -77,14 +78,12 @@ func Follow(ctx context.Context, store Status, jobID string, opts Options) (work
 			notes, notesRead = opts.Notes(ctx, st), now
 		}
 		text := Describe(st, meter)
-		if len(notes) > 0 {
-			text += " (" + strings.Join(notes, "; ") + ")"
-		}
 		switch opts.Style {
 		case JSONLines:
 			b, _ := json.Marshal(NewJSON(st))
 			fmt.Fprintln(opts.Out, string(b))
 		default:
+			disp.SetNotes(notes)
 			if st.State.Terminal() {
 				disp.Close(now, string(st.State), text)
 			} else {
@@ -130,6 +129,7 @@ func Phase(st workoutput.Status) string {
 // of meter (nil: none): the phase, then what matters in it. For example
 //
 //	running: 1,234/20,000 events (6%), 12 failed, 1,250 events/s, ETA 15s
+//	running: 1,300/20,000 events (6%), 12 failed, 1,250 events/s, ETA 15s, 3 retrying (last error: …)
 //	waiting for a coordinator: 20,000/20,000 events finished
 //	reducing: 19,988 outputs, 12 failed
 //	done: 20,000 events, 0 failed
@@ -155,9 +155,6 @@ func Describe(st workoutput.Status, meter *Meter) string {
 		}
 		return b.String()
 	}
-	if st.Retrying > 0 {
-		fmt.Fprintf(&b, ", %s retrying (last error: %s)", Thousands(st.Retrying), Fit(exitcode.Humanize(st.LastError.Reason), 60))
-	}
 	if meter != nil {
 		if pace := meter.Pace("events"); pace != "" {
 			b.WriteString(", " + pace)
@@ -167,6 +164,11 @@ func Describe(st workoutput.Status, meter *Meter) string {
 				b.WriteString(", ETA " + eta.String())
 			}
 		}
+	}
+	// Last, so that a line cut to the terminal's width loses the error
+	// (status shows it whole) rather than the rate and the ETA.
+	if st.Retrying > 0 {
+		fmt.Fprintf(&b, ", %s retrying (last error: %s)", Thousands(st.Retrying), Fit(exitcode.Humanize(st.LastError.Reason), 60))
 	}
 	return b.String()
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +155,92 @@ func TestDisplayBarFitsTheWidth(t *testing.T) {
 		}
 		if !strings.Contains(buf.String(), "done: 100/100") {
 			t.Errorf("width %d: the bar lacks its final text: %q", width, buf.String())
+		}
+	}
+}
+
+// frames splits what the Bar style wrote into the frames drawn in place
+// (each starts with '\r') and the lines left on the screen (ended by
+// '\n'), each without its padding.
+func frames(out string) (drawn, kept []string) {
+	for i, part := range strings.Split(out, "\r") {
+		if i == 0 {
+			continue
+		}
+		if line, ok := strings.CutSuffix(part, "\n"); ok {
+			kept = append(kept, strings.TrimRight(line, " "))
+			continue
+		}
+		drawn = append(drawn, strings.TrimRight(part, " "))
+	}
+	return drawn, kept
+}
+
+// TestDisplayBarGivesTheTextPriority: on an 80-column terminal a text that
+// leaves the bar no room is shown whole, without the bar (which stays off
+// from then on, rather than come and go), and notes get lines of their
+// own: the ETA and the note are never cut.
+func TestDisplayBarGivesTheTextPriority(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	d := progress.NewDisplay(progress.DisplayOptions{Out: &buf, Style: progress.Bar, Width: 80})
+	short := "submitting: 1,000/1,000,000 events (0%)"
+	long := "submitting: 252,576/1,000,000 events (25%), 250,000 events/s, ETA 3s"
+	note := `no worker serves kind "transcode" on queue "media"; no coordinator reduces kind "transcode"`
+	d.Show(time.Unix(0, 0), "submitting", short, 1000, 1000000)
+	d.SetNotes([]string{note})
+	d.SetNotes([]string{note}) // the same notes: not written again
+	d.Show(time.Unix(1, 0), "submitting", long, 252576, 1000000)
+	d.Show(time.Unix(2, 0), "submitting", short, 1000, 1000000)
+	d.Close(time.Unix(3, 0), "submitted", "submitted: 1,000,000 events in 4.1s")
+	drawn, kept := frames(buf.String())
+	if len(drawn) != 3 || len(kept) != 2 {
+		t.Fatalf("frames %q, lines %q; want a frame per Show, the note and the final line", drawn, kept)
+	}
+	if !strings.HasPrefix(drawn[0], short+"    0% |") {
+		t.Errorf("frame %q: want the short text and the bar", drawn[0])
+	}
+	if drawn[1] != long || drawn[2] != short {
+		t.Errorf("frames %q; want the long text whole, without the bar, and the bar off after it", drawn[1:])
+	}
+	if kept[0] != note || kept[1] != "submitted: 1,000,000 events in 4.1s" {
+		t.Errorf("lines %q; want the note whole and the final text", kept)
+	}
+	for _, f := range drawn {
+		if n := len([]rune(f)); n > 79 || strings.Contains(f, "…") {
+			t.Errorf("frame of %d columns %q; want at most 79, uncut", n, f)
+		}
+	}
+}
+
+// TestDisplayBarDrawsOneFramePerPoll: every poll of Follow draws one frame,
+// whose bar shows the percentage of its text, never the one of the poll
+// before (nor 28% beside a text's 29%: progressbar's own rounding).
+func TestDisplayBarDrawsOneFramePerPoll(t *testing.T) {
+	t.Parallel()
+	base := workoutput.Status{ID: "j", Kind: "k", State: workoutput.StateRunning, Sealed: true, Total: 100, Created: time.Unix(0, 0)}
+	var s script
+	for _, done := range []int64{0, 6, 20, 29, 57, 58, 99, 100} {
+		st := base
+		st.Done, st.Pending = done, 100-done
+		s.steps = append(s.steps, st)
+	}
+	last := s.steps[len(s.steps)-1]
+	last.State = workoutput.StateDone
+	s.steps = append(s.steps, last)
+	var buf bytes.Buffer
+	if _, err := progress.Follow(context.Background(), &s, "j", progress.Options{Out: &buf, Style: progress.Bar, Interval: time.Millisecond, Width: 80}); err != nil {
+		t.Fatal(err)
+	}
+	drawn, kept := frames(buf.String())
+	if len(drawn) != len(s.steps)-1 || len(kept) != 1 || !strings.HasPrefix(kept[0], "done: 100/100") {
+		t.Fatalf("frames %q, lines %q; want one frame per poll and the final line", drawn, kept)
+	}
+	pct := regexp.MustCompile(`\((\d+)%\).* (\d+)% \|`)
+	for i, f := range drawn {
+		m := pct.FindStringSubmatch(f)
+		if m == nil || m[1] != m[2] || m[1] != fmt.Sprint(s.steps[i].Done) {
+			t.Errorf("poll %d (%d%%) drew %q; want the text's percentage on the bar", i, s.steps[i].Done, f)
 		}
 	}
 }
