@@ -520,7 +520,7 @@ func (s *Store) Status(ctx context.Context, jobID string) (Status, error) {
 		Stalled: m["stalled"], Retained: m["retained"] == "1",
 		Retrying: retrying.Val(), Retried: int(num("retries")), Kept: kept.Val(),
 	}
-	if text := m["lasterr"]; text != "" {
+	if text := m["lasterr"]; text != "" && !st.State.Committed() {
 		var last lastError
 		if json.Unmarshal([]byte(text), &last) == nil {
 			st.LastError = Failure{EventID: last.Event, Reason: last.Reason, Attempts: last.Attempts, Time: last.At}
@@ -629,6 +629,32 @@ func (s *Store) Output(ctx context.Context, jobID, eventID string) (cache.Item, 
 		return cache.Item{}, err
 	}
 	return s.hashes.HashGet(ctx, keysOf(s.cfg.Namespace, jobID).outputs, eventID)
+}
+
+// SetFinalLastError gives the status of a committed job (done, partial,
+// failed) its latest failure for good as LastError: of the job's failures
+// (as Failures yields them), the one recorded last, ties broken by event
+// ID. (Status leaves it zero for a committed job: the note of its last
+// failed attempt may describe an attempt retried since, that failed again,
+// for good, or succeeded.) A committed job without failures (done, or its
+// data gone) gets no LastError. Other states are left alone. It reads every failure
+// of the job: the CLI's status and inspect and the HTTP API's job call it,
+// so that they agree.
+func (s *Store) SetFinalLastError(ctx context.Context, st *Status) error {
+	if !st.State.Committed() || st.Failed == 0 {
+		return nil
+	}
+	st.LastError = Failure{}
+	for f, err := range s.Failures(ctx, st.ID) {
+		if err != nil {
+			return err
+		}
+		last := st.LastError
+		if last.Reason == "" || f.Time.After(last.Time) || f.Time.Equal(last.Time) && f.EventID > last.EventID {
+			st.LastError = Failure{EventID: f.EventID, Reason: f.Reason, Attempts: f.Attempts, Time: f.Time}
+		}
+	}
+	return nil
 }
 
 // Failures streams the job's failed events through the cache layer. An

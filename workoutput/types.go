@@ -191,7 +191,9 @@ type Status struct {
 	// will be retried (Store.Note): neither output nor failure yet.
 	Retrying int64
 	// LastError is the last failed attempt of an event noted (Store.Note):
-	// EventID, Reason, Attempts and Time; zero when none.
+	// EventID, Reason, Attempts and Time; zero when none, and zero for a
+	// committed job (done, partial, failed), whose attempts are over:
+	// Store.SetFinalLastError gives it its latest failure for good.
 	LastError Failure
 	// Retried is how often Store.Retry put the job's failed events back to
 	// work.

@@ -43,7 +43,7 @@ failed or cancelled.`,
 				if err != nil {
 					return statusErr(err)
 				}
-				if err := finalError(ctx, store, &st); err != nil {
+				if err := store.SetFinalLastError(ctx, &st); err != nil {
 					return err
 				}
 				return a.printStatus(st, a.waiting(ctx, client, store, st)[0], store.Config().FailedRetention)
@@ -58,7 +58,7 @@ failed or cancelled.`,
 				return statusErr(err)
 			}
 			if !a.json {
-				if err := finalError(ctx, store, &st); err != nil {
+				if err := store.SetFinalLastError(ctx, &st); err != nil {
 					return err
 				}
 				if err := a.printStatus(st, nil, store.Config().FailedRetention); err != nil {
@@ -86,33 +86,6 @@ func (a *app) printStatus(st workoutput.Status, waiting []string, kept time.Dura
 		return json.NewEncoder(a.stdout).Encode(j)
 	}
 	return writeStatus(a.stdout, st, waiting, kept)
-}
-
-// finalError gives a committed job's status (done, partial, failed) its
-// final last error: the latest of its failures, each the final failure
-// record of an event (as inspect --failed shows it), rather than
-// Status.LastError, the note of a failed attempt kept after the event was
-// retried, which may have failed again since, for good, or succeeded. A
-// committed job without failures (done, or its data gone) has no last
-// error. It reads every failure of the job; other states are left alone.
-func finalError(ctx context.Context, store *workoutput.Store, st *workoutput.Status) error {
-	if !st.State.Committed() {
-		return nil
-	}
-	st.LastError = workoutput.Failure{}
-	if st.Failed == 0 {
-		return nil
-	}
-	for f, err := range store.Failures(ctx, st.ID) {
-		if err != nil {
-			return err
-		}
-		last := st.LastError
-		if last.Reason == "" || f.Time.After(last.Time) || f.Time.Equal(last.Time) && f.EventID > last.EventID {
-			st.LastError = workoutput.Failure{EventID: f.EventID, Reason: f.Reason, Attempts: f.Attempts, Time: f.Time}
-		}
-	}
-	return nil
 }
 
 // followOptions are the options of progress.Follow for people: a bar on a
@@ -160,7 +133,7 @@ func writeStatus(w io.Writer, st workoutput.Status, waiting []string, kept time.
 	if last := st.LastError; last.Reason != "" {
 		attempt := fmt.Sprintf("attempt %d", last.Attempts)
 		if st.State.Committed() {
-			attempt = fmt.Sprintf("failed after %d attempts", last.Attempts) // its final failure (finalError)
+			attempt = fmt.Sprintf("failed after %d attempts", last.Attempts) // its final failure (Store.SetFinalLastError)
 		}
 		fmt.Fprintf(tw, "last error\tevent %s, %s, %s: %s\n", last.EventID, attempt,
 			last.Time.UTC().Format(time.RFC3339), exitcode.Humanize(last.Reason))
@@ -316,7 +289,7 @@ at --limit entries.`,
 			if err != nil {
 				return statusErr(err)
 			}
-			if err := finalError(ctx, store, &st); err != nil {
+			if err := store.SetFinalLastError(ctx, &st); err != nil {
 				return err
 			}
 			rep := inspection{Status: progress.NewJSON(st)}

@@ -91,13 +91,19 @@ func jobID(r *http.Request) (string, error) {
 	return id, nil
 }
 
-// status reads the status of the request's job.
+// status reads the status of the request's job; a committed job's last
+// error is its latest failure, as the CLI shows it
+// (Store.SetFinalLastError).
 func (s *Server) status(ctx context.Context, r *http.Request) (workoutput.Status, error) {
 	id, err := jobID(r)
 	if err != nil {
 		return workoutput.Status{}, err
 	}
-	return s.cfg.Store.Status(ctx, id)
+	st, err := s.cfg.Store.Status(ctx, id)
+	if err != nil {
+		return st, err
+	}
+	return st, s.cfg.Store.SetFinalLastError(ctx, &st)
 }
 
 // getJob answers GET /jobs/{id}.

@@ -76,6 +76,11 @@ func TestErrorsReadAsTheCLI(t *testing.T) {
 	if j.State != "failed" || j.Error == "" || j.Error != exitcode.Humanize(st.Error) || strings.Contains(j.Error, "jobs: ") {
 		t.Fatalf("error of the failed job = %q; want %q, as coordinator status shows it", j.Error, exitcode.Humanize(st.Error))
 	}
+	// Its last error is its failure for good, as coordinator status shows
+	// it (Store.SetFinalLastError), not the note of e000's retried attempt.
+	if j.LastError == nil || j.LastError.Event != "e001" || j.LastError.Reason != "bad input: odd one out" || j.LastError.Attempts != 4 {
+		t.Fatalf("last_error of the failed job = %+v; want e001's failure after 4 attempts", j.LastError)
+	}
 	r := f.want(http.StatusConflict, "GET", "/api/v1/jobs/"+job+"/result", nil)
 	if msg, _ := r.errorBody(t); !strings.HasSuffix(msg, ": "+j.Error) {
 		t.Fatalf("result of the failed job: %q; want it to end with the job's error %q", msg, j.Error)

@@ -73,6 +73,9 @@ func (s *Server) streamJob(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		next, err := s.cfg.Store.Status(ctx, st.ID)
+		if err == nil && next.State.Committed() {
+			err = s.cfg.Store.SetFinalLastError(ctx, &next)
+		}
 		switch {
 		case err == nil:
 			st, failing = next, false

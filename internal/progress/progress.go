@@ -213,7 +213,9 @@ type JSON struct {
 	Waiting  []string `json:"waiting,omitempty"`
 	Retained bool     `json:"retained,omitempty"`
 	// Retrying counts the events whose last attempt failed and that will
-	// be retried; LastError is the last failed attempt noted; Retried how
+	// be retried; LastError is the last failed attempt noted (for a
+	// committed job: its latest failure for good where the caller read it,
+	// Store.SetFinalLastError; otherwise none); Retried how
 	// often coordinator retry put the job's failed events back to work.
 	Retrying  int64        `json:"retrying,omitempty"`
 	LastError *AttemptJSON `json:"last_error,omitempty"`
