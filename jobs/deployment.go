@@ -38,7 +38,7 @@ const (
 	MaxNamespaceLen = 64
 	// namespaceRule says what ParseDeployment accepts, for its errors.
 	namespaceRule = `want letters, digits, '-', '_' and '.' in parts separated by ':', at most 64 characters, ` +
-		`not starting with "asynq", like "acme" or "acme:prod" (a trailing ':' is optional)`
+		`not "asynq" nor starting with "asynq:", like "acme" or "acme:prod" (a trailing ':' is optional)`
 	// defaultName is the name of the zero Deployment.
 	defaultName = "fanin"
 )
@@ -46,7 +46,9 @@ const (
 // ParseDeployment returns the deployment of namespace. "acme" and "acme:"
 // are the same deployment, of key prefix "acme:"; "fanin" and "fanin:" are
 // the zero Deployment. An empty or ill-formed namespace (spaces, glob or
-// control characters, an empty part, Asynq's own "asynq" prefix, more than
+// control characters, an empty part, "asynq" or a name starting with
+// "asynq:", Asynq's own key prefix (the check is case-sensitive, like
+// Redis keys: "ASYNQ" and "asynqx" are other names), more than
 // MaxNamespaceLen characters) is an error wrapping ErrInvalid that says
 // what is allowed.
 func ParseDeployment(namespace string) (Deployment, error) {
@@ -122,13 +124,42 @@ func (d Deployment) queue(name string) string {
 	return d.name + ":" + name
 }
 
+// derivedForm reports whether q has the form of a queue name a deployment
+// derives: DefaultQueue or DefaultCollectQueue, alone or as the last
+// ':'-separated part. It also returns the role of such a name ("events" or
+// "collect") and, when one deployment derives exactly q, that deployment.
+func derivedForm(q string) (role string, owner Deployment, owned, ok bool) {
+	prefix, last := "", q
+	if i := strings.LastIndexByte(q, ':'); i >= 0 {
+		prefix, last = q[:i], q[i+1:]
+	}
+	switch last {
+	case DefaultQueue:
+		role = "events"
+	case DefaultCollectQueue:
+		role = "collect"
+	default:
+		return "", Deployment{}, false, false
+	}
+	if prefix == "" {
+		return role, Deployment{}, true, true
+	}
+	d, err := ParseDeployment(prefix)
+	owned = err == nil && (d.EventsQueue() == q || d.CollectQueue() == q)
+	return role, d, owned, true
+}
+
 // CheckQueues checks queue overrides against d before a role starts: the
 // events queues (a producer's one, the queues a worker serves) and the
 // collect queue of one process. Each must be a well-formed name (like a
 // namespace); the collect queue must be none of the events queues, nor d's
 // events queue, and no events queue may be d's collect queue: otherwise a
-// coordinator could take event chunks, or a worker collect tasks. Its
-// error wraps ErrInvalid.
+// coordinator could take event chunks, or a worker collect tasks. And an
+// override of the form of a derived name ("default", "fanin-collect", or a
+// name ending in ":default" or ":fanin-collect") must be d's own queue of
+// its role: such names are reserved to the deployments that derive them,
+// and sharing one, a deployment's workers or coordinators would take the
+// other's tasks, whose jobs they cannot find. Its error wraps ErrInvalid.
 func (d Deployment) CheckQueues(events []string, collect string) error {
 	for _, q := range append(slices.Clip(events), collect) {
 		if err := checkName(q); err != nil {
@@ -143,5 +174,35 @@ func (d Deployment) CheckQueues(events []string, collect string) error {
 	case slices.Contains(events, d.CollectQueue()):
 		return fmt.Errorf("%w: the events queue %q is the collect queue of namespace %s (want another: its coordinators would take these event chunks)", ErrInvalid, d.CollectQueue(), d)
 	}
+	for _, q := range events {
+		if q != d.EventsQueue() {
+			if err := d.foreign("events", q); err != nil {
+				return err
+			}
+		}
+	}
+	if collect != d.CollectQueue() {
+		return d.foreign("collect", collect)
+	}
 	return nil
+}
+
+// foreign refuses q, an override of d's queue of role ("events" or
+// "collect"), when it has the form of a derived queue name.
+func (d Deployment) foreign(role, q string) error {
+	form, owner, owned, ok := derivedForm(q)
+	if !ok {
+		return nil
+	}
+	whose := fmt.Sprintf("has the form of a derived %s queue", form)
+	if owned {
+		whose = fmt.Sprintf("is the %s queue of namespace %s, another deployment", form, owner)
+	}
+	own := d.EventsQueue()
+	if role == "collect" {
+		own = d.CollectQueue()
+	}
+	return fmt.Errorf("%w: the %s queue %q %s (want namespace %s's own, %q, or a name whose last ':' part is neither %q nor %q: "+
+		"names of that form are reserved to the deployments that derive them, whose workers or coordinators would take these tasks)",
+		ErrInvalid, role, q, whose, d, own, DefaultQueue, DefaultCollectQueue)
 }

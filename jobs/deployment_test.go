@@ -21,6 +21,10 @@ func TestDeployment(t *testing.T) {
 		{[]string{"acme:prod", "acme:prod:"}, "acme:prod:", "acme:prod:default", "acme:prod:fanin-collect"},
 		{[]string{"A-1_b.c", "A-1_b.c:"}, "A-1_b.c:", "A-1_b.c:default", "A-1_b.c:fanin-collect"},
 		{[]string{"fanin-collect"}, "fanin-collect:", "fanin-collect:default", "fanin-collect:fanin-collect"},
+		// Only "asynq" and "asynq:…" are Asynq's key prefix (namespaceRule).
+		{[]string{"asynqx", "asynqx:"}, "asynqx:", "asynqx:default", "asynqx:fanin-collect"},
+		{[]string{"ASYNQ"}, "ASYNQ:", "ASYNQ:default", "ASYNQ:fanin-collect"},
+		{[]string{"x:asynq"}, "x:asynq:", "x:asynq:default", "x:asynq:fanin-collect"},
 		{[]string{strings.Repeat("x", MaxNamespaceLen), strings.Repeat("x", MaxNamespaceLen) + ":"}, strings.Repeat("x", MaxNamespaceLen) + ":", strings.Repeat("x", MaxNamespaceLen) + ":default", strings.Repeat("x", MaxNamespaceLen) + ":fanin-collect"},
 	} {
 		first, err := ParseDeployment(tc.spellings[0])
@@ -53,7 +57,8 @@ func TestDeployment(t *testing.T) {
 	for _, ns := range []string{"", ":", "::", "a::", " ", " a", "a b", "a\nb", "a\tb", "*", "a*", "a?", "a[b]", "50%", "{a}", "a{b", "a:}",
 		":a", "a::b", "asynq", "asynq:", "asynq:x", "é", "a/b", "a\\b", "a\"b", strings.Repeat("x", MaxNamespaceLen+1)} {
 		d, err := ParseDeployment(ns)
-		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "want letters, digits") || !strings.Contains(err.Error(), "namespace") {
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "want letters, digits") || !strings.Contains(err.Error(), "namespace") ||
+			!strings.Contains(err.Error(), `not "asynq" nor starting with "asynq:"`) {
 			t.Errorf("ParseDeployment(%q) = %v, %v; want ErrInvalid saying what is allowed", ns, d, err)
 		}
 	}
@@ -75,7 +80,26 @@ func TestDeploymentCheckQueues(t *testing.T) {
 		{Deployment{}, []string{"high", "default"}, "fanin-collect", ""},
 		{Deployment{}, []string{"jobs"}, "done", ""},
 		{a, []string{"a:default"}, "a:fanin-collect", ""},
-		{a, []string{"default"}, "fanin-collect", ""}, // another deployment's names: not a's business
+		{Deployment{}, []string{"jobs", "high"}, "fanin:done", ""},
+		{a, []string{"a:jobs", "q.1"}, "a:c2", ""},
+		{a, []string{"a:default", "default-x", "x-default"}, "a:fanin-collect-2", ""},
+		// Names of the form of a derived queue belong to the deployment
+		// that derives them (or to none): another's is refused, whichever
+		// role it has there.
+		{a, []string{"default"}, "a:fanin-collect", `the events queue "default" is the events queue of namespace fanin:, another deployment (want namespace a:'s own, "a:default", or a name whose last ':' part is neither "default" nor "fanin-collect"`},
+		{a, []string{"fanin-collect"}, "a:fanin-collect", `the events queue "fanin-collect" is the collect queue of namespace fanin:, another deployment`},
+		{a, []string{"a:default"}, "fanin-collect", `the collect queue "fanin-collect" is the collect queue of namespace fanin:, another deployment (want namespace a:'s own, "a:fanin-collect"`},
+		{a, []string{"a:default"}, "default", `the collect queue "default" is the events queue of namespace fanin:`},
+		{Deployment{}, []string{"x:default"}, "fanin-collect", `the events queue "x:default" is the events queue of namespace x:`},
+		{Deployment{}, []string{"default", "x:fanin-collect"}, "fanin-collect", `"x:fanin-collect" is the collect queue of namespace x:`},
+		{Deployment{}, []string{"default"}, "x:fanin-collect", `the collect queue "x:fanin-collect" is the collect queue of namespace x:`},
+		{Deployment{}, []string{"default"}, "acme:prod:default", `the collect queue "acme:prod:default" is the events queue of namespace acme:prod:`},
+		{a, []string{"b:default"}, "a:fanin-collect", `"b:default" is the events queue of namespace b:`},
+		{a, []string{"a:default"}, "b:fanin-collect", `"b:fanin-collect" is the collect queue of namespace b:`},
+		// The form alone is reserved, though no deployment derives it.
+		{Deployment{}, []string{"fanin:default"}, "fanin-collect", `the events queue "fanin:default" has the form of a derived events queue`},
+		{a, []string{"a:default"}, "asynq:fanin-collect", `"asynq:fanin-collect" has the form of a derived collect queue`},
+		{a, []string{"a:default"}, "a:fanin-collect:fanin-collect", `"a:fanin-collect:fanin-collect" is the collect queue of namespace a:fanin-collect:`},
 		{Deployment{}, []string{"fanin-collect"}, "fanin-collect", "also an events queue"},
 		{Deployment{}, []string{"default"}, "default", "also an events queue"},
 		{Deployment{}, []string{"jobs"}, "default", "is the events queue of namespace fanin:"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,7 +41,8 @@ func refusals(t *testing.T) (client redis.UniversalClient, environ []string, goo
 	if err := os.WriteFile(good, []byte("{\"id\":\"a\"}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return srv.Client(t), env("FANIN_REDIS_URL=" + srv.URL()), good
+	// Clipped: each case's append(environ, …) gets its own copy.
+	return srv.Client(t), slices.Clip(env("FANIN_REDIS_URL=" + srv.URL())), good
 }
 
 // usageCase is a run that must exit with code, its stderr holding every
@@ -143,6 +145,69 @@ func TestRolesCannotShareAQueue(t *testing.T) {
 	untouched(t, client)
 }
 
+// TestQueueOverridesCannotCrossDeployments: an override of the form of a
+// derived queue name (default, fanin-collect, or ending in :default or
+// :fanin-collect) that is not the deployment's own is refused at start by
+// every role: before, `--namespace a submit --queue fanin-collect` exited
+// 0, the default deployment's coordinator handed the chunks to default,
+// whose workers archived them (job not found), and job a:… stayed running
+// until its deadline. Nothing is written to Redis.
+func TestQueueOverridesCannotCrossDeployments(t *testing.T) {
+	t.Parallel()
+	client, e, good := refusals(t)
+	submit := []string{"submit", "--kind", "zombies.sighting", "--events", good}
+	ns := func(n string, args ...string) []string { return append([]string{"--namespace", n}, args...) }
+	const rule = `or a name whose last ':' part is neither "default" nor "fanin-collect"`
+	checkCases(t, []usageCase{
+		{e, "coordinator", ns("a", append(submit, "--queue", "fanin-collect")...), 2, []string{`the events queue "fanin-collect" is the collect queue of namespace fanin:, another deployment`, `want namespace a:'s own, "a:default"`, rule}},
+		{e, "coordinator", ns("a", append(submit, "--queue", "default")...), 2, []string{`the events queue "default" is the events queue of namespace fanin:`, rule}},
+		{e, "coordinator", append(submit, "--queue", "x:default"), 2, []string{`"x:default" is the events queue of namespace x:`}},
+		{e, "coordinator", append(submit, "--queue", "x:fanin-collect"), 2, []string{`"x:fanin-collect" is the collect queue of namespace x:`}},
+		{e, "coordinator", append(submit, "--queue", "fanin:default"), 2, []string{`"fanin:default" has the form of a derived events queue`}},
+		{e, "coordinator", ns("a", append(submit, "--collect-queue", "fanin-collect")...), 2, []string{`the collect queue "fanin-collect" is the collect queue of namespace fanin:`, `"a:fanin-collect"`}},
+		{e, "coordinator", ns("a", "run", "--collect-queue", "fanin-collect"), 2, []string{`the collect queue "fanin-collect" is the collect queue of namespace fanin:`}},
+		{e, "coordinator", []string{"run", "--collect-queue", "b:fanin-collect"}, 2, []string{`"b:fanin-collect" is the collect queue of namespace b:`}},
+		{append(e, "FANIN_COLLECT_QUEUE=b:default"), "coordinator", []string{"run"}, 2, []string{`"b:default" is the events queue of namespace b:`}},
+		{e, "worker", []string{"--namespace", "a", "--queues", "default"}, 2, []string{`the events queue "default" is the events queue of namespace fanin:`}},
+		{e, "worker", []string{"--queues", "default,b:default"}, 2, []string{`"b:default" is the events queue of namespace b:`}},
+		{append(e, "FANIN_QUEUES=a:default"), "worker", nil, 2, []string{`"a:default" is the events queue of namespace a:`}},
+		{e, "zombies", []string{"--namespace", "a", "--collect-queue", "fanin-collect", "-n", "10"}, 2, []string{`"fanin-collect" is the collect queue of namespace fanin:`}},
+	})
+	untouched(t, client)
+	// Names of another form, and a deployment's own names, are accepted.
+	mustRun(t, e, "coordinator", ns("a:", append(submit, "--queue", "a:default", "--collect-queue", "a:fanin-collect")...)...)
+	mustRun(t, e, "coordinator", ns("a", append(submit, "--queue", "jobs", "--collect-queue", "a:done")...)...)
+}
+
+// TestCollectQueueOverrideWarns: submit --queue q1 and coordinator run
+// --collect-queue q1 are separate processes, so neither can refuse the
+// other; the coordinator, whose collect queue is an override, warns once
+// at start that event chunks sent to it by mistake go to the deployment's
+// events queue, then hands every chunk there, where the worker handles it:
+// nothing is archived, every event is done.
+func TestCollectQueueOverrideWarns(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	e := env("FANIN_REDIS_URL=" + srv.URL())
+	path, _ := sightings(t, 20, 34)
+	job := strings.TrimSpace(mustRun(t, e, "coordinator", "submit", "--kind", "zombies.sighting", "--events", path, "--chunk", "5", "--queue", "q1"))
+	c := start(t, e, "coordinator", "run", "--collect-queue", "q1", "--sweep-interval", "1s")
+	const warn = "collect queue q1 is an override, not the deployment's own fanin-collect: event chunks sent to it by mistake are handed to the events queue default"
+	waitFor(t, "the coordinator to hand the chunks back", func() bool { return strings.Count(c.logText(), "handed back to its own") >= 4 })
+	start(t, e, "worker", "--concurrency", "2")
+	waitFor(t, "every event to be done", func() bool { return status(t, e, job).Done == 20 })
+	log := c.logText()
+	if strings.Count(log, warn) != 1 || !strings.Contains(log, "level=WARN") || !strings.Contains(log, "to=default") {
+		t.Fatalf("coordinator log:\n%s\nwant one warning %q and chunks handed to default", log, warn)
+	}
+	// Its own collect queue says nothing.
+	own := start(t, e, "coordinator", "run")
+	waitFor(t, "the coordinator to start", func() bool { return strings.Contains(own.logText(), "coordinator started") })
+	if strings.Contains(own.logText(), "is an override") {
+		t.Errorf("a coordinator of its deployment's own collect queue warned:\n%s", own.logText())
+	}
+}
+
 // passwordPieces returns every substring of at least 4 bytes of pw.
 func passwordPieces(pw string) []string {
 	var out []string
@@ -190,6 +255,18 @@ func TestRedisPasswordNeverPrinted(t *testing.T) {
 			}
 		}
 	}
+	// A password typed without its user ("app@Secret9" before the host):
+	// the whole user-info is hidden, in errors and in the daemons' logs.
+	for _, args := range [][]string{
+		{"coordinator", "--redis", "redis://app@Secr3tN1ne@" + addr + "/0", "list"},
+		{"coordinator", "--redis", "redis://app@Secr3tN1ne@127.0.0.1:99999/0", "list"},
+		{"worker", "--redis", "redis://app@Secr3tN1ne@" + addr + "/0", "--redis-wait", "1s"},
+	} {
+		r := runBin(t, env(), args[0], args[1:]...)
+		if (r.code != 2 && r.code != 4) || strings.Contains(r.stdout+r.stderr, "Secr3tN1ne") || strings.Contains(r.stderr, "app@") || !strings.Contains(r.stderr, "xxxxx@") {
+			t.Errorf("%v with app@<password>@host: exit %d, stderr %q; want the user-info shown as xxxxx", args[:2], r.code, strings.ReplaceAll(r.stderr, "Secr3tN1ne", "<secret>"))
+		}
+	}
 	// The raw user-info of the issue: its tail must not show either.
 	r := runBin(t, env(), "coordinator", "--redis", "redis://S3cr3t:p@ss/w%rd@"+addr+"/0", "list")
 	if r.code != 2 || strings.Contains(r.stderr, "w%rd") || strings.Contains(r.stderr, "S3cr3t") || strings.Contains(r.stderr, "ss/w") {
@@ -219,6 +296,12 @@ func TestRedisURLAndFlagsAreValidated(t *testing.T) {
 		{e, "coordinator", []string{"status", job, "--watch", "--interval", "-1s"}, 2, []string{"--interval", "negative"}},
 		{e, "coordinator", []string{"--replica-timeout", "-1s", "list"}, 2, []string{"--replica-timeout", "negative"}},
 		{e, "coordinator", []string{"--redis", db99, "list"}, 4, []string{"DB index is out of range"}},
+		// A port out of range is a usage error, not an unreachable Redis
+		// the daemons would retry until --redis-wait.
+		{e, "coordinator", []string{"--redis", "redis://127.0.0.1:99999/0", "list"}, 2, []string{`port "99999" of address "127.0.0.1:99999" (want a number from 1 to 65535)`}},
+		{e, "worker", []string{"--redis", "redis://127.0.0.1:99999", "--redis-wait", "1h"}, 2, []string{`port "99999"`}},
+		{e, "coordinator", []string{"run", "--redis", "redis://127.0.0.1:0", "--redis-wait", "1h"}, 2, []string{`port "0"`}},
+		{e, "zombies", []string{"--redis", "redis://127.0.0.1:65536", "-n", "10"}, 2, []string{`port "65536"`}},
 	})
 	// The daemons do not retry it until --redis-wait gives up.
 	for _, args := range [][]string{{"worker"}, {"coordinator", "run"}} {
@@ -312,6 +395,46 @@ func TestOutFilesAreWrittenSafely(t *testing.T) {
 		}
 	}
 
+	// A path that cannot take the file is a usage error (exit 2, not 4)
+	// naming the directory at fault, not a temporary file; replay checks
+	// it before it commits anything (the job's fencing token is
+	// unchanged), the demo before it runs.
+	before := status(t, e, job).Token
+	nodir := filepath.Join(dir, "nodir", "x.json")
+	for _, args := range [][]string{
+		{"coordinator", "collect", job, "--out", nodir},
+		{"coordinator", "replay", job, "--out", nodir},
+		{"zombies", "-n", "10", "--out", nodir},
+	} {
+		r := runBin(t, e, args[0], args[1:]...)
+		if r.code != 2 || !strings.Contains(r.stderr, "directory "+filepath.Dir(nodir)+" does not exist") || strings.Contains(r.stderr, ".tmp-") {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 naming the missing directory", args, r.code, r.stderr)
+		}
+	}
+	if os.Geteuid() != 0 { // root may write into a read-only directory
+		ro := filepath.Join(dir, "ro")
+		if err := os.Mkdir(ro, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range []string{"collect", "replay"} {
+			r := runBin(t, e, "coordinator", cmd, job, "--out", filepath.Join(ro, "x.json"))
+			if r.code != 2 || !strings.Contains(r.stderr, "permission denied") {
+				t.Errorf("%s --out in a read-only directory: exit %d, stderr %q; want exit 2, permission denied", cmd, r.code, r.stderr)
+			}
+		}
+	}
+	rel := env("FANIN_REDIS_URL="+srv.URL(), "BIN="+filepath.Join(bin, "coordinator"), "JOB="+job, "DIR="+dir)
+	if r := runBin(t, rel, "/bin/sh", "-c", `cd "$DIR" && exec "$BIN" collect "$JOB" --out nodir/x.json`); r.code != 2 || !strings.Contains(r.stderr, "--out nodir/x.json: unusable output path: directory nodir does not exist") {
+		t.Errorf("collect --out nodir/x.json: exit %d, stderr %q; want exit 2, directory nodir does not exist", r.code, r.stderr)
+	}
+	if after := status(t, e, job).Token; after != before {
+		t.Errorf("a refused replay moved the fencing token from %d to %d", before, after)
+	}
+	mustRun(t, e, "coordinator", "replay", job)
+	if after := status(t, e, job).Token; after <= before {
+		t.Errorf("a replay left the fencing token at %d (before: %d)", after, before)
+	}
+
 	// A new file honours the umask; "-" is stdout.
 	fresh := filepath.Join(dir, "sub-fresh.json")
 	sh := env("FANIN_REDIS_URL="+srv.URL(), "BIN="+filepath.Join(bin, "coordinator"), "JOB="+job, "OUT="+fresh)
@@ -349,17 +472,19 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 // job but whose queue holds another deployment's tasks, a worker whose
 // namespace has jobs but none of whose queues exists, and a coordinator
 // whose collect queue holds tasks of another namespace each warn once at
-// start.
+// start. (The queues two deployments share are overrides of another form
+// than the derived names, which are refused: see
+// TestQueueOverridesCannotCrossDeployments.)
 func TestStartedAgainstAnotherDeploymentWarns(t *testing.T) {
 	t.Parallel()
 	srv := redistest.StartServer(t, redistest.ServerOptions{})
 	e := env("FANIN_REDIS_URL=" + srv.URL())
 	path, _ := sightings(t, 20, 33)
-	mustRun(t, e, "coordinator", "--namespace", "a", "submit", "--kind", "zombies.sighting", "--events", path)
+	mustRun(t, e, "coordinator", "--namespace", "a", "submit", "--kind", "zombies.sighting", "--events", path, "--queue", "shared")
 	// A job of the default deployment, complete with no coordinator: its
-	// collect task waits in fanin-collect.
-	dflt := strings.TrimSpace(mustRun(t, e, "coordinator", "submit", "--kind", "zombies.sighting", "--events", path))
-	w := start(t, e, "worker", "--concurrency", "2")
+	// collect task waits in the collect queue "done".
+	dflt := strings.TrimSpace(mustRun(t, e, "coordinator", "submit", "--kind", "zombies.sighting", "--events", path, "--collect-queue", "done"))
+	w := start(t, e, "worker", "--concurrency", "2", "--collect-queue", "done")
 	waitFor(t, "the default job to complete", func() bool { return status(t, e, dflt).State == "complete" })
 	w.signal(t, syscall.SIGTERM)
 	w.wait(t)
@@ -370,9 +495,9 @@ func TestStartedAgainstAnotherDeploymentWarns(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"worker", []string{"--namespace", "b", "--queues", "a:default"}, `queue a:default holds`},
+		{"worker", []string{"--namespace", "b", "--queues", "shared"}, `queue shared holds`},
 		{"worker", []string{"--namespace", "a", "--queues", "elsewhere"}, `namespace a: has jobs`},
-		{"coordinator", []string{"--namespace", "b", "run", "--collect-queue", "fanin-collect"}, `queue fanin-collect holds`},
+		{"coordinator", []string{"--namespace", "b", "run", "--collect-queue", "done"}, `queue done holds`},
 	} {
 		p := start(t, e, tc.bin, tc.args...)
 		waitFor(t, tc.bin+" to warn", func() bool { return strings.Contains(p.logText(), warn) })
@@ -384,7 +509,7 @@ func TestStartedAgainstAnotherDeploymentWarns(t *testing.T) {
 		}
 	}
 	// The right deployment says nothing.
-	p := start(t, e, "worker", "--namespace", "a:")
+	p := start(t, e, "worker", "--namespace", "a:", "--queues", "shared")
 	waitFor(t, "the worker of a: to start", func() bool { return strings.Contains(p.logText(), "worker started") })
 	p.signal(t, syscall.SIGTERM)
 	p.wait(t)

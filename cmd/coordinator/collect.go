@@ -47,6 +47,9 @@ its result and exits 3; a failed or cancelled job prints why and exits 3. A
 job that has not ended exits 5 (without --wait, or when --timeout passes).`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.withJob(func(ctx context.Context, id string, client redis.UniversalClient, store *workoutput.Store) error {
+			if err := checkOut(f.out); err != nil {
+				return err // before waiting for nothing
+			}
 			return a.collect(ctx, client, store, id, f)
 		}),
 	}
@@ -115,7 +118,19 @@ type resultJSON struct {
 }
 
 // outHelp documents --out.
-const outHelp = `write the result (exactly its bytes) to this file instead of stdout ("-": stdout); a regular file is replaced atomically keeping its mode, a new one honours the umask, a symlink is followed, a device or FIFO is written in place`
+const outHelp = `write the result (exactly its bytes) to this file instead of stdout ("-": stdout); a regular file is replaced atomically keeping its mode, a new one honours the umask, a symlink is followed, a device or FIFO is written in place (a FIFO without a reader blocks, like a shell redirect); a path that cannot take the file (a missing directory, no permission) exits 2`
+
+// checkOut refuses, with the usage exit code, an --out path that cannot
+// take the file (see outfile.Check); "" and "-" (stdout) pass.
+func checkOut(out string) error {
+	if out == "" || out == "-" {
+		return nil
+	}
+	if err := outfile.Check(out); err != nil {
+		return exitcode.With(exitcode.Usage, fmt.Errorf("--out %s: %w", out, err))
+	}
+	return nil
+}
 
 // writeResult writes result to out (see outHelp) or stdout.
 func (a *app) writeResult(st workoutput.Status, result []byte, out string) error {

@@ -215,6 +215,7 @@ SIGTERM or SIGINT stops it after the collections in progress.
 				return err
 			}
 			settings.WarnOtherDeployment(ctx, client, store, "coordinator", []string{a.common.CollectQueue, d.EventsQueue()}, a.log)
+			settings.WarnCollectOverride(d, a.common.CollectQueue, a.log)
 			left, err := settings.Announce(ctx, client, store.Config().Namespace, jobs.RoleCoordinator, c.Kinds(), []string{a.common.CollectQueue}, a.log)
 			if err != nil {
 				return err
@@ -244,11 +245,18 @@ func (a *app) replayCmd() *cobra.Command {
 		Long: `replay reduces JOB again, in this process, under a new fencing token, and
 commits the new result: after fixing a reducer, for example. The job's outputs
 must still be retained. It prints the new result (or writes it to --out) and
-exits like collect: 0 done, 3 partial or failed.
+exits like collect: 0 done, 3 partial or failed. An --out path that cannot
+take the file (a missing directory, no permission) exits 2 before anything is
+replayed or committed.
 
 ` + reducersHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: a.withJob(func(ctx context.Context, id string, client redis.UniversalClient, store *workoutput.Store) error {
+			// Refuse an unusable --out before the new result is committed
+			// under a new fencing token, not after.
+			if err := checkOut(out); err != nil {
+				return err
+			}
 			c, err := f.build(a, client, store, nil)
 			if err != nil {
 				return err

@@ -88,7 +88,7 @@ unreachable.`,
 	fs.Int64Var(&d.seed, "seed", 42, "seed of the generator")
 	fs.IntVar(&d.workers, "workers", 4, "events analysed at once")
 	fs.IntVar(&d.chunk, "chunk", 0, fmt.Sprintf("events per Asynq task, at most %d (default %d)", jobs.MaxChunkSize, jobs.DefaultChunkSize))
-	fs.StringVar(&d.out, "out", "", `also write the result JSON to this file ("-": print it instead of the summary, like --json); a regular file is replaced atomically keeping its mode, a new one honours the umask, a symlink is followed, a device or FIFO is written in place`)
+	fs.StringVar(&d.out, "out", "", `also write the result JSON to this file ("-": print it instead of the summary, like --json); a regular file is replaced atomically keeping its mode, a new one honours the umask, a symlink is followed, a device or FIFO is written in place (a FIFO without a reader blocks, like a shell redirect); a path that cannot take the file (a missing directory, no permission) exits 2 before the demo runs`)
 	fs.BoolVar(&d.json, "json", false, "print the result JSON instead of the summary")
 	root.AddCommand(generateCmd(stdout))
 
@@ -114,28 +114,31 @@ func generateCmd(stdout io.Writer) *cobra.Command {
 			if n < 0 {
 				return exitcode.With(exitcode.Usage, fmt.Errorf("--sightings %d (want >= 0)", n))
 			}
-			w := stdout
-			if out != "" {
-				f, err := os.Create(out)
-				if err != nil {
-					return exitcode.With(exitcode.Usage, err)
+			gen := func(w io.Writer) error {
+				enc := json.NewEncoder(w)
+				for s := range sightings.GenerateSeq(seed, n) {
+					if err := enc.Encode(s); err != nil {
+						return err
+					}
 				}
-				defer f.Close()
-				w = f
+				return nil
 			}
-			bw := bufio.NewWriter(w)
-			enc := json.NewEncoder(bw)
-			for s := range sightings.GenerateSeq(seed, n) {
-				if err := enc.Encode(s); err != nil {
+			if out == "" || out == "-" {
+				bw := bufio.NewWriter(stdout)
+				if err := gen(bw); err != nil {
 					return err
 				}
+				return bw.Flush()
 			}
-			return bw.Flush()
+			if err := outfile.WriteFunc(out, gen); err != nil {
+				return fmt.Errorf("--out %s: %w", out, err)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().IntVarP(&n, "sightings", "n", 20_000, "number of sightings")
 	cmd.Flags().Int64Var(&seed, "seed", 42, "seed of the generator")
-	cmd.Flags().StringVar(&out, "out", "", "write to this file instead of stdout")
+	cmd.Flags().StringVar(&out, "out", "", `write to this file instead of stdout ("-": stdout); a regular file is replaced atomically once complete, keeping its mode, a new one honours the umask, a symlink is followed, a device or FIFO is written in place (a FIFO without a reader blocks, like a shell redirect); a path that cannot take the file (a missing directory, no permission) exits 2`)
 	return cmd
 }
 
@@ -150,6 +153,11 @@ func (d *demo) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	if d.out == "-" {
 		d.out, d.json = "", true
+	}
+	if d.out != "" {
+		if err := outfile.Check(d.out); err != nil {
+			return exitcode.With(exitcode.Usage, fmt.Errorf("--out %s: %w", d.out, err))
+		}
 	}
 	if d.common.RedisURL == "" && d.common.ReplicaAcks > 0 {
 		return exitcode.With(exitcode.Usage, fmt.Errorf("--replica-acks %d needs a Redis with replicas; the embedded Redis has none (give --redis)", d.common.ReplicaAcks))

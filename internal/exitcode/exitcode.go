@@ -3,6 +3,7 @@ package exitcode
 import (
 	"errors"
 	"net"
+	"syscall"
 
 	"github.com/fanin-dev/fanin/cache"
 	"github.com/fanin-dev/fanin/internal/outfile"
@@ -48,21 +49,38 @@ func With(code int, err error) error {
 	return &Error{Code: code, Err: err}
 }
 
-// Of returns the exit code for err: the code it carries, Unreachable for an
-// unreachable or unavailable Redis, Usage for invalid settings or an
-// unusable output path, Failure otherwise; OK for nil.
+// Of returns the exit code for err: the code it carries; Usage for invalid
+// settings or an unusable output path; Unreachable for an unreachable or
+// unavailable Redis (redisurl.ErrUnreachable, cache.ErrUnavailable) or a
+// network failure (a *net.OpError, a *net.DNSError, a network timeout);
+// Failure otherwise; OK for nil. A bare system error (a syscall.Errno
+// such as ENOSPC or EACCES, which implements net.Error) is not a network
+// failure.
 func Of(err error) int {
 	var e *Error
-	var ne net.Error
 	switch {
 	case err == nil:
 		return OK
 	case errors.As(err, &e):
 		return e.Code
-	case errors.Is(err, redisurl.ErrUnreachable), errors.Is(err, cache.ErrUnavailable), errors.As(err, &ne):
-		return Unreachable
 	case errors.Is(err, redisurl.ErrInvalid), errors.Is(err, telemetry.ErrInvalid), errors.Is(err, outfile.ErrUnusable):
 		return Usage
+	case errors.Is(err, redisurl.ErrUnreachable), errors.Is(err, cache.ErrUnavailable), network(err):
+		return Unreachable
 	}
 	return Failure
+}
+
+// network reports a failure of the network: a *net.OpError (a refused or
+// reset connection), a *net.DNSError, or a net.Error that timed out and
+// is not a bare syscall.Errno.
+func network(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	if errors.As(err, &op) || errors.As(err, &dns) {
+		return true
+	}
+	var ne net.Error
+	var errno syscall.Errno
+	return errors.As(err, &ne) && ne.Timeout() && !errors.As(err, &errno)
 }

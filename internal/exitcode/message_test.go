@@ -74,7 +74,7 @@ func TestMessageInvalidJobID(t *testing.T) {
 func TestMessageInvalidNamespace(t *testing.T) {
 	t.Parallel()
 	_, err := jobs.ParseDeployment("a b")
-	checkMessage(t, err, `invalid input: namespace "a b": has ' ' (want letters, digits, '-', '_' and '.' in parts separated by ':', at most 64 characters, not starting with "asynq", like "acme" or "acme:prod" (a trailing ':' is optional))`)
+	checkMessage(t, err, `invalid input: namespace "a b": has ' ' (want letters, digits, '-', '_' and '.' in parts separated by ':', at most 64 characters, not "asynq" nor starting with "asynq:", like "acme" or "acme:prod" (a trailing ':' is optional))`)
 }
 
 func TestMessageReplicaWaitNamesTheFlag(t *testing.T) {

@@ -1,8 +1,10 @@
 package outfile
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -13,7 +15,9 @@ import (
 
 // ErrUnusable is returned, wrapped, for a path that cannot take the output:
 // a directory, a missing directory, a path without write permission, a
-// loop of symlinks.
+// read-only file system, a loop of symlinks. Its message names the cause
+// and the path the caller gave or the directory at fault, never a
+// temporary file.
 var ErrUnusable = errors.New("outfile: unusable output path")
 
 // maxLinks bounds the symlinks followed, like the kernel's ELOOP.
@@ -31,8 +35,20 @@ const maxLinks = 40
 //   - anything else (a character device, a FIFO) is opened for writing and
 //     written in place.
 //
-// Errors about the path wrap ErrUnusable; others are I/O errors.
+// A FIFO without a reader blocks Write until one opens it, like a shell
+// redirect. Errors about the path wrap ErrUnusable; others are I/O errors.
 func Write(path string, data []byte) error {
+	return WriteFunc(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteFunc is Write for output produced as it is written: fill writes it
+// to w. When fill fails, what was at path is left as it was if it was
+// replaced atomically (a regular file, or nothing), and the error is
+// fill's; a device or FIFO has had what fill wrote before it failed.
+func WriteFunc(path string, fill func(w io.Writer) error) error {
 	target, err := resolve(path)
 	if err != nil {
 		return err
@@ -40,15 +56,77 @@ func Write(path string, data []byte) error {
 	fi, err := os.Stat(target)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return replace(target, data, nil)
+		return replace(target, fill, nil)
 	case err != nil:
-		return fmt.Errorf("%w: %w", ErrUnusable, err)
+		return dirErr(filepath.Dir(target), err)
 	case fi.IsDir():
 		return fmt.Errorf("%w: %s is a directory (want a file)", ErrUnusable, path)
 	case fi.Mode().IsRegular():
-		return replace(target, data, fi)
+		return replace(target, fill, fi)
 	}
-	return inPlace(target, data)
+	return inPlace(target, fill)
+}
+
+// Check reports whether Write could write path, without writing, creating
+// or replacing anything: call it before work whose result goes to path
+// (and that should not be done, or committed, for nothing). It follows
+// symlinks like Write; a regular file or a path where nothing is needs a
+// directory the process may create files in (Write puts a temporary file
+// there), a device or FIFO needs write permission (it is not opened: a
+// FIFO without a reader would block). Its errors wrap ErrUnusable, like
+// Write's; Write may still fail, on what changed meanwhile or on I/O.
+func Check(path string) error {
+	target, err := resolve(path)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), err == nil && fi.Mode().IsRegular():
+		dir := filepath.Dir(target)
+		if err := syscall.Access(dir, wOK|xOK); err != nil {
+			return dirErr(dir, &fs.PathError{Op: "access", Path: dir, Err: err})
+		}
+		return nil
+	case err != nil:
+		return dirErr(filepath.Dir(target), err)
+	case fi.IsDir():
+		return fmt.Errorf("%w: %s is a directory (want a file)", ErrUnusable, path)
+	}
+	if err := syscall.Access(target, wOK); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrUnusable, target, err)
+	}
+	return nil
+}
+
+// Modes of access(2).
+const (
+	wOK = 0x2
+	xOK = 0x1
+)
+
+// dirErr is the error of a file that cannot be created (or looked up) in
+// dir: it names dir and the cause, not the file. A missing directory, a
+// path through a file, no permission and a read-only file system wrap
+// ErrUnusable; other causes (no space left, an I/O error) do not.
+func dirErr(dir string, err error) error {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return fmt.Errorf("%w: %w", ErrUnusable, err)
+	}
+	switch errno {
+	case syscall.ENOENT:
+		return fmt.Errorf("%w: directory %s does not exist", ErrUnusable, dir)
+	case syscall.ENOTDIR:
+		return fmt.Errorf("%w: directory %s: a part of it is not a directory", ErrUnusable, dir)
+	case syscall.EACCES, syscall.EPERM:
+		return fmt.Errorf("%w: directory %s: permission denied (want a directory this user may create files in)", ErrUnusable, dir)
+	case syscall.EROFS:
+		return fmt.Errorf("%w: directory %s is on a read-only file system", ErrUnusable, dir)
+	case syscall.ELOOP:
+		return fmt.Errorf("%w: directory %s: too many levels of symlinks", ErrUnusable, dir)
+	}
+	return fmt.Errorf("create a file in directory %s: %w", dir, errno)
 }
 
 // resolve follows the symlinks at path and returns the first path that is
@@ -72,16 +150,16 @@ func resolve(path string) (string, error) {
 	return "", fmt.Errorf("%w: %s: more than %d symlinks", ErrUnusable, path, maxLinks)
 }
 
-// replace writes data to a new file next to target and renames it over
-// target, giving it the mode and owner of old (the file it replaces) when
-// there is one.
-func replace(target string, data []byte, old fs.FileInfo) error {
+// replace writes fill's output to a new file next to target and renames
+// it over target, giving it the mode and owner of old (the file it
+// replaces) when there is one.
+func replace(target string, fill func(io.Writer) error, old fs.FileInfo) error {
 	f, err := createTemp(target)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUnusable, err)
+		return dirErr(filepath.Dir(target), err)
 	}
 	tmp := f.Name()
-	err = write(f, data, old)
+	err = write(f, fill, old)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -95,10 +173,14 @@ func replace(target string, data []byte, old fs.FileInfo) error {
 	return nil
 }
 
-// write writes data to the temporary file f, syncs it and gives it old's
-// mode and owner.
-func write(f *os.File, data []byte, old fs.FileInfo) error {
-	if _, err := f.Write(data); err != nil {
+// write writes fill's output to the temporary file f, buffered, syncs it
+// and gives it old's mode and owner.
+func write(f *os.File, fill func(io.Writer) error, old fs.FileInfo) error {
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := fill(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {
@@ -126,14 +208,18 @@ func createTemp(target string) (*os.File, error) {
 	}
 }
 
-// inPlace writes data into what is at target (a device, a FIFO), without
-// replacing it.
-func inPlace(target string, data []byte) error {
+// inPlace writes fill's output into what is at target (a device, a FIFO),
+// without replacing it.
+func inPlace(target string, fill func(io.Writer) error) error {
 	f, err := os.OpenFile(target, os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnusable, err)
 	}
-	_, err = f.Write(data)
+	bw := bufio.NewWriterSize(f, 64<<10)
+	err = fill(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

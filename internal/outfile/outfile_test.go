@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -155,5 +156,124 @@ func TestWriteRefusesUnusablePaths(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("Write left %v behind", entries)
+	}
+}
+
+// TestUnusablePathsNameTheCause: the error of a path that cannot take the
+// output names the directory at fault and why, never the temporary file,
+// for Write and Check alike, and Check creates nothing.
+func TestUnusablePathsNameTheCause(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{filepath.Join(dir, "nodir", "x.json"), "directory " + filepath.Join(dir, "nodir") + " does not exist"},
+		{filepath.Join(dir, "a", "b", "x.json"), "directory " + filepath.Join(dir, "a", "b") + " does not exist"},
+		{filepath.Join(file, "x.json"), "directory " + file + ": a part of it is not a directory"},
+		{dir, "is a directory"},
+	} {
+		for name, f := range map[string]func(string) error{
+			"Write": func(p string) error { return outfile.Write(p, []byte("x")) },
+			"Check": outfile.Check,
+		} {
+			err := f(tc.path)
+			if !errors.Is(err, outfile.ErrUnusable) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), ".tmp-") {
+				t.Errorf("%s(%s) = %v; want ErrUnusable saying %q, without the temporary file", name, tc.path, err, tc.want)
+			}
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
+
+// TestUnwritableDirectory: a directory without write permission is
+// unusable (skipped as root, who may write anyway).
+func TestUnwritableDirectory(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() == 0 {
+		t.Skip("root may write into a read-only directory")
+	}
+	dir := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(dir, 0o755) })
+	p := filepath.Join(dir, "x.json")
+	for name, err := range map[string]error{"Write": outfile.Write(p, []byte("x")), "Check": outfile.Check(p)} {
+		if !errors.Is(err, outfile.ErrUnusable) || !strings.Contains(err.Error(), "directory "+dir+": permission denied") {
+			t.Errorf("%s into a read-only directory = %v; want ErrUnusable, permission denied", name, err)
+		}
+	}
+}
+
+// TestCheckChangesNothing: Check accepts what Write can write (a new file,
+// a regular file, a symlink, a FIFO without a reader: it is not opened)
+// and leaves each as it was.
+func TestCheckChangesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	regular := filepath.Join(dir, "regular.json")
+	if err := os.WriteFile(regular, []byte("old"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink("regular.json", link); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadDir(dir)
+	for _, p := range []string{filepath.Join(dir, "new.json"), regular, link, fifo} {
+		if err := outfile.Check(p); err != nil {
+			t.Errorf("Check(%s) = %v", p, err)
+		}
+	}
+	after, _ := os.ReadDir(dir)
+	if len(after) != len(before) || read(t, regular) != "old" {
+		t.Fatalf("Check changed the directory: %v, then %v; regular holds %q", before, after, read(t, regular))
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the symlink changed: %v %v", fi.Mode(), err)
+	}
+	loop := filepath.Join(dir, "loop")
+	if err := os.Symlink("loop", loop); err != nil {
+		t.Fatal(err)
+	}
+	if err := outfile.Check(loop); !errors.Is(err, outfile.ErrUnusable) {
+		t.Fatalf("Check(symlink loop) = %v, want ErrUnusable", err)
+	}
+}
+
+// TestWriteFuncKeepsTheFileWhenFillFails: output produced as it is written
+// replaces the file only once complete; a failure leaves the old file and
+// no temporary file.
+func TestWriteFuncKeepsTheFileWhenFillFails(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "events.jsonl")
+	if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := outfile.WriteFunc(p, func(w io.Writer) error {
+		if _, err := io.WriteString(w, "partial"); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) || read(t, p) != "old" {
+		t.Fatalf("WriteFunc with a failing fill = %v, file %q; want boom and the old file", err, read(t, p))
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(p), ".*tmp*")); len(left) > 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+	big := strings.Repeat("0123456789abcdef", 1<<14) // 256 KiB, beyond the buffer
+	if err := outfile.WriteFunc(p, func(w io.Writer) error { _, err := io.WriteString(w, big); return err }); err != nil || read(t, p) != big {
+		t.Fatalf("WriteFunc of 256 KiB: %v, %d bytes", err, len(read(t, p)))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -108,9 +109,11 @@ type userinfo struct {
 
 // splitUserinfo splits raw ("scheme://[user[:password]@]rest") into the
 // URL without its user-info (bare), the decoded user-info, and the URL to
-// show in logs and errors (shown: the password, everything before an '@'
-// that does not end the user-info, and the query's sentinel_password
-// replaced by "xxxxx"). The user-info ends at the last '@'. One holding
+// show in logs and errors (shown: the password, the whole user-info when
+// its user name holds an '@' (an '@' that does not end the user-info:
+// "app@Secret9@host" is likely a password typed without its user), and
+// the query's sentinel_password replaced by "xxxxx"). The user-info ends
+// at the last '@'. One holding
 // '/', '?' or '#' (a password that needs percent-encoding, or an '@' after
 // the host) is refused, as is one that is not valid percent-encoding: its
 // error, like shown, holds none of it.
@@ -139,11 +142,29 @@ func splitUserinfo(raw string) (bare string, ui userinfo, shown string, err erro
 			errors.New("the user-info holds '/', '?' or '#', or an '@' follows the host (want user:password@host with '/', '?', '#' and '@' in the password percent-encoded as %2F, %3F, %23 and %40)")
 	}
 	userRaw, passRaw, hasPass := strings.Cut(info, ":")
-	shown = prefix + userRaw + "@" + host
-	if hasPass {
+	hidden := strings.Contains(userRaw, "@")
+	switch {
+	case hidden:
+		// "app@Secret9@host": most likely a password typed without its
+		// user (or after an unencoded '@'); the user name is not shown.
+		shown = prefix + redacted + "@" + host
+	case hasPass:
 		shown = prefix + userRaw + ":" + redacted + "@" + host
+	default:
+		shown = prefix + userRaw + "@" + host
 	}
 	shown = redactParam(shown, "sentinel_password")
+	if hidden {
+		// Say nothing of where the bad escape is: it would tell a ':'
+		// from an '@'.
+		u, uerr := url.PathUnescape(userRaw)
+		p, perr := url.PathUnescape(passRaw)
+		if uerr != nil || perr != nil {
+			return "", ui, shown, errors.New("the user-info is not valid percent-encoding (want '%' followed by two hex digits, '%' itself as %25)")
+		}
+		ui.user, ui.password = u, p
+		return bare, ui, shown, nil
+	}
 	if ui.user, err = url.PathUnescape(userRaw); err != nil {
 		return "", ui, shown, errors.New("the user name is not valid percent-encoding (want '%' followed by two hex digits, '%' itself as %25)")
 	}
@@ -262,6 +283,13 @@ func parse(raw string, opts Options) (*Target, error) {
 	if err != nil {
 		return nil, urlErr(err)
 	}
+	if base != "unix" {
+		for _, addr := range t.Addrs {
+			if err := checkPort(addr); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if db := t.db(); db < 0 {
 		return nil, fmt.Errorf("database %q (want 0 or more, below the server's number of databases)", strconv.Itoa(db))
 	}
@@ -269,6 +297,20 @@ func parse(raw string, opts Options) (*Target, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// checkPort checks that addr ("host:port") has a port from 1 to 65535:
+// go-redis accepts any number, and a dial to port 99999 fails like an
+// unreachable server, retried until --redis-wait gives up.
+func checkPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q (want host:port)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %q of address %q (want a number from 1 to 65535)", port, addr)
+	}
+	return nil
 }
 
 // splitHosts splits the authority of rest (after the scheme) into its

@@ -179,6 +179,13 @@ func TestParseErrorsNameTheProblemWithoutSecrets(t *testing.T) {
 		{"redis://u:topsecret@h:1/-1", redisurl.Options{}, `database "-1"`},
 		{"unix://u:topsecret@/tmp/r.sock?db=-3", redisurl.Options{}, `database "-3"`},
 		{"redis+sentinel://u:topsecret@h:1/m/-2", redisurl.Options{}, `database "-2"`},
+		{"redis://u:topsecret@h:99999/0", redisurl.Options{}, `port "99999" of address "h:99999" (want a number from 1 to 65535)`},
+		{"redis://u:topsecret@h:0", redisurl.Options{}, `port "0"`},
+		{"rediss://u:topsecret@h:65536", redisurl.Options{}, `port "65536"`},
+		{"redis://u:topsecret@h1:1,h2:70000", redisurl.Options{}, `port "70000" of address "h2:70000"`},
+		{"redis://u:topsecret@h:1?addr=h2:123456", redisurl.Options{}, `port "123456"`},
+		{"redis+sentinel://u:topsecret@s1:26379,s2:99999/m", redisurl.Options{}, `port "99999" of address "s2:99999"`},
+		{"redis://u:topsecret@[::1]:99999", redisurl.Options{}, `port "99999"`},
 	} {
 		_, err := redisurl.Parse(tc.raw, tc.opts)
 		if !errors.Is(err, redisurl.ErrInvalid) {
@@ -207,6 +214,10 @@ func TestRedact(t *testing.T) {
 		"redis://app:Zx9/Qw8+pw==@h:1/0":                 "redis://xxxxx@h:1/0",
 		"redis://S3cr3t:p@ss/w%rd@h:1/0":                 "redis://xxxxx@h:1/0",
 		"redis://app:p@ss@h:1/0":                         "redis://app:xxxxx@h:1/0",
+		"redis://app@Secret9@h:1/0":                      "redis://xxxxx@h:1/0",
+		"redis+sentinel://u@pw@s1:1,s2:2/m":              "redis+sentinel://xxxxx@s1:1,s2:2/m",
+		"redis://a@b:c@h:1":                              "redis://xxxxx@h:1",
+		"redis://user@h:99999":                           "redis://user@h:99999",
 	} {
 		if got := redisurl.Redact(raw); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", raw, got, want)

@@ -178,7 +178,9 @@ func FuzzParse(f *testing.F) {
 		func(p string) string { return "redis://app:" + p + "@h:notaport/0" },
 		func(p string) string { return "redis://app:" + p + "@h:1/-1" },
 		func(p string) string { return "http://app:" + p + "@h:1" },
-		func(p string) string { return ":" + p + "@h:1" }, // no scheme, whatever p holds
+		func(p string) string { return ":" + p + "@h:1" },                  // no scheme, whatever p holds
+		func(p string) string { return "redis://app@" + p + "@h:6379/0" },  // a password after an '@', not a ':'
+		func(p string) string { return "redis://app:" + p + "@h:99999/0" }, // a port out of range
 	}
 	f.Fuzz(func(t *testing.T, pw string) {
 		other := disguise(pw)
@@ -188,4 +190,24 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestUserinfoWithAnAtIsNotShown: "app@Secret9" before the host is most
+// likely a password typed without its user (or after an unencoded '@'):
+// neither a Parse error nor the Target's redacted URL shows any of it.
+func TestUserinfoWithAnAtIsNotShown(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		"redis://app@Secret9@h:6379/0",
+		"redis://app@Secret9@h:99999/0",
+		"redis://app@Secret9@h:1/notadb",
+		"rediss://app@Secret9@h1:1,h2:2",
+		"redis+sentinel://app@Secret9@s1:26379/m",
+		"redis://app@Secret9:more@h:1/0",
+	} {
+		shown := seen(raw)
+		if strings.Contains(shown, "Secret9") || strings.Contains(shown, "app@") || !strings.Contains(shown, "xxxxx@") {
+			t.Errorf("%s is seen as:\n%s\nwant the whole user-info replaced by xxxxx", strings.ReplaceAll(raw, "Secret9", "<secret>"), strings.ReplaceAll(shown, "Secret9", "<secret>"))
+		}
+	}
 }

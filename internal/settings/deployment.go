@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
@@ -71,4 +72,20 @@ func WarnOtherDeployment(ctx context.Context, client redis.UniversalClient, stor
 			return
 		}
 	}
+}
+
+// WarnCollectOverride warns once, on log, when collect, the collect queue
+// a coordinator serves, is not d's own: producers must then name it too
+// (--collect-queue), and an event chunk a producer sends to it by mistake
+// (submit --queue with the same name) is handed to d's events queue, which
+// only workers serving that queue process. Its own collect queue says
+// nothing.
+func WarnCollectOverride(d jobs.Deployment, collect string, log *slog.Logger) {
+	if collect == d.CollectQueue() {
+		return
+	}
+	log.Warn("collect queue "+collect+" is an override, not the deployment's own "+d.CollectQueue()+
+		": event chunks sent to it by mistake are handed to the events queue "+d.EventsQueue()+", served only by workers of that queue",
+		"namespace", d.Namespace(), "collect_queue", collect, "events_queue", d.EventsQueue(),
+		"hint", "producers and workers must use --collect-queue "+collect+" too; workers that serve other queues leave such chunks waiting")
 }

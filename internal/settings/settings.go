@@ -36,11 +36,17 @@ it derive its key prefix NAME:, its events queue NAME:default, its collect
 queue NAME:fanin-collect and its completion channel NAME:completed; the
 default, fanin, keeps the queue names default and fanin-collect. Allowed:
 letters, digits, '-', '_' and '.' in parts separated by ':', at most 64
-characters, not starting with asynq. Two deployments on one Redis never
-share a queue. --queues, --queue and --collect-queue (or their environment
-variables) override the queue names; a collect queue that is an events
-queue, or the deployment's events queue, is refused at start, as is an
-events queue that is the deployment's collect queue.`
+characters, not asynq nor starting with asynq: (Asynq's own keys; asynqx
+and ASYNQ are other names). Two deployments on one Redis never share a
+queue. --queues, --queue and --collect-queue (or their environment
+variables) override the queue names; refused at start: a collect queue
+that is an events queue, or the deployment's events queue; an events
+queue that is the deployment's collect queue; and any override of the
+form of a derived name (default, fanin-collect, or a name ending in
+:default or :fanin-collect) other than the deployment's own queue of that
+role, since such names are another deployment's. A coordinator whose
+collect queue is an override hands event chunks sent there by mistake to
+the deployment's events queue, and warns at start that it does.`
 
 // Deployment returns the deployment of the settings' namespace; its error
 // carries the usage exit code.
