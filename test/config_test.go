@@ -398,18 +398,25 @@ func TestOutFilesAreWrittenSafely(t *testing.T) {
 	// A path that cannot take the file is a usage error (exit 2, not 4)
 	// naming the directory at fault, not a temporary file; replay checks
 	// it before it commits anything (the job's fencing token is
-	// unchanged), the demo before it runs.
+	// unchanged), submit --wait and retry before they submit or put
+	// anything back to work (no new job), the demo before it runs.
 	before := status(t, e, job).Token
+	jobsBefore := srv.Client(t).Keys(context.Background(), "fanin:job:{*}:meta").Val()
 	nodir := filepath.Join(dir, "nodir", "x.json")
 	for _, args := range [][]string{
 		{"coordinator", "collect", job, "--out", nodir},
 		{"coordinator", "replay", job, "--out", nodir},
+		{"coordinator", "retry", job, "--out", nodir},
+		{"coordinator", "submit", "--kind", "zombies.sighting", "--events", path, "--wait", "--out", nodir},
 		{"zombies", "-n", "10", "--out", nodir},
 	} {
 		r := runBin(t, e, args[0], args[1:]...)
 		if r.code != 2 || !strings.Contains(r.stderr, "directory "+filepath.Dir(nodir)+" does not exist") || strings.Contains(r.stderr, ".tmp-") {
 			t.Errorf("%q: exit %d, stderr %q; want exit 2 naming the missing directory", args, r.code, r.stderr)
 		}
+	}
+	if after := srv.Client(t).Keys(context.Background(), "fanin:job:{*}:meta").Val(); len(after) != len(jobsBefore) {
+		t.Errorf("jobs after the refused commands: %d, want %d (nothing submitted)", len(after), len(jobsBefore))
 	}
 	if os.Geteuid() != 0 { // root may write into a read-only directory
 		ro := filepath.Join(dir, "ro")

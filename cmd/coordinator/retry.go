@@ -41,6 +41,9 @@ their producer can submit them again.`,
 			if _, err := a.common.CheckQueues(queue); err != nil {
 				return err
 			}
+			if err := checkOut(f.out); err != nil {
+				return err // before putting events back to work
+			}
 			p, err := jobs.NewProducer(client, store, jobs.ProducerConfig{Queue: queue, CollectQueue: a.common.CollectQueue,
 				ReplicaWait: replicaWait, OnRetry: a.waitingLine(replicaWait)})
 			if err != nil {

@@ -144,6 +144,7 @@ progress get 30 s to finish, the daemon finishes its collections.
 				if left, err = settings.Announce(ctx, client, store.Config().Namespace, jobs.RoleCoordinator, c.Kinds(), []string{a.common.CollectQueue}, a.log); err != nil {
 					break
 				}
+				settings.WarnCollectOverride(d, a.common.CollectQueue, a.log)
 				a.log.Info("coordinator started", "collect_queue", a.common.CollectQueue, "concurrency", f.concurrency)
 				err = c.Run(ctx)
 				left()

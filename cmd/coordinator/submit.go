@@ -56,6 +56,9 @@ and cancels the job, which list then shows as cancelled.`,
 			if strings.TrimSpace(kind) == "" || events == "" {
 				return usage("submit needs --kind and --events (see coordinator submit --help)")
 			}
+			if err := checkOut(f.out); err != nil {
+				return err // before submitting a job whose result has nowhere to go
+			}
 			spec, err := jobfile.Settings{Kind: kind, Name: name, Deadline: deadline, Retention: retention, MaxRetry: maxRetry, Policy: policy, Chunk: chunk, EventTimeout: eventTimeout}.
 				Spec(func(p string) string { return "--" + p })
 			if err != nil {
