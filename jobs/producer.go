@@ -280,11 +280,15 @@ func (p *Producer) Resume(ctx context.Context, jobID string) (*Job, error) {
 	return &Job{p: p, id: jobID, kind: st.Kind, maxRetry: st.MaxRetry}, nil
 }
 
-// fill applies the producer's defaults to spec.
+// fill applies the producer's defaults to spec: a MaxRetry of 0 is the
+// producer's, workoutput.NoRetry none (recorded as 0).
 func (p *Producer) fill(spec workoutput.Spec) workoutput.Spec {
 	spec.ChunkSize = p.cfg.ChunkSize
-	if spec.MaxRetry == 0 {
+	switch spec.MaxRetry {
+	case 0:
 		spec.MaxRetry = p.cfg.MaxRetry
+	case workoutput.NoRetry:
+		spec.MaxRetry = 0
 	}
 	return spec
 }

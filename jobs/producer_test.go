@@ -323,3 +323,43 @@ func failures(t *testing.T, store *workoutput.Store, jobID string) map[string]st
 	}
 	return got
 }
+
+// TestNoRetry: a job submitted with Spec.MaxRetry workoutput.NoRetry gets
+// tasks whose events are not retried (Asynq MaxRetry 0, the first failed
+// attempt final) and records MaxRetry 0; without one, the producer's
+// default.
+func TestNoRetry(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, false, workoutput.Config{})
+	ctx := context.Background()
+	p := newProducer(t, env.client, env.store, ProducerConfig{})
+	insp := asynq.NewInspectorFromRedisClient(env.client)
+	for _, tc := range []struct {
+		spec, want int
+	}{{workoutput.NoRetry, 0}, {0, DefaultMaxRetry}, {5, 5}} {
+		job, err := p.Submit(ctx, workoutput.Spec{Kind: "k", MaxRetry: tc.spec}, []Event{{Payload: []byte(`1`)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := env.store.Status(ctx, job)
+		if err != nil || st.MaxRetry != tc.want {
+			t.Fatalf("Spec.MaxRetry %d: Status.MaxRetry = %d, %v; want %d", tc.spec, st.MaxRetry, err, tc.want)
+		}
+		tasks, err := insp.ListPendingTasks(testQueue, asynq.PageSize(1000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, task := range tasks {
+			if c, err := decodeChunk(task.Payload); err == nil && c.jobID == job {
+				found = true
+				if task.MaxRetry != tc.want {
+					t.Errorf("Spec.MaxRetry %d: the chunk's MaxRetry = %d, want %d", tc.spec, task.MaxRetry, tc.want)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("Spec.MaxRetry %d: no pending chunk of job %s", tc.spec, job)
+		}
+	}
+}

@@ -42,7 +42,8 @@ type Spec struct {
 	ChunkSize int
 	// MaxRetry is how often a failing event is retried; recorded in meta,
 	// applied by the producer to the job's tasks. 0 means the producer's
-	// default (jobs.ProducerConfig.MaxRetry).
+	// default (jobs.ProducerConfig.MaxRetry); NoRetry, none: the first
+	// failed attempt of an event is final (jobs.Producer records 0).
 	MaxRetry int
 	// FailurePolicy is applied by the coordinator. Default PolicyFail.
 	FailurePolicy FailurePolicy
@@ -58,6 +59,12 @@ type Spec struct {
 // its meta and result stay as a tombstone for Config.Tombstone, then live
 // only in the coordinator's sinks. Status.Retention reports it as 0.
 const NoRetention time.Duration = -1
+
+// NoRetry is the Spec.MaxRetry of a job whose events are not retried: the
+// first failed attempt of an event is final, as with asynq.MaxRetry(0).
+// jobs.Producer records it as a MaxRetry of 0 (Status.MaxRetry); Store.Open
+// takes only values >= 0.
+const NoRetry = -1
 
 // Batch is a set of events to register with a job.
 type Batch struct {

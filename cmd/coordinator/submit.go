@@ -59,7 +59,8 @@ and cancels the job, which list then shows as cancelled.`,
 			if err := checkOut(f.out); err != nil {
 				return err // before submitting a job whose result has nowhere to go
 			}
-			spec, err := jobfile.Settings{Kind: kind, Name: name, Deadline: deadline, Retention: retention, MaxRetry: maxRetry, Policy: policy, Chunk: chunk, EventTimeout: eventTimeout}.
+			// --max-retry (default jobs.DefaultMaxRetry) 0: no retry.
+			spec, err := jobfile.Settings{Kind: kind, Name: name, Deadline: deadline, Retention: retention, MaxRetry: &maxRetry, Policy: policy, Chunk: chunk, EventTimeout: eventTimeout}.
 				Spec(func(p string) string { return "--" + p })
 			if err != nil {
 				return exitcode.With(exitcode.Usage, err)
@@ -122,7 +123,7 @@ and cancels the job, which list then shows as cancelled.`,
 	fs.DurationVar(&deadline, "deadline", 0, "how long the job may take; past it the coordinator collects what there is (default 1h)")
 	fs.StringVar(&retention, "retention", "", "how long the job's data and result are kept once finished, or none (default 24h)")
 	fs.IntVar(&chunk, "chunk", 0, fmt.Sprintf("events per Asynq task, at most %d (default %d)", jobs.MaxChunkSize, jobs.DefaultChunkSize))
-	fs.IntVar(&maxRetry, "max-retry", 0, fmt.Sprintf("retries of a failing event (default %d)", jobs.DefaultMaxRetry))
+	fs.IntVar(&maxRetry, "max-retry", jobs.DefaultMaxRetry, "retries of a failing event; 0: none, its first failed attempt is final")
 	fs.DurationVar(&eventTimeout, "event-timeout", 0, "how long one event of the job may run before its attempt fails with \"timed out after D\" and is retried (default: the worker's --event-timeout)")
 	fs.StringVar(&policy, "policy", string(workoutput.PolicyFail), "what failed events do to the job: fail, or continue (the result covers the rest; the job ends partial)")
 	fs.DurationVar(&replicaWait, "replica-wait", jobs.DefaultReplicaWait, "how long each step of the submission is retried while Redis, or with --replica-acks its replicas (missing, or still syncing), do not acknowledge it; then submit fails and cancels the job (env "+settings.EnvReplicaWait+")")

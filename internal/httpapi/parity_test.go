@@ -208,3 +208,23 @@ func TestQueryParametersAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxRetryZeroMeansNone: max_retry=0 submits a job whose events are not
+// retried (recorded MaxRetry 0), as submit --max-retry 0; without the
+// parameter the producer's default (3).
+func TestMaxRetryZeroMeansNone(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{{"&max_retry=0", 0}, {"", jobs.DefaultMaxRetry}, {"&max_retry=7", 7}} {
+		var sub submitted
+		f.want(http.StatusCreated, "POST", "/api/v1/jobs?kind=count"+tc.query, strings.NewReader(events(2, true))).json(t, &sub)
+		var j jobJSON
+		f.want(http.StatusOK, "GET", "/api/v1/jobs/"+sub.ID, nil).json(t, &j)
+		if j.MaxRetry != tc.want {
+			t.Errorf("POST ?kind=count%s: max_retry %d, want %d", tc.query, j.MaxRetry, tc.want)
+		}
+	}
+}

@@ -59,7 +59,8 @@ func submitSettings(r *http.Request) (jobfile.Settings, string, error) {
 		}
 		s.EventTimeout = d
 	}
-	for name, dst := range map[string]*int{"max_retry": &s.MaxRetry, "chunk": &s.Chunk} {
+	var maxRetry int
+	for name, dst := range map[string]*int{"max_retry": &maxRetry, "chunk": &s.Chunk} {
 		if v := get(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
@@ -67,6 +68,9 @@ func submitSettings(r *http.Request) (jobfile.Settings, string, error) {
 			}
 			*dst = n
 		}
+	}
+	if get("max_retry") != "" { // 0: no retry; absent: the producer's default
+		s.MaxRetry = &maxRetry
 	}
 	idField, given := param(r, "id_field")
 	if !given {

@@ -53,9 +53,10 @@ type Settings struct {
 	// Retention is a positive duration ("24h"), "none" (no retention) or
 	// "" / "0" (the store's default).
 	Retention string
-	// MaxRetry is the retries of a failing event; 0 is the producer's
-	// default.
-	MaxRetry int
+	// MaxRetry is the retries of a failing event, 0 or more (0: none, the
+	// first failed attempt is final, as with asynq.MaxRetry(0)); nil is the
+	// producer's default.
+	MaxRetry *int
 	// Policy is "fail" or "continue".
 	Policy string
 	// Chunk is the number of events per Asynq task, at most
@@ -70,8 +71,17 @@ type Settings struct {
 // error ("retention" may be "--retention" for a flag); errors wrap
 // ErrSettings.
 func (s Settings) Spec(param func(string) string) (workoutput.Spec, error) {
-	spec := workoutput.Spec{Kind: s.Kind, Name: s.Name, Deadline: s.Deadline, MaxRetry: s.MaxRetry, FailurePolicy: workoutput.FailurePolicy(s.Policy),
+	spec := workoutput.Spec{Kind: s.Kind, Name: s.Name, Deadline: s.Deadline, FailurePolicy: workoutput.FailurePolicy(s.Policy),
 		EventTimeout: s.EventTimeout}
+	switch {
+	case s.MaxRetry == nil:
+	case *s.MaxRetry < 0:
+		return spec, settingsError("%s %d (want 0 or more retries; 0: none, the first failed attempt is final)", param("max-retry"), *s.MaxRetry)
+	case *s.MaxRetry == 0:
+		spec.MaxRetry = workoutput.NoRetry
+	default:
+		spec.MaxRetry = *s.MaxRetry
+	}
 	switch s.Retention {
 	case "", "0":
 	case "none":

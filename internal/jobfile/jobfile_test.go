@@ -142,9 +142,19 @@ func TestBadInputWritesNothing(t *testing.T) {
 func TestSettingsSpec(t *testing.T) {
 	t.Parallel()
 	param := func(p string) string { return "?" + p }
-	spec, err := jobfile.Settings{Kind: "k", Name: "n", Retention: "2h", MaxRetry: 4, Policy: "fail", Chunk: 10}.Spec(param)
+	four, zero, negative := 4, 0, -1
+	spec, err := jobfile.Settings{Kind: "k", Name: "n", Retention: "2h", MaxRetry: &four, Policy: "fail", Chunk: 10}.Spec(param)
 	if err != nil || spec.Kind != "k" || spec.Name != "n" || spec.Retention.Hours() != 2 || spec.MaxRetry != 4 || spec.FailurePolicy != workoutput.PolicyFail {
 		t.Fatalf("Spec = %+v, %v", spec, err)
+	}
+	// No MaxRetry given: the producer's default; 0 given: no retry.
+	for _, tc := range []struct {
+		given *int
+		want  int
+	}{{nil, 0}, {&zero, workoutput.NoRetry}} {
+		if spec, err := (jobfile.Settings{Kind: "k", Policy: "fail", MaxRetry: tc.given}).Spec(param); err != nil || spec.MaxRetry != tc.want {
+			t.Errorf("MaxRetry %v: Spec.MaxRetry = %d, %v; want %d", tc.given, spec.MaxRetry, err, tc.want)
+		}
 	}
 	for _, s := range []jobfile.Settings{
 		{Kind: "k", Policy: "fail", Retention: "soon"},
@@ -152,6 +162,7 @@ func TestSettingsSpec(t *testing.T) {
 		{Kind: "k", Policy: ""},
 		{Kind: "k", Policy: "fail", Chunk: jobs.MaxChunkSize + 1},
 		{Kind: "k", Policy: "fail", Chunk: -1},
+		{Kind: "k", Policy: "fail", MaxRetry: &negative},
 	} {
 		if _, err := s.Spec(param); !errors.Is(err, jobfile.ErrSettings) || !strings.Contains(err.Error(), "?") {
 			t.Errorf("%+v: %v, want ErrSettings naming the parameter", s, err)
