@@ -712,11 +712,11 @@ func TestNamespaceIsolation(t *testing.T) {
 		}
 	}
 	// A job left open in one namespace is swept by that namespace only.
-	open, err := a.producer.Open(ctx, workoutput.Spec{Kind: faultKind, Deadline: time.Millisecond})
+	open, err := a.producer.Open(ctx, workoutput.Spec{Kind: faultKind, Deadline: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(10 * time.Millisecond)
+	time.Sleep(150 * time.Millisecond)
 	res, err := b.store.Sweep(ctx, time.Now().Add(workoutput.DefaultSweepDelay+time.Second), time.Minute)
 	if err != nil {
 		t.Fatal(err)

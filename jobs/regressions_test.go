@@ -573,9 +573,11 @@ func TestRegressSweepReadsOnlyWhatIsDue(t *testing.T) {
 	}
 	var overdue []string
 	for range 20 {
-		overdue = append(overdue, sealedJob(t, store, workoutput.Spec{Kind: "k", Deadline: time.Millisecond}, "a"))
+		// A deadline far enough ahead that Open, slowed by -race and a
+		// loaded machine, arrives before it.
+		overdue = append(overdue, sealedJob(t, store, workoutput.Spec{Kind: "k", Deadline: 200 * time.Millisecond}, "a"))
 	}
-	time.Sleep(10 * time.Millisecond)
+	time.Sleep(250 * time.Millisecond)
 	var (
 		wg      sync.WaitGroup
 		results [2]workoutput.SweepResult

@@ -25,7 +25,7 @@ func TestSweepRecoversLostHandOff(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		overdue, err := env.store.Open(ctx, workoutput.Spec{Kind: "k", Deadline: time.Millisecond}, workoutput.Batch{Generated: 1}, true)
+		overdue, err := env.store.Open(ctx, workoutput.Spec{Kind: "k", Deadline: 100 * time.Millisecond}, workoutput.Batch{Generated: 1}, true)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -354,11 +354,13 @@ func TestClaimRules(t *testing.T) {
 	if _, err := e.store.Claim(ctx, workoutput.Claim{JobID: open.ID, Token: 1, Mode: workoutput.ClaimCollect}); !errors.Is(err, workoutput.ErrState) {
 		t.Fatalf("Claim of an open job before its deadline = %v; want ErrState", err)
 	}
-	overdue, err := e.store.Open(ctx, workoutput.Spec{Kind: "k", Deadline: time.Millisecond}, workoutput.Batch{Generated: 2}, true)
+	// (A deadline a loaded machine's Open reaches in time: Open refuses a
+	// request that arrives after the job's deadline.)
+	overdue, err := e.store.Open(ctx, workoutput.Spec{Kind: "k", Deadline: 100 * time.Millisecond}, workoutput.Batch{Generated: 2}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(5 * time.Millisecond)
+	time.Sleep(150 * time.Millisecond)
 	if from, err := e.store.Claim(ctx, workoutput.Claim{JobID: overdue.ID, Token: 1, Mode: workoutput.ClaimCollect}); err != nil || from != workoutput.StateRunning {
 		t.Fatalf("Claim of an overdue job = %s, %v; want from running", from, err)
 	}
