@@ -32,11 +32,14 @@ const (
 )
 
 // pingProbe measures the longest PING round trip on its own connection
-// while it runs: how long Redis stalled.
+// while it runs, how long Redis seemed stalled to a client (the probe's
+// own scheduling included), and reads the server's latency monitor for the
+// longest command it ran (longestCommand).
 type pingProbe struct {
-	stop chan struct{}
-	done chan struct{}
-	max  atomic.Int64
+	stop  chan struct{}
+	done  chan struct{}
+	max   atomic.Int64
+	admin *redis.Client // reads the server's own latency monitor
 }
 
 func startPingProbe(b *testing.B, opts *redis.Options) *pingProbe {
@@ -44,7 +47,17 @@ func startPingProbe(b *testing.B, opts *redis.Options) *pingProbe {
 	o := *opts
 	o.PoolSize = 1
 	c := redis.NewClient(&o)
-	p := &pingProbe{stop: make(chan struct{}), done: make(chan struct{})}
+	p := &pingProbe{stop: make(chan struct{}), done: make(chan struct{}), admin: redis.NewClient(&o)}
+	// The server's latency monitor records every command that ran 1 ms or
+	// more: the stalls Redis itself caused, without the probe's own
+	// scheduling on a busy machine.
+	ctx := context.Background()
+	if err := p.admin.ConfigSet(ctx, "latency-monitor-threshold", "1").Err(); err != nil {
+		b.Fatal(err)
+	}
+	if err := p.admin.Do(ctx, "LATENCY", "RESET").Err(); err != nil {
+		b.Fatal(err)
+	}
 	go func() {
 		defer close(p.done)
 		defer c.Close()
@@ -72,6 +85,31 @@ func (p *pingProbe) end() time.Duration {
 	close(p.stop)
 	<-p.done
 	return time.Duration(p.max.Load())
+}
+
+// longestCommand returns the longest command the server's latency monitor
+// recorded since the probe started ("command" and "fast-command" events,
+// in whole ms; 0: none took 1 ms), and closes the probe's admin client.
+func (p *pingProbe) longestCommand(b *testing.B) time.Duration {
+	b.Helper()
+	defer p.admin.Close()
+	events, err := p.admin.Do(context.Background(), "LATENCY", "LATEST").Slice()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var longest int64
+	for _, e := range events {
+		fields, ok := e.([]any)
+		if !ok || len(fields) < 4 {
+			continue
+		}
+		if name := fmt.Sprint(fields[0]); name == "command" || name == "fast-command" {
+			if ms, ok := fields[3].(int64); ok {
+				longest = max(longest, ms)
+			}
+		}
+	}
+	return time.Duration(longest) * time.Millisecond
 }
 
 // fillJob creates a complete job of n events (with caller-given IDs when
@@ -111,7 +149,8 @@ func fillJob(b *testing.B, store *workoutput.Store, n int, given bool) string {
 
 // BenchmarkGather reduces a job of 1,000,000 100-byte outputs with Count in
 // a child coordinator process (its peak RSS is VmHWM), with a PING probe
-// measuring Redis stalls; the baseline is one HVALS of the same hash, with
+// measuring Redis stalls (and the server's latency monitor, the longest
+// command in whole ms); the baseline is one HVALS of the same hash, with
 // the same probe, in the same run. Both ID paths read by HMGET
 // (workoutput.Store.Gather); caller-given IDs first read a page of IDs
 // from the job's ids list with LRANGE (before that list, they took HSCAN).
@@ -137,6 +176,7 @@ func BenchmarkGather(b *testing.B) {
 				}
 				b.ReportMetric(float64(el.Milliseconds()), "gather-ms")
 				b.ReportMetric(float64(stall.Microseconds())/1000, "max-PING-ms")
+				b.ReportMetric(float64(probe.longestCommand(b).Milliseconds()), "max-command-ms")
 			}
 		})
 		b.Run("coordinator/n=1M/ids="+ids, func(b *testing.B) {
@@ -152,6 +192,7 @@ func BenchmarkGather(b *testing.B) {
 				b.ReportMetric(float64(gather.Milliseconds()), "gather-ms")
 				b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MiB")
 				b.ReportMetric(float64(stall.Microseconds())/1000, "max-PING-ms")
+				b.ReportMetric(float64(probe.longestCommand(b).Milliseconds()), "max-command-ms")
 			}
 		})
 	}
