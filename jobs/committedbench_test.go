@@ -245,6 +245,21 @@ func logCommandTimes(b *testing.B, before, after map[string]int64, cpuBefore, cp
 	fmt.Fprintf(os.Stderr, "%s: Redis time by command:\n%s\n", b.Name(), strings.Join(lines, "\n"))
 }
 
+// startBenchServer starts the one worker process of a run: an Asynq server
+// of benchWorkers workers serving handler on the test queue, polling every
+// 10 ms. The run shuts it down before its Redis goes.
+func startBenchServer(b *testing.B, client redis.UniversalClient, handler asynq.Handler) *asynq.Server {
+	b.Helper()
+	srv := asynq.NewServerFromRedisClient(client, asynq.Config{
+		Concurrency: benchWorkers, Queues: map[string]int{testQueue: 1}, TaskCheckInterval: 10 * time.Millisecond,
+		ShutdownTimeout: 5 * time.Second, Logger: quietLogger{},
+	})
+	if err := srv.Start(handler); err != nil {
+		b.Fatal(err)
+	}
+	return srv
+}
+
 // runCommitted submits jobs jobs of n events each and waits for all to be
 // committed done.
 func runCommitted(b *testing.B, n, jobs int, given, cluster bool) committedRun {
@@ -260,13 +275,7 @@ func runCommitted(b *testing.B, n, jobs int, given, cluster bool) committedRun {
 	if err := HandleRaw(mux, "bench", func(context.Context, []byte) ([]byte, error) { return benchOutput, nil }); err != nil {
 		b.Fatal(err)
 	}
-	srv := asynq.NewServerFromRedisClient(client, asynq.Config{
-		Concurrency: benchWorkers, Queues: map[string]int{testQueue: 1}, TaskCheckInterval: 10 * time.Millisecond,
-		ShutdownTimeout: 5 * time.Second, Logger: quietLogger{},
-	})
-	if err := srv.Start(mux); err != nil {
-		b.Fatal(err)
-	}
+	srv := startBenchServer(b, client, mux)
 	defer srv.Shutdown()
 	committed := make(chan Outcome, jobs)
 	c := newCoordinator(b, client, store, CoordinatorConfig{Queue: collectQueue,
@@ -341,13 +350,7 @@ func runAsynqFanIn(b *testing.B, n int) committedRun {
 		close(done)
 		return nil
 	})
-	srv := asynq.NewServerFromRedisClient(client, asynq.Config{
-		Concurrency: benchWorkers, Queues: map[string]int{testQueue: 1}, TaskCheckInterval: 10 * time.Millisecond,
-		ShutdownTimeout: 5 * time.Second, Logger: quietLogger{},
-	})
-	if err := srv.Start(mux); err != nil {
-		b.Fatal(err)
-	}
+	srv := startBenchServer(b, client, mux)
 	defer srv.Shutdown()
 	ac := asynq.NewClientFromRedisClient(client)
 	events := benchEventsOf(n, false)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fanin-dev/fanin/locks"
@@ -196,7 +197,8 @@ type Coordinator struct {
 	client redis.UniversalClient
 	store  *workoutput.Store
 	locks  *locks.Provider
-	served *Registry // the deployment's heartbeats: who else reduces a kind
+	served *Registry     // the deployment's heartbeats: who else reduces a kind
+	tasks  *asynq.Client // hands back event chunks that reached the collect queue (misrouted)
 	cfg    CoordinatorConfig
 	log    *slog.Logger
 
@@ -224,7 +226,7 @@ func NewCoordinator(client redis.UniversalClient, store *workoutput.Store, cfg C
 		return nil, err
 	}
 	return &Coordinator{
-		client: client, store: store, locks: lp, served: served, cfg: c, log: c.Logger,
+		client: client, store: store, locks: lp, served: served, tasks: asynq.NewClientFromRedisClient(client), cfg: c, log: c.Logger,
 		reducers: map[string]Reducer{}, inflight: map[string]struct{}{},
 	}, nil
 }
@@ -320,7 +322,8 @@ func (c *Coordinator) leaveForAnother(ctx context.Context, jobID string, st work
 			ErrNoReducer, jobID, st.Kind, st.Deadline.UTC().Format(time.RFC3339))
 	}
 	members, rerr := c.served.Members(ctx)
-	elsewhere = rerr != nil || len(gaps(members, st.Kind, "", false)) == 0
+	_, _, reduced := serving(members, st.Kind, "")
+	elsewhere = rerr != nil || reduced
 	if elsewhere && !now.After(st.Deadline.Add(c.noReducerGrace())) {
 		return true, fmt.Errorf("%w: job %s is of kind %q, past its deadline; left to a coordinator that reduces it (until %s, then the job fails)",
 			ErrNoReducer, jobID, st.Kind, st.Deadline.Add(c.noReducerGrace()).UTC().Format(time.RFC3339))
@@ -394,15 +397,10 @@ func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput
 		if info.Partial() {
 			commit.Error += "; also " + partialReason(info)
 		}
-		if st.Stalled != "" {
-			commit.Error += "; the events waited: " + st.Stalled
-		}
+		commit.Error += waited(st)
 		c.log.WarnContext(ctx, "fanin: no reducer for the job's kind at its deadline; failing the job", "job", jobID, "kind", st.Kind)
 	case info.Partial() && info.Policy != workoutput.PolicyContinue:
-		commit.State, commit.Error = workoutput.StateFailed, partialReason(info)
-		if st.Stalled != "" {
-			commit.Error += "; the events waited: " + st.Stalled
-		}
+		commit.State, commit.Error = workoutput.StateFailed, partialReason(info)+waited(st)
 	default:
 		res, attempts, err := c.reduce(w.Context(), r, info)
 		out.Attempts = attempts
@@ -454,6 +452,15 @@ func partialReason(info JobInfo) string {
 			info.Total, info.Failed, info.Missing, info.Policy)
 	}
 	return fmt.Sprintf("%d events failed and %d are missing (failure policy %q)", info.Failed, info.Missing, info.Policy)
+}
+
+// waited is what a failure reason adds when the job's events waited for a
+// worker with its kind's handler (Status.Stalled): "" when they did not.
+func waited(st workoutput.Status) string {
+	if st.Stalled == "" {
+		return ""
+	}
+	return "; the events waited: " + st.Stalled
 }
 
 // collectable checks, before taking the lock, that a job has something to
@@ -528,12 +535,8 @@ func (c *Coordinator) reduce(ctx context.Context, r Reducer, info JobInfo) ([]by
 	}
 }
 
-// abandonAfter is how long a reducer may take to return once its context
-// is cancelled before the coordinator stops waiting for it.
-const abandonAfter = 5 * time.Second
-
 // runReducer calls r under ReduceTimeout, turning a panic into an error. A
-// reducer that does not return within abandonAfter of its context's end is
+// reducer that does not return within AbandonAfter of its context's end is
 // abandoned: the attempt fails, and its goroutine ends when it ends.
 func (c *Coordinator) runReducer(ctx context.Context, r Reducer, info JobInfo, in *Input) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.ReduceTimeout)
@@ -559,14 +562,14 @@ func (c *Coordinator) runReducer(ctx context.Context, r Reducer, info JobInfo, i
 		return res.res, res.err
 	case <-ctx.Done():
 	}
-	t := time.NewTimer(abandonAfter)
+	t := time.NewTimer(AbandonAfter)
 	defer t.Stop()
 	select {
 	case res := <-done:
 		return res.res, res.err
 	case <-t.C:
 		c.log.ErrorContext(ctx, "fanin: reducer ignored its context and was abandoned", "job", info.ID, "timeout", c.cfg.ReduceTimeout)
-		return nil, fmt.Errorf("jobs: reducer of job %s did not return within %v of its context's end (%w); abandoned", info.ID, abandonAfter, context.Cause(ctx))
+		return nil, fmt.Errorf("jobs: reducer of job %s did not return within %v of its context's end (%w); abandoned", info.ID, AbandonAfter, context.Cause(ctx))
 	}
 }
 

@@ -23,7 +23,7 @@ import (
 // the pub/sub channel, and a sweep offers it again) ends the task
 // successfully; an unavailable Redis is retried.
 func (c *Coordinator) ProcessTask(ctx context.Context, task *asynq.Task) error {
-	if back, err := misrouted(ctx, task, TypeEvents, c.cfg.EventsQueue, redisEnqueuer{c.client}, c.store, c.log); back {
+	if back, err := misrouted(ctx, task, TypeEvents, c.cfg.EventsQueue, c.tasks, c.store, c.log); back {
 		return err
 	}
 	if task.Type() != TypeCollect {

@@ -73,8 +73,9 @@ type EventCounts struct {
 const DefaultEventTimeout = time.Minute
 
 // AbandonAfter is how long a handler whose event timed out may take to
-// return before the Mux stops waiting for it (its goroutine is left to end
-// on its own).
+// return before the Mux stops waiting for it, and a reducer whose context
+// ended before the coordinator does (its goroutine is left to end on its
+// own).
 const AbandonAfter = 5 * time.Second
 
 // Mux is the worker runtime: an asynq.Handler for TypeEvents tasks that
@@ -106,9 +107,8 @@ const AbandonAfter = 5 * time.Second
 // context, so a short outage costs no redelivery.
 type Mux struct {
 	store   *workoutput.Store
-	handoff handoff
+	handoff handoff // its client also hands chunks back (handBack, misrouted)
 	cfg     MuxConfig
-	tasks   *asynq.Client
 
 	mu       sync.RWMutex
 	handlers map[string]RawHandler
@@ -127,12 +127,13 @@ func NewMux(client redis.UniversalClient, store *workoutput.Store, cfg MuxConfig
 		return nil, fmt.Errorf("%w: MuxConfig.EventTimeout is %v (want >= 0, 0 means the default)", ErrInvalid, cfg.EventTimeout)
 	}
 	cfg.EventTimeout = cmp.Or(cfg.EventTimeout, DefaultEventTimeout)
-	ac := asynq.NewClientFromRedisClient(client)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	return &Mux{
 		store:    store,
-		handoff:  handoff{ac, cfg.CollectQueue, store},
+		handoff:  handoff{asynq.NewClientFromRedisClient(client), cfg.CollectQueue, store},
 		cfg:      cfg,
-		tasks:    ac,
 		handlers: map[string]RawHandler{},
 	}, nil
 }
@@ -354,11 +355,9 @@ func (m *Mux) handBack(ctx context.Context, task *asynq.Task, c *chunk, job work
 	}
 	_ = m.store.Stall(ctx, c.jobID, fmt.Sprintf("no handler for kind %q on the worker that last took its events (%s); they wait for a worker that has one",
 		c.kind, now.UTC().Format(time.RFC3339)))
-	_, err := m.tasks.EnqueueContext(ctx, asynq.NewTask(TypeEvents, task.Payload()), opts...)
-	if m.cfg.Logger != nil {
-		m.cfg.Logger.WarnContext(ctx, "fanin: no handler for the kind of a chunk: handed back to its queue for a worker that has one",
-			"job", c.jobID, "kind", c.kind, "delay", delay, "err", err)
-	}
+	_, err := m.handoff.client.EnqueueContext(ctx, asynq.NewTask(TypeEvents, task.Payload()), opts...)
+	m.cfg.Logger.WarnContext(ctx, "fanin: no handler for the kind of a chunk: handed back to its queue for a worker that has one",
+		"job", c.jobID, "kind", c.kind, "delay", delay, "err", err)
 	if err != nil {
 		return fmt.Errorf("jobs: %w: no handler for kind %q in job %s, and handing the chunk back failed: %w", ErrUnknownKind, c.kind, c.jobID, err)
 	}

@@ -244,19 +244,7 @@ func (r *Registry) Waiting(ctx context.Context, sts ...workoutput.Status) ([][]s
 }
 
 func gaps(members []Member, kind, queue string, needWorker bool) []string {
-	var worker, workerHere, coordinator bool
-	for _, m := range members {
-		if !slices.Contains(m.Kinds, kind) {
-			continue
-		}
-		switch m.Role {
-		case RoleWorker:
-			worker = true
-			workerHere = workerHere || queue == "" || len(m.Queues) == 0 || slices.Contains(m.Queues, queue)
-		case RoleCoordinator:
-			coordinator = true
-		}
-	}
+	worker, workerHere, coordinator := serving(members, kind, queue)
 	var out []string
 	switch {
 	case !needWorker:
@@ -269,4 +257,23 @@ func gaps(members []Member, kind, queue string, needWorker bool) []string {
 		out = append(out, fmt.Sprintf("no coordinator reduces kind %q", kind))
 	}
 	return out
+}
+
+// serving reports whether a live process of members handles kind (worker),
+// whether one does on queue ("": any queue; a worker that names no queues
+// serves any) and whether one reduces it (coordinator).
+func serving(members []Member, kind, queue string) (worker, workerHere, coordinator bool) {
+	for _, m := range members {
+		if !slices.Contains(m.Kinds, kind) {
+			continue
+		}
+		switch m.Role {
+		case RoleWorker:
+			worker = true
+			workerHere = workerHere || queue == "" || len(m.Queues) == 0 || slices.Contains(m.Queues, queue)
+		case RoleCoordinator:
+			coordinator = true
+		}
+	}
+	return worker, workerHere, coordinator
 }

@@ -7,44 +7,25 @@ import (
 	"log/slog"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/fanin-dev/fanin/workoutput"
 )
-
-// enqueuer enqueues Asynq tasks (*asynq.Client, redisEnqueuer).
-type enqueuer interface {
-	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
-}
-
-// redisEnqueuer enqueues through an Asynq client made on its Redis client
-// for each call (a wrapper, no connection of its own): for a role that
-// holds no Asynq client and hands tasks back rarely.
-type redisEnqueuer struct{ client redis.UniversalClient }
-
-// EnqueueContext enqueues task with opts.
-func (r redisEnqueuer) EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
-	return asynq.NewClientFromRedisClient(r.client).EnqueueContext(ctx, task, opts...)
-}
 
 // misrouted keeps a task that reached the wrong role from being archived:
 // when task is of type wrongType (a collect task given to a Mux, an event
 // chunk given to a Coordinator), it enqueues a copy on queue, the queue of
 // the role that handles it, under the same task ID (so a repeated hand-back
 // enqueues nothing twice) and with the same MaxRetry, waits for
-// store.SyncReplicas of that queue, logs why at warn on log (nil: no log)
-// and reports handled with a nil error: Asynq then deletes the original.
+// store.SyncReplicas of that queue, logs why at warn on log and reports
+// handled with a nil error: Asynq then deletes the original.
 // Any other task is not handled. When the copy cannot be enqueued, or the
 // task already is on queue (its server serves the queue of another role),
 // the error returned makes Asynq retry the task rather than archive it.
 //
 // Mux.ProcessTask and Coordinator.ProcessTask call it first.
-func misrouted(ctx context.Context, task *asynq.Task, wrongType, queue string, client enqueuer, store *workoutput.Store, log *slog.Logger) (handled bool, err error) {
+func misrouted(ctx context.Context, task *asynq.Task, wrongType, queue string, client *asynq.Client, store *workoutput.Store, log *slog.Logger) (handled bool, err error) {
 	if task.Type() != wrongType {
 		return false, nil
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
 	}
 	from, _ := asynq.GetQueueName(ctx)
 	id, _ := asynq.GetTaskID(ctx)

@@ -39,17 +39,14 @@ func (b *logBuffer) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// waitJob waits (at most a minute) for job to reach state.
-func waitJob(t *testing.T, store *workoutput.Store, job string, state workoutput.State) {
+// waitLogged waits (at most a minute) until cond holds, failing the test
+// with what and the log otherwise.
+func waitLogged(t *testing.T, what string, log *logBuffer, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
-	for {
-		st, err := store.Status(context.Background(), job)
-		if err == nil && st.State == state {
-			return
-		}
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("job %s: %+v, %v; want state %s", job, st, err, state)
+			t.Fatalf("timed out waiting for %s; log:\n%s", what, log.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -92,17 +89,7 @@ func TestWrongQueueChunkGivenToACoordinator(t *testing.T) {
 		t.Fatal(err)
 	}
 	insp := asynq.NewInspectorFromRedisClient(client)
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(time.Minute)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s; log:\n%s", what, logs.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	waitFor("the two chunks on the events queue", func() bool {
+	waitLogged(t, "the two chunks on the events queue", &logs, func() bool {
 		info, err := insp.GetQueueInfo(testQueue)
 		return err == nil && info.Pending == 2
 	})
@@ -120,7 +107,7 @@ func TestWrongQueueChunkGivenToACoordinator(t *testing.T) {
 		t.Fatal(err)
 	}
 	startPool(t, client, 2, mux)
-	waitJob(t, store, job, workoutput.StateDone)
+	waitState(t, store, job, workoutput.StateDone)
 	noArchived(t, client, testQueue, collectQueue)
 }
 
@@ -150,16 +137,10 @@ func TestWrongQueueCollectTaskGivenToAWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	insp := asynq.NewInspectorFromRedisClient(client)
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if ti, err := insp.GetTaskInfo(collectQueue, "collect:"+job); err == nil && ti.State == asynq.TaskStatePending {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the collect task is not on %s; log:\n%s", collectQueue, logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitLogged(t, "the collect task on "+collectQueue, &logs, func() bool {
+		ti, err := insp.GetTaskInfo(collectQueue, "collect:"+job)
+		return err == nil && ti.State == asynq.TaskStatePending
+	})
 	if !strings.Contains(logs.String(), `level=WARN msg="fanin: task on the wrong queue, handed back to its own" type=fanin:collect task=collect:`+job+" from="+testQueue+" to="+collectQueue) {
 		t.Fatalf("no warning naming the task and its queues:\n%s", logs.String())
 	}
@@ -168,7 +149,7 @@ func TestWrongQueueCollectTaskGivenToAWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	runCoordinator(t, c)
-	waitJob(t, store, job, workoutput.StateDone)
+	waitState(t, store, job, workoutput.StateDone)
 	noArchived(t, client, testQueue, collectQueue)
 
 	// A Mux serving its own collect queue: the task stays, to be retried.
@@ -188,18 +169,17 @@ func TestWrongQueueCollectTaskGivenToAWorker(t *testing.T) {
 	if _, err := asynq.NewClientFromRedisClient(client).Enqueue(asynq.NewTask(TypeCollect, []byte(job)), asynq.Queue("own"), asynq.TaskID("collect:"+job)); err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(time.Minute)
-	for {
-		if ti, err := insp.GetTaskInfo("own", "collect:"+job); err == nil && ti.State == asynq.TaskStateRetry {
-			if !strings.Contains(ti.LastErr, "reached the wrong handler on its own queue own") {
-				t.Fatalf("last error %q", ti.LastErr)
-			}
-			break
+	var lastErr string
+	waitLogged(t, "the collect task on the Mux's own collect queue to wait for a retry", &own, func() bool {
+		ti, err := insp.GetTaskInfo("own", "collect:"+job)
+		if err != nil || ti.State != asynq.TaskStateRetry {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the collect task on the Mux's own collect queue is not waiting for a retry; log:\n%s", own.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+		lastErr = ti.LastErr
+		return true
+	})
+	if !strings.Contains(lastErr, "reached the wrong handler on its own queue own") {
+		t.Fatalf("last error %q", lastErr)
 	}
 	if !strings.Contains(own.String(), "level=WARN") || !strings.Contains(own.String(), "not handed back") {
 		t.Fatalf("no warning:\n%s", own.String())
