@@ -39,11 +39,8 @@ failed or cancelled.`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.withJob(func(ctx context.Context, id string, client redis.UniversalClient, store *workoutput.Store) error {
 			if !watch {
-				st, err := store.Status(ctx, id)
+				st, err := finalStatus(ctx, store, id)
 				if err != nil {
-					return statusErr(err)
-				}
-				if err := store.SetFinalLastError(ctx, &st); err != nil {
 					return err
 				}
 				return a.printStatus(st, a.waiting(ctx, client, store, st)[0], store.Config().FailedRetention)
@@ -74,6 +71,17 @@ failed or cancelled.`,
 	cmd.Flags().BoolVar(&watch, "watch", false, "follow the job until it ends, with a live progress bar")
 	cmd.Flags().DurationVar(&interval, "interval", progress.DefaultInterval, "with --watch, time between two polls")
 	return cmd
+}
+
+// finalStatus reads the status of job id for status and inspect: a
+// committed job's last error is its latest failure for good
+// (Store.SetFinalLastError).
+func finalStatus(ctx context.Context, store *workoutput.Store, id string) (workoutput.Status, error) {
+	st, err := store.Status(ctx, id)
+	if err != nil {
+		return st, statusErr(err)
+	}
+	return st, store.SetFinalLastError(ctx, &st)
 }
 
 // printStatus prints st, and what it waits for, as text or JSON; kept is
@@ -285,11 +293,8 @@ at --limit entries.`,
 			return nil
 		},
 		RunE: a.withJob(func(ctx context.Context, id string, client redis.UniversalClient, store *workoutput.Store) error {
-			st, err := store.Status(ctx, id)
+			st, err := finalStatus(ctx, store, id)
 			if err != nil {
-				return statusErr(err)
-			}
-			if err := store.SetFinalLastError(ctx, &st); err != nil {
 				return err
 			}
 			rep := inspection{Status: progress.NewJSON(st)}

@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -52,12 +53,7 @@ func (r *reducerFlags) register(c *jobs.Coordinator) error {
 	if err != nil {
 		return err
 	}
-	kinds := make([]string, 0, len(set))
-	for k := range set {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
+	for _, k := range slices.Sorted(maps.Keys(set)) {
 		if err := c.Handle(k, set[k]); err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"os"
 	"os/signal"
@@ -75,9 +74,8 @@ progress get 30 s to finish, the daemon finishes its collections.
 ` + reducersHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := settings.FromEnv(cmd.Flags(), map[string][]string{"token": {envAPIToken}, "addr": {envAPIAddr}}); err != nil {
-				return exitcode.With(exitcode.Usage, err)
-			}
+			// --token and --addr read FANIN_API_TOKEN and FANIN_API_ADDR
+			// with the other flags (sharedEnv, in PersistentPreRunE).
 			hosts, err := checkServeAddr(addr, token, insecure)
 			if err != nil {
 				return err
@@ -97,10 +95,6 @@ progress get 30 s to finish, the daemon finishes its collections.
 			if err != nil {
 				return err
 			}
-			reducers, err := f.reducers.set()
-			if err != nil {
-				return err
-			}
 			c, err := f.build(a, client, store, nil)
 			if err != nil {
 				return err
@@ -111,7 +105,7 @@ progress get 30 s to finish, the daemon finishes its collections.
 				Store:        store,
 				Producer:     jobs.ProducerConfig{Queue: d.EventsQueue(), CollectQueue: a.common.CollectQueue},
 				Coordinator:  c,
-				Reducers:     slices.Sorted(maps.Keys(reducers)),
+				Reducers:     c.Kinds(),
 				Token:        token,
 				AllowedHosts: hosts,
 				MaxBody:      limit,

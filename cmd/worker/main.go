@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime"
@@ -230,11 +231,7 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(queues))
-	for q := range queues {
-		names = append(names, q)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(queues))
 	if _, err := o.common.CheckQueues(names...); err != nil {
 		return err
 	}

@@ -91,15 +91,21 @@ func jobID(r *http.Request) (string, error) {
 	return id, nil
 }
 
-// status reads the status of the request's job; a committed job's last
-// error is its latest failure, as the CLI shows it
-// (Store.SetFinalLastError).
-func (s *Server) status(ctx context.Context, r *http.Request) (workoutput.Status, error) {
+// statusOf reads the status of the request's job, as Store.Status gives
+// it: for the answers that do not show its last error.
+func (s *Server) statusOf(ctx context.Context, r *http.Request) (workoutput.Status, error) {
 	id, err := jobID(r)
 	if err != nil {
 		return workoutput.Status{}, err
 	}
-	st, err := s.cfg.Store.Status(ctx, id)
+	return s.cfg.Store.Status(ctx, id)
+}
+
+// status reads the status of the request's job to show it: a committed
+// job's last error is its latest failure, as the CLI shows it
+// (Store.SetFinalLastError, which reads every failure of the job).
+func (s *Server) status(ctx context.Context, r *http.Request) (workoutput.Status, error) {
+	st, err := s.statusOf(ctx, r)
 	if err != nil {
 		return st, err
 	}

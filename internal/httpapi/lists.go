@@ -181,7 +181,7 @@ type failureJSON struct {
 // IDs. key names the list in the answer.
 func eventPage[T any](s *Server, w http.ResponseWriter, r *http.Request, key string, list func(ctx context.Context, id string) iter.Seq2[T, error], idOf func(T) string, conv func(T) any) {
 	ctx := r.Context()
-	st, err := s.status(ctx, r)
+	st, err := s.statusOf(ctx, r) // the job exists; its last error is not shown
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -258,7 +258,7 @@ func (s *Server) getResult(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	st, err := s.status(ctx, r)
+	st, err := s.statusOf(ctx, r)
 	if err == nil && !st.State.Terminal() && wait > 0 {
 		st, err = s.follow(ctx, st, wait)
 	}

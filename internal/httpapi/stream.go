@@ -73,8 +73,8 @@ func (s *Server) streamJob(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		next, err := s.cfg.Store.Status(ctx, st.ID)
-		if err == nil && next.State.Committed() {
-			err = s.cfg.Store.SetFinalLastError(ctx, &next)
+		if err == nil {
+			err = s.cfg.Store.SetFinalLastError(ctx, &next) // leaves a job not committed alone
 		}
 		switch {
 		case err == nil:

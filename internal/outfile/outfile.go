@@ -116,6 +116,9 @@ func dirErr(dir string, err error) error {
 	}
 	switch errno {
 	case syscall.ENOENT:
+		if fi, err := os.Stat(dir); err == nil && fi.IsDir() { // it exists, but takes no new file (/proc)
+			return fmt.Errorf("%w: directory %s: cannot create a file there (want a directory this user may create files in)", ErrUnusable, dir)
+		}
 		return fmt.Errorf("%w: directory %s does not exist", ErrUnusable, dir)
 	case syscall.ENOTDIR:
 		return fmt.Errorf("%w: directory %s: a part of it is not a directory", ErrUnusable, dir)
