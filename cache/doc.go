@@ -30,9 +30,11 @@
 // 292 years, and GetExpiration reports the time left of it, never the
 // zero Expiration. A Duration has no reserved "forever" value, and giving
 // the largest positive one a meaning of its own would surprise more than
-// help; write Expiration{} for no expiration. GetExpiration never reports an existing key as expired: a
-// key in its last millisecond on Redis reads as ExpiresIn(time.Millisecond),
-// so passing the result back to SetExpiration does not delete it.
+// help; write Expiration{} for no expiration.
+//
+// GetExpiration never reports an existing key as expired: a key in its last
+// millisecond on Redis reads as ExpiresIn(time.Millisecond), so passing the
+// result back to SetExpiration does not delete it.
 //
 // # Values
 //

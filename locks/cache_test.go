@@ -106,9 +106,7 @@ func TestCachePathLifecycle(t *testing.T) {
 			}
 			done <- err
 		}()
-		for waiterCount(p, "res") == 0 {
-			time.Sleep(5 * time.Millisecond)
-		}
+		waitForWaiter(p, "res")
 		if err := cur.Release(ctx); err != nil {
 			t.Fatal(err)
 		}

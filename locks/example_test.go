@@ -11,6 +11,17 @@ import (
 	"github.com/fanin-dev/fanin/locks"
 )
 
+// exampleProvider returns a Provider on a fresh Redis (as Example makes
+// one), the Redis, and the function that closes both.
+func exampleProvider() (*locks.Provider, *redistest.Redis, func()) {
+	r, done := redistest.ForExample()
+	p, err := locks.New(locks.Config{Redis: r.Client, KeyPrefix: r.Prefix})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return p, r, func() { p.Close(); done() }
+}
+
 // Acquire a lock, renew it, release it.
 func Example() {
 	r, done := redistest.ForExample()
@@ -56,15 +67,9 @@ func Example() {
 // A watchdog renews the lock while the work runs, and cancels the work's
 // context if the lock is lost.
 func ExampleLock_Watch() {
-	r, done := redistest.ForExample()
+	p, _, done := exampleProvider()
 	defer done()
 	ctx := context.Background()
-
-	p, err := locks.New(locks.Config{Redis: r.Client, KeyPrefix: r.Prefix})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer p.Close()
 
 	lock, err := p.Acquire(ctx, "job-42", &locks.AcquireOptions{TTL: 300 * time.Millisecond, Timeout: time.Second})
 	if err != nil {
@@ -99,15 +104,10 @@ func ExampleLock_Watch() {
 // The sink accepts a write only under the newest token: a holder whose lock
 // expired while it stalled is fenced off once the next holder has written.
 func ExampleFence_CommitIfFenced() {
-	r, done := redistest.ForExample()
+	p, r, done := exampleProvider()
 	defer done()
 	ctx := context.Background()
 
-	p, err := locks.New(locks.Config{Redis: r.Client, KeyPrefix: r.Prefix})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer p.Close()
 	fence, err := locks.NewFence(locks.FenceConfig{Redis: r.Client, KeyPrefix: r.Prefix})
 	if err != nil {
 		log.Fatal(err)
@@ -161,17 +161,11 @@ func ExampleNewThrottling() {
 // Do runs a function while holding a lock, renewing it meanwhile, and
 // releases it afterwards.
 func ExampleProvider_Do() {
-	r, done := redistest.ForExample()
+	p, _, done := exampleProvider()
 	defer done()
 	ctx := context.Background()
 
-	p, err := locks.New(locks.Config{Redis: r.Client, KeyPrefix: r.Prefix})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer p.Close()
-
-	err = p.Do(ctx, "report", &locks.AcquireOptions{TTL: 300 * time.Millisecond, Timeout: time.Second},
+	err := p.Do(ctx, "report", &locks.AcquireOptions{TTL: 300 * time.Millisecond, Timeout: time.Second},
 		func(ctx context.Context, l *locks.Lock) error {
 			// Work for longer than the TTL: the lock is renewed meanwhile.
 			select {
@@ -194,15 +188,9 @@ func ExampleProvider_Do() {
 // An operator clears a lock whose holder is known to be gone. The holder,
 // if it were still running, could no longer renew or release it.
 func ExampleProvider_ForceRelease() {
-	r, done := redistest.ForExample()
+	p, _, done := exampleProvider()
 	defer done()
 	ctx := context.Background()
-
-	p, err := locks.New(locks.Config{Redis: r.Client, KeyPrefix: r.Prefix})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer p.Close()
 
 	stuck, err := p.TryAcquire(ctx, "job-42", &locks.AcquireOptions{TTL: time.Hour})
 	if err != nil {
@@ -227,15 +215,9 @@ func ExampleProvider_ForceRelease() {
 // A lock tells when it was acquired, how long its caller waited, and how
 // often it was renewed.
 func ExampleLock_Renewals() {
-	r, done := redistest.ForExample()
+	p, _, done := exampleProvider()
 	defer done()
 	ctx := context.Background()
-
-	p, err := locks.New(locks.Config{Redis: r.Client, KeyPrefix: r.Prefix})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer p.Close()
 
 	before := time.Now()
 	l, err := p.Acquire(ctx, "job-42", &locks.AcquireOptions{TTL: 10 * time.Second, Timeout: time.Second})

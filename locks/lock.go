@@ -33,9 +33,11 @@ type Lock struct {
 	watch    *Watchdog
 }
 
-func newLock(p *Provider, rk resourceKeys, owner, value string, token int64, ttl time.Duration, start time.Time) *Lock {
+// newLock returns the lock an attempt that began at start took, the
+// attempt returning at acquiredAt.
+func newLock(p *Provider, rk resourceKeys, owner, value string, token int64, ttl time.Duration, start, acquiredAt time.Time) *Lock {
 	return &Lock{p: p, rk: rk, resource: rk.resource, owner: owner, value: value, token: token, ttl: ttl,
-		validTil: start.Add(ttl), acquiredAt: time.Now()}
+		validTil: start.Add(ttl), acquiredAt: acquiredAt}
 }
 
 // AcquiredAt returns when the lock was acquired (the attempt that took it

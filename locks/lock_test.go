@@ -285,6 +285,13 @@ func waiterCount(p *Provider, resource string) int {
 	return len(p.disp.waiting[resource])
 }
 
+// waitForWaiter returns once an Acquire on p waits for resource.
+func waitForWaiter(p *Provider, resource string) {
+	for waiterCount(p, resource) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func TestAcquireAll(t *testing.T) {
 	eachRedis(t, func(t *testing.T, _ target, r *redistest.Redis) {
 		ctx := context.Background()

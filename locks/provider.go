@@ -68,17 +68,7 @@ func (p *Provider) TryAcquire(ctx context.Context, resource string, opts *Acquir
 	if err != nil {
 		return nil, err
 	}
-	if err := p.check(resource); err != nil {
-		return nil, err
-	}
-	l, _, err := p.attempt(ctx, resource, ttl, false)
-	if err != nil {
-		return nil, err
-	}
-	if l == nil {
-		return nil, fmt.Errorf("%w: resource %q is held by another owner", ErrNotObtained, resource)
-	}
-	return l.since(called), nil
+	return p.acquire(ctx, called, resource, ttl, 0)
 }
 
 // Acquire waits until it holds resource, ctx ends (it returns ctx's error,
@@ -94,11 +84,14 @@ func (p *Provider) Acquire(ctx context.Context, resource string, opts *AcquireOp
 	if err != nil {
 		return nil, err
 	}
+	return p.acquire(ctx, called, resource, ttl, timeout)
+}
+
+// acquire is Acquire and TryAcquire (timeout 0) once opts are resolved;
+// called is when the caller's call began.
+func (p *Provider) acquire(ctx context.Context, called time.Time, resource string, ttl, timeout time.Duration) (*Lock, error) {
 	if err := p.check(resource); err != nil {
 		return nil, err
-	}
-	if timeout == 0 {
-		return p.TryAcquire(ctx, resource, &AcquireOptions{TTL: ttl})
 	}
 	var deadline time.Time
 	if timeout > 0 {
@@ -107,13 +100,22 @@ func (p *Provider) Acquire(ctx context.Context, resource string, opts *AcquireOp
 	// First attempt before registering as a waiter: a free lock costs one
 	// round trip and no bookkeeping.
 	l, _, err := p.attempt(ctx, resource, ttl, false)
-	if l == nil && err == nil {
-		l, err = p.wait(ctx, resource, ttl, deadline, timeout)
-	}
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, err
+	case l == nil && timeout == 0:
+		return nil, heldElsewhere(resource)
+	case l == nil:
+		if l, err = p.wait(ctx, resource, ttl, deadline, timeout); err != nil {
+			return nil, err
+		}
 	}
 	return l.since(called), nil
+}
+
+// heldElsewhere is the error of a single attempt that found resource held.
+func heldElsewhere(resource string) error {
+	return fmt.Errorf("%w: resource %q is held by another owner", ErrNotObtained, resource)
 }
 
 // wait is Acquire after a failed first attempt, with an absolute deadline
@@ -201,8 +203,8 @@ func (p *Provider) attempt(ctx context.Context, resource string, ttl time.Durati
 	if !a.ok {
 		return nil, a.remain, nil
 	}
-	l := newLock(p, rk, owner, a.value, a.token, ttl, start)
-	if !time.Now().Before(l.validTil) {
+	l := newLock(p, rk, owner, a.value, a.token, ttl, start, time.Now())
+	if !l.acquiredAt.Before(l.validTil) {
 		// The attempt took longer than the TTL: the lock may already have
 		// passed to someone else, so it is not handed out.
 		_ = l.Release(context.WithoutCancel(ctx))
@@ -268,7 +270,7 @@ func (p *Provider) AcquireAll(ctx context.Context, resources []string, opts *Acq
 		l, _, err := p.attempt(ctx, r, ttl, false)
 		if l == nil && err == nil {
 			if timeout == 0 {
-				err = fmt.Errorf("%w: resource %q is held by another owner", ErrNotObtained, r)
+				err = heldElsewhere(r)
 			} else {
 				k.watch(g.locks) // keep the locks taken alive while waiting
 				l, err = p.wait(k.ctx, r, ttl, deadline, timeout)
@@ -288,7 +290,7 @@ func (p *Provider) AcquireAll(ctx context.Context, resources []string, opts *Acq
 		}
 	}
 	k.stop()
-	if err := k.refresh(ctx, g.locks, ttl); err != nil {
+	if err := refresh(ctx, g.locks, ttl); err != nil {
 		_ = g.Release(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("%w: resources %q: %w", ErrNotObtained, sorted, err)
 	}
@@ -360,7 +362,7 @@ func (k *keeper) stop() {
 
 // refresh renews each lock of held with less than a third of its TTL
 // left, so that none is handed out about to expire.
-func (k *keeper) refresh(ctx context.Context, held []*Lock, ttl time.Duration) error {
+func refresh(ctx context.Context, held []*Lock, ttl time.Duration) error {
 	for _, l := range held {
 		if time.Until(l.validUntil()) < ttl/3 {
 			if err := l.Renew(ctx, 0); err != nil {

@@ -16,9 +16,7 @@ func TestLockAcquiredAtWaitedAndRenewals(t *testing.T) {
 			t.Fatal(err)
 		}
 		go func() { // release once the Acquire below waits
-			for waiterCount(p, "res") == 0 {
-				time.Sleep(time.Millisecond)
-			}
+			waitForWaiter(p, "res")
 			_ = held.Release(ctx)
 		}()
 		called := time.Now()
@@ -76,9 +74,7 @@ func TestForceRelease(t *testing.T) {
 			}
 			got <- l
 		}()
-		for waiterCount(p, "res") == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		waitForWaiter(p, "res")
 		if ok, err := admin.ForceRelease(ctx, "res"); !ok || err != nil {
 			t.Fatalf("ForceRelease of a held lock = %v, %v; want true", ok, err)
 		}
@@ -207,9 +203,7 @@ func TestAcquireAllFailsWhenAHeldLockIsLost(t *testing.T) {
 			_, err := p.AcquireAll(ctx, []string{"aa", "zz"}, &AcquireOptions{TTL: 300 * time.Millisecond, Timeout: 30 * time.Second})
 			done <- err
 		}()
-		for waiterCount(p, "zz") == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		waitForWaiter(p, "zz")
 		if ok, err := other.ForceRelease(ctx, "aa"); !ok || err != nil {
 			t.Fatalf("ForceRelease(aa) = %v, %v", ok, err)
 		}

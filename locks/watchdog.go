@@ -107,10 +107,7 @@ func (w *Watchdog) run() {
 		}
 		// A renewal may not outlast the lock: past its TTL the lock is lost
 		// whatever Redis would answer.
-		w.l.mu.Lock()
-		validTil := w.l.validTil
-		w.l.mu.Unlock()
-		rctx, cancel := context.WithDeadline(w.ctx, validTil)
+		rctx, cancel := context.WithDeadline(w.ctx, w.l.validUntil())
 		err := w.l.Renew(rctx, 0)
 		cancel()
 		switch {
@@ -122,9 +119,7 @@ func (w *Watchdog) run() {
 		case w.ctx.Err() != nil:
 			return
 		default: // transient: retry until the lock's TTL has run out
-			w.l.mu.Lock()
-			left := time.Until(w.l.validTil)
-			w.l.mu.Unlock()
+			left := time.Until(w.l.validUntil())
 			if left <= 0 {
 				lostErr = fmt.Errorf("%w: resource %q: could not renew before the TTL ran out: %w", ErrLost, w.l.resource, err)
 				return

@@ -217,8 +217,10 @@ func (c *core) setOne(ctx context.Context, op, key string, v any, exp cache.Expi
 	snap := c.epoch.Load()
 	ok, err := write()
 	ch := change{keys: []string{key}, published: ok || exp.IsExpired()}
-	if raw, enc := c.encoded(v); ok && enc {
-		ch = change{vals: []value{known(key, raw, exp)}, published: true}
+	if ok {
+		if raw, enc := c.encoded(v); enc {
+			ch = change{vals: []value{known(key, raw, exp)}, published: true}
+		}
 	}
 	c.wrote(ctx, snap, err, ch)
 	return ok, err

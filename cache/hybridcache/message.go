@@ -8,7 +8,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/fanin-dev/fanin/cache"
+	"github.com/fanin-dev/fanin/cache/internal/redisnum"
 )
 
 // message is an invalidation, as published on the channel (JSON).
@@ -47,17 +47,9 @@ func newMessage(id string, ch change) message {
 	for _, v := range ch.vals {
 		m.Keys = append(m.Keys, v.key)
 		m.Sums = append(m.Sums, v.sum.String())
-		m.TTLs = append(m.TTLs, ttlMillis(v.exp))
+		m.TTLs = append(m.TTLs, redisnum.Millis(v.exp.TTL())) // as rediscache gives it to L2
 	}
 	return m
-}
-
-// ttlMillis is exp's TTL in whole milliseconds, rounded up; 0 for none.
-func ttlMillis(exp cache.Expiration) int64 {
-	if exp.IsNone() {
-		return 0
-	}
-	return int64((exp.TTL() + time.Millisecond - 1) / time.Millisecond)
 }
 
 // msDuration is ms milliseconds, at most the longest time.Duration.

@@ -83,7 +83,7 @@ func (c *Cache) store(v any) (stored, error) {
 		return encodedValue(raw), nil
 	}
 	s := stored{v: v}
-	if c.sized && c.sizeFunc == nil {
+	if c.maxEntry > 0 && c.sizeFunc == nil { // measured by its encoded length
 		raw, err := c.encode(v)
 		if err != nil {
 			return stored{}, err

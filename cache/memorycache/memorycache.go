@@ -76,8 +76,8 @@ type Config struct {
 	// CloneValues stores values encoded by Codec and decodes them afresh on
 	// every read, so a caller mutating what it wrote or read never changes
 	// the cache. false, the default, stores references: fastest, but a
-	// mutated value is mutated in the cache too. Numbers and nil are always
-	// stored as themselves.
+	// mutated value is mutated in the cache too. Numbers and []byte are
+	// always stored as the bytes Redis would hold, nil as itself.
 	CloneValues bool
 
 	// Codec encodes values for CloneValues, size estimates, list values and
@@ -136,8 +136,7 @@ type Stats struct {
 type Cache struct {
 	maxItems int
 	maxSize  int64
-	maxEntry int64 // 0: no bound
-	sized    bool  // measure every value (a bound or SizeFunc is set)
+	maxEntry int64 // 0: no bound (then neither is maxSize)
 	sizeFunc func(any) int64
 	onEvict  func(string, EvictReason)
 	clone    bool
@@ -195,7 +194,6 @@ func New(cfg Config) (*Cache, error) {
 	if c.maxEntry == 0 {
 		c.maxEntry = c.maxSize
 	}
-	c.sized = c.maxEntry > 0 || c.sizeFunc != nil
 	if c.codec == nil {
 		c.codec = cache.JSONCodec{}
 	}

@@ -76,58 +76,47 @@ func checkFinite(op, key, what string, f float64) error {
 // compared exactly, also beyond 2^53. An expired exp removes the key and
 // returns 0.
 func (c *Cache) SetIfHigher(ctx context.Context, key string, value int64, exp cache.Expiration) (int64, error) {
-	return c.setIfInt(ctx, "set if higher", key, value, "h", exp)
+	return setIfNumber(c, ctx, "set if higher", key, value, strconv.AppendInt(nil, value, 10), "h", exp, redisnum.IntDelta)
 }
 
 // SetIfLower sets key to value if value is lower than the stored number (or
 // the key is missing) and returns old minus new: the value itself for a new
 // key, 0 when nothing changed. An expired exp removes the key and returns 0.
 func (c *Cache) SetIfLower(ctx context.Context, key string, value int64, exp cache.Expiration) (int64, error) {
-	return c.setIfInt(ctx, "set if lower", key, value, "l", exp)
+	return setIfNumber(c, ctx, "set if lower", key, value, strconv.AppendInt(nil, value, 10), "l", exp, redisnum.IntDelta)
 }
 
 // SetIfHigherFloat is SetIfHigher for floating-point values; value must be
 // finite.
 func (c *Cache) SetIfHigherFloat(ctx context.Context, key string, value float64, exp cache.Expiration) (float64, error) {
-	return c.setIfFloat(ctx, "set if higher float", key, value, "h", exp)
+	return setIfNumber(c, ctx, "set if higher float", key, value, cache.FormatFloat(value), "h", exp, redisnum.FloatDelta)
 }
 
 // SetIfLowerFloat is SetIfLower for floating-point values; value must be
 // finite.
 func (c *Cache) SetIfLowerFloat(ctx context.Context, key string, value float64, exp cache.Expiration) (float64, error) {
-	return c.setIfFloat(ctx, "set if lower float", key, value, "l", exp)
+	return setIfNumber(c, ctx, "set if lower float", key, value, cache.FormatFloat(value), "l", exp, redisnum.FloatDelta)
 }
 
-func (c *Cache) setIfInt(ctx context.Context, op, key string, value int64, dir string, exp cache.Expiration) (int64, error) {
-	old, set, err := c.setIf(ctx, op, key, strconv.AppendInt(nil, value, 10), dir, exp)
-	if err != nil || !set {
-		return 0, err
-	}
-	if old == "" {
-		return value, nil
-	}
-	diff, ok := redisnum.IntDelta(value, old, dir == "h")
-	if !ok {
-		return 0, fmt.Errorf("rediscache: %s %q: previous value %q: %w", op, key, old, cache.ErrNotNumber)
-	}
-	return diff, nil
-}
-
-func (c *Cache) setIfFloat(ctx context.Context, op, key string, value float64, dir string, exp cache.Expiration) (float64, error) {
+// setIfNumber is the SetIfs for either kind of number: text is value as
+// the script stores it, dir "h" (higher) or "l" (lower), and delta computes
+// the result from the previous text.
+func setIfNumber[T int64 | float64](c *Cache, ctx context.Context, op, key string, value T, text []byte, dir string, exp cache.Expiration,
+	delta func(T, string, bool) (T, bool)) (T, error) {
 	if err := begin(ctx, op, key); err != nil {
 		return 0, err
 	}
-	if err := checkFinite(op, key, "value", value); err != nil {
+	if err := checkFinite(op, key, "value", float64(value)); err != nil {
 		return 0, err
 	}
-	old, set, err := c.setIf(ctx, op, key, cache.FormatFloat(value), dir, exp)
+	old, set, err := c.setIf(ctx, op, key, text, dir, exp)
 	if err != nil || !set {
 		return 0, err
 	}
 	if old == "" {
 		return value, nil
 	}
-	diff, ok := redisnum.FloatDelta(value, old, dir == "h")
+	diff, ok := delta(value, old, dir == "h")
 	if !ok {
 		return 0, fmt.Errorf("rediscache: %s %q: previous value %q: %w", op, key, old, cache.ErrNotNumber)
 	}
@@ -135,11 +124,9 @@ func (c *Cache) setIfFloat(ctx context.Context, op, key string, value float64, d
 }
 
 // setIf runs the set_if script and returns the previous text ("" for a
-// missing key) and whether the value was set.
+// missing key) and whether the value was set. The caller has checked key
+// and ctx (begin).
 func (c *Cache) setIf(ctx context.Context, op, key string, text []byte, dir string, exp cache.Expiration) (string, bool, error) {
-	if err := begin(ctx, op, key); err != nil {
-		return "", false, err
-	}
 	if exp.IsExpired() {
 		return "", false, c.unlink(ctx, op, key)
 	}

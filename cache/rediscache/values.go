@@ -3,13 +3,13 @@ package rediscache
 import (
 	"context"
 	"fmt"
-	"math"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fanin-dev/fanin/cache"
+	"github.com/fanin-dev/fanin/cache/internal/redisnum"
 )
 
 // ttlOf returns the TTL Redis is given for exp: 0 for no expiration,
@@ -19,19 +19,9 @@ func ttlOf(exp cache.Expiration) time.Duration {
 	return time.Duration(millis(exp)) * time.Millisecond
 }
 
-// millis returns exp in whole milliseconds, rounded up; 0 for no
-// expiration. Callers handle expired Expirations before.
-func millis(exp cache.Expiration) int64 {
-	d := exp.TTL()
-	if d <= 0 {
-		return 0
-	}
-	ms := int64(d / time.Millisecond)
-	if d%time.Millisecond != 0 && ms < math.MaxInt64/int64(time.Millisecond) {
-		ms++
-	}
-	return ms
-}
+// millis returns exp in whole milliseconds, rounded up (redisnum.Millis);
+// 0 for no expiration. Callers handle expired Expirations before.
+func millis(exp cache.Expiration) int64 { return redisnum.Millis(exp.TTL()) }
 
 // Get reads key. A miss is an Item whose HasValue is false.
 func (c *Cache) Get(ctx context.Context, key string) (cache.Item, error) {
@@ -150,10 +140,10 @@ func (c *Cache) set(ctx context.Context, op, key string, value any, exp cache.Ex
 // and returns how many were set. An expired exp removes the keys and
 // returns 0. Every value is encoded before anything is written.
 func (c *Cache) SetAll(ctx context.Context, values map[string]any, exp cache.Expiration) (int, error) {
-	var keys []string
-	if values != nil {
-		keys = make([]string, 0, len(values))
+	if values == nil {
+		return 0, fmt.Errorf("rediscache: set all: %w", cache.NilCollection("values"))
 	}
+	keys := make([]string, 0, len(values))
 	for k := range values {
 		keys = append(keys, k)
 	}

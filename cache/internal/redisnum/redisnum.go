@@ -2,7 +2,8 @@
 // place: what INCRBY accepts as an integer (string2ll), what INCRBYFLOAT
 // accepts as a number (string2ld), what the set_if script accepts (Lua 5.1's
 // tonumber) and how it compares two numbers, and how SetIfHigher's result
-// is computed from the previous text. rediscache uses it for the part of
+// is computed from the previous text, and how TTLs are counted in
+// milliseconds (PX, PEXPIRE). rediscache uses it for the part of
 // its work done in Go; memorycache uses all of it to answer exactly as
 // Redis does.
 package redisnum
@@ -11,6 +12,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Int parses s as Redis's string2ll does, which INCRBY and INCRBY's
@@ -184,4 +186,19 @@ func Whole(f float64) (int64, bool) {
 		return 0, false
 	}
 	return int64(f), true
+}
+
+// Millis returns d in whole milliseconds, as PX and PEXPIRE count a TTL:
+// rounded up, so a positive d stays positive, except at the very top of
+// the range, where it rounds down so that the result still fits a
+// time.Duration. It returns 0 for d <= 0.
+func Millis(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	ms := int64(d / time.Millisecond)
+	if d%time.Millisecond != 0 && ms < math.MaxInt64/int64(time.Millisecond) {
+		ms++
+	}
+	return ms
 }
