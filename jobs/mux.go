@@ -195,8 +195,11 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 	}
 	// A chunk's first delivery skips the check of which events already
 	// have an output: there are none, unless the chunk is also being
-	// delivered elsewhere (a lease that expired), and then the first output
-	// still wins in write.lua. A retry asks, to skip the events done.
+	// delivered elsewhere (a lease that expired) or Asynq put it back at a
+	// shutdown after its write (a requeue keeps the retry count at 0). Its
+	// events then run again, and each still counts once: an output
+	// replaces the same event's (Store.Write). A retry asks, to skip the
+	// events done.
 	retried, _ := asynq.GetRetryCount(ctx)
 	var ask []string
 	if retried > 0 {
@@ -348,11 +351,7 @@ func (m *Mux) handBack(ctx context.Context, task *asynq.Task, c *chunk, job work
 	now := time.Now()
 	delay := min(max(now.Sub(job.Created)/10, minHandBack), maxHandBack)
 	queue, _ := asynq.GetQueueName(ctx)
-	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	opts := []asynq.Option{asynq.Queue(cmp.Or(queue, DefaultQueue)), asynq.MaxRetry(maxRetry), asynq.ProcessIn(delay)}
-	if dl, ok := ctx.Deadline(); ok {
-		opts = append(opts, asynq.Timeout(max(time.Until(dl).Round(time.Second), time.Second)))
-	}
+	opts := append(requeueOptions(ctx, cmp.Or(queue, DefaultQueue)), asynq.ProcessIn(delay))
 	_ = m.store.Stall(ctx, c.jobID, fmt.Sprintf("no handler for kind %q on the worker that last took its events (%s); they wait for a worker that has one",
 		c.kind, now.UTC().Format(time.RFC3339)))
 	_, err := m.handoff.client.EnqueueContext(ctx, asynq.NewTask(TypeEvents, task.Payload()), opts...)

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/fanin-dev/fanin/internal/redistest"
 	"github.com/fanin-dev/fanin/workoutput"
@@ -106,5 +110,84 @@ func TestAbandonSaysWhenTheCancelIsNotReplicated(t *testing.T) {
 	}
 	if st, err := store.Status(ctx, job.ID()); err != nil || st.State != workoutput.StateCancelled {
 		t.Fatalf("job after abandon: %+v, %v; want cancelled on the master", st, err)
+	}
+}
+
+// TestRetryRunsWhenOnlyTheReplicasLag: a retry the master applied but its
+// replica did not acknowledge within ReplicaWait still enqueues the events
+// (a later call would find the job running and be refused, and the retry
+// would be lost): the job runs again with its failed event on the queue,
+// and the error says the replicas lag.
+func TestRetryRunsWhenOnlyTheReplicasLag(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	master := redistest.StartServer(t, redistest.ServerOptions{})
+	replica := redistest.StartReplica(t, master, redistest.ServerOptions{})
+	client := master.Client(t)
+	store := newStore(t, client, workoutput.Config{ReplicaAcks: 1, ReplicaTimeout: 100 * time.Millisecond})
+	job, err := store.Open(ctx, workoutput.Spec{Kind: "k", Retention: time.Hour}, workoutput.Batch{IDs: []string{"a", "b"}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Write(ctx, job.ID, workoutput.Record{Outputs: []workoutput.Output{{EventID: "a", Value: []byte(`1`)}},
+		Failures: []workoutput.Failure{{EventID: "b", Reason: "broken", Attempts: 4, Time: time.Now(), Payload: []byte(`2`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	c := newCoordinator(t, client, store, CoordinatorConfig{})
+	if err := c.Handle("k", Count()); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.Collect(ctx, job.ID); err != nil || out.State != workoutput.StateFailed {
+		t.Fatalf("Collect = %+v, %v; want failed", out, err)
+	}
+	p := newProducer(t, client, store, ProducerConfig{ReplicaWait: 300 * time.Millisecond})
+
+	// The replica stops right after the retry's check, before it is
+	// applied: the master applies it, the replica does not acknowledge.
+	var paused atomic.Bool
+	client.AddHook(beforePipeline(func(cmds []redis.Cmder) {
+		for _, cmd := range cmds {
+			if slices.Contains(cmd.Args(), any("apply")) && paused.CompareAndSwap(false, true) {
+				replica.Pause(t)
+			}
+		}
+	}))
+	defer func() {
+		if paused.Load() {
+			replica.Resume(t)
+		}
+	}()
+	_, err = p.Retry(ctx, job.ID)
+	if !errors.Is(err, workoutput.ErrNotReplicated) {
+		t.Fatalf("Retry with the replica stopped = %v; want an error wrapping ErrNotReplicated", err)
+	}
+	if st, err := store.Status(ctx, job.ID); err != nil || st.State != workoutput.StateRunning || st.Retried != 1 {
+		t.Fatalf("job after the retry = %+v, %v; want running, retried once", st, err)
+	}
+	var chunks int
+	tasks, err := asynq.NewInspectorFromRedisClient(client).ListPendingTasks(testQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		if c, err := decodeChunk(task.Payload); err == nil && c.jobID == job.ID {
+			chunks++
+		}
+	}
+	if chunks != 1 {
+		t.Fatalf("%d chunks of the job on the queue; want its failed event enqueued again", chunks)
+	}
+}
+
+// beforePipeline is a hook that calls f with the commands of each pipeline
+// before they are sent.
+type beforePipeline func(cmds []redis.Cmder)
+
+func (f beforePipeline) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (f beforePipeline) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (f beforePipeline) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		f(cmds)
+		return next(ctx, cmds)
 	}
 }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -24,7 +25,11 @@ import (
 // without a kept payload, such as events that never ran).
 //
 // The retry rides out a short outage (its key makes a repeated call
-// harmless). If enqueuing fails part way, the job runs again with some
+// harmless). A retry that the master applied but its replicas did not
+// acknowledge within ReplicaWait (workoutput.ErrNotReplicated) runs: its
+// events are enqueued, and the error says the replicas lag; a later call
+// would find the job running and be refused. If enqueuing fails part way,
+// the job runs again with some
 // events not enqueued: it is collected at its new deadline with them
 // missing, their payloads still kept, and can be retried again then; the
 // error says so.
@@ -35,17 +40,33 @@ func (p *Producer) Retry(ctx context.Context, jobID string) (workoutput.Retried,
 	}
 	key := uuid.NewString()
 	var res workoutput.Retried
-	if err := p.ride(ctx, "retry job "+jobID, func() (err error) {
+	lagging := p.ride(ctx, "retry job "+jobID, func() (err error) {
 		res, err = p.store.Retry(ctx, jobID, key)
 		return err
-	}); err != nil {
-		return res, err
+	})
+	if lagging != nil && !p.retryApplied(ctx, jobID, st, lagging) {
+		return res, lagging
 	}
 	if err := p.enqueueRetryable(ctx, jobID, st.Kind, st.MaxRetry); err != nil {
 		return res, fmt.Errorf("jobs: job %s runs again, but enqueuing its events failed: %w (the events not enqueued are collected missing at its deadline, %s, with their payloads kept: retry the job again then)",
 			jobID, err, res.Deadline.UTC().Format("2006-01-02T15:04:05Z"))
 	}
+	if lagging != nil {
+		return res, fmt.Errorf("jobs: job %s runs again and its events are enqueued, but %w", jobID, lagging)
+	}
 	return res, nil
+}
+
+// retryApplied reports whether a retry of the job in st whose last attempt
+// ended with err was applied all the same: err says the replicas did not
+// acknowledge (workoutput.ErrNotReplicated), and the master counts one
+// retry more than st did (the check step alone changes nothing).
+func (p *Producer) retryApplied(ctx context.Context, jobID string, st workoutput.Status, err error) bool {
+	if !errors.Is(err, workoutput.ErrNotReplicated) {
+		return false
+	}
+	now, serr := p.store.Status(ctx, jobID)
+	return serr == nil && now.Retried > st.Retried
 }
 
 // enqueueRetryable enqueues the events of jobID that have a kept payload

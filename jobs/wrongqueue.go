@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -38,12 +39,9 @@ func misrouted(ctx context.Context, task *asynq.Task, wrongType, queue string, c
 			"type", task.Type(), "task", id, "queue", from, "why", why)
 		return true, fmt.Errorf("jobs: task %s of type %s reached the wrong handler on its own queue %s (%s)", id, task.Type(), queue, why)
 	}
-	opts := []asynq.Option{asynq.Queue(queue)}
+	opts := requeueOptions(ctx, queue)
 	if id != "" {
 		opts = append(opts, asynq.TaskID(id))
-	}
-	if n, ok := asynq.GetMaxRetry(ctx); ok {
-		opts = append(opts, asynq.MaxRetry(n))
 	}
 	if _, err := client.EnqueueContext(ctx, asynq.NewTask(task.Type(), task.Payload()), opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return true, fmt.Errorf("jobs: hand task %s of type %s back to queue %s: %w", id, task.Type(), queue, err)
@@ -54,4 +52,19 @@ func misrouted(ctx context.Context, task *asynq.Task, wrongType, queue string, c
 	log.WarnContext(ctx, "fanin: task on the wrong queue, handed back to its own",
 		"type", task.Type(), "task", id, "from", from, "to", queue, "why", why)
 	return true, nil
+}
+
+// requeueOptions are the options of a task put back on queue by the handler
+// of the task it replaces (a chunk handed back, a task on the wrong
+// queue): the same MaxRetry, and what is left of its timeout (at least a
+// second), read from the handler's context.
+func requeueOptions(ctx context.Context, queue string) []asynq.Option {
+	opts := []asynq.Option{asynq.Queue(queue)}
+	if n, ok := asynq.GetMaxRetry(ctx); ok {
+		opts = append(opts, asynq.MaxRetry(n))
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		opts = append(opts, asynq.Timeout(max(time.Until(dl).Round(time.Second), time.Second)))
+	}
+	return opts
 }

@@ -80,7 +80,7 @@ func TestWrongQueueChunkGivenToACoordinator(t *testing.T) {
 		t.Fatal(err)
 	}
 	runCoordinator(t, c)
-	p, err := NewProducer(client, store, ProducerConfig{Queue: collectQueue, CollectQueue: collectQueue, ChunkSize: 2})
+	p, err := NewProducer(client, store, ProducerConfig{Queue: collectQueue, CollectQueue: collectQueue, ChunkSize: 2, Timeout: 7 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +98,16 @@ func TestWrongQueueChunkGivenToACoordinator(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "from="+collectQueue+" to="+testQueue) {
 		t.Fatalf("the warning does not name the queues:\n%s", logs.String())
+	}
+	// Handed back with the chunk's MaxRetry and its timeout.
+	pending, err := insp.ListPendingTasks(testQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range pending {
+		if ti.MaxRetry != DefaultMaxRetry || ti.Timeout != 7*time.Minute {
+			t.Fatalf("handed-back chunk: MaxRetry %d, Timeout %v; want %d and the producer's 7m", ti.MaxRetry, ti.Timeout, DefaultMaxRetry)
+		}
 	}
 	mux, err := NewMux(client, store, MuxConfig{CollectQueue: collectQueue})
 	if err != nil {
