@@ -2,7 +2,6 @@ package workoutput
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -58,7 +57,7 @@ func (s *Store) Census(ctx context.Context) (Census, error) {
 				field = 3 // total
 			}
 			text, _ := v[field].(string)
-			total, _ := strconv.ParseInt(text, 10, 64)
+			total := parseInt(text)
 			c.Pending[kind] += max(total-done[i].Val()-failed[i].Val(), 0)
 		}
 		page = page[:0]

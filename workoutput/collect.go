@@ -225,17 +225,15 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 			return
 		}
 		m := meta.Val()
-		field := func(i int) (string, int64) {
+		field := func(i int) int64 { // -1 when missing
 			t, _ := m[i].(string)
 			n, err := strconv.ParseInt(t, 10, 64)
 			if err != nil {
-				return t, -1
+				return -1
 			}
-			return t, n
+			return n
 		}
-		_, n := field(0)
-		_, seq := field(1)
-		_, omax := field(2)
+		n, seq, omax := field(0), field(1), field(2)
 		if omax < 0 { // written before outputs were measured
 			omax = int64(s.cfg.MaxOutputSize)
 		}
@@ -302,13 +300,13 @@ func (s *Store) fetchByID(jobID string, given, seq int64, page int) fetcher {
 				return nil
 			}
 			ids = ids[:0]
-			if first < given {
-				listed, err := s.client.LRange(ctx, k.ids, first, min(end, given)-1).Result()
+			if stop := min(end, given); first < stop {
+				listed, err := s.client.LRange(ctx, k.ids, first, stop-1).Result()
 				if err != nil {
 					return redisErr("event IDs of job "+jobID, err)
 				}
-				if int64(len(listed)) != min(end, given)-first {
-					return fmt.Errorf("%w: job %s lists %d event IDs from position %d, want %d", ErrInternal, jobID, len(listed), first, min(end, given)-first)
+				if int64(len(listed)) != stop-first {
+					return fmt.Errorf("%w: job %s lists %d event IDs from position %d, want %d", ErrInternal, jobID, len(listed), first, stop-first)
 				}
 				ids = append(ids, listed...)
 			}

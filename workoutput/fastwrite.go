@@ -3,7 +3,6 @@ package workoutput
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -52,28 +51,32 @@ const fastWriteAttempts = 3
 var errFastConflict = errors.New("workoutput: the job changed during each attempt of the fast write")
 
 // fastWrite writes outputs (event ID, output, ...: pairs) of jobID, none of
-// them a failure, as Write does. given are the caller-given IDs among them,
-// gen the largest generated one, largest the size of the largest output,
-// wid the write's ID ("w:...").
-func (s *Store) fastWrite(ctx context.Context, jobID, wid string, pairs []any, given []string, gen generatedMax, largest int) (WriteResult, error) {
+// them a failure, as Write does. The first givenOut pairs are those with
+// caller-given IDs, gen is the largest generated ID, largest the size of the
+// largest output, wid the write's ID ("w:...").
+func (s *Store) fastWrite(ctx context.Context, jobID, wid string, pairs []any, givenOut int, gen generatedMax, largest int) (WriteResult, error) {
 	k := keysOf(s.cfg.Namespace, jobID)
 	ids := make([]string, 0, len(pairs)/2)
 	for i := 0; i < len(pairs); i += 2 {
 		ids = append(ids, pairs[i].(string))
 	}
+	given := ids[:givenOut]
+	givenArgs := stringArgs(given)
+	// The hashes an output replaces the entries of its event in.
+	replaced := [...]string{k.failures, k.payloads, k.errors}
 	for range fastWriteAttempts {
 		var res WriteResult
 		err := s.client.Watch(ctx, func(tx *redis.Tx) error {
 			var meta *redis.SliceCmd
 			var seen *redis.BoolSliceCmd
-			exists := map[string]*redis.IntCmd{}
+			var exists [len(replaced)]*redis.IntCmd
 			if _, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
 				meta = p.HMGet(ctx, k.meta, "state", "seq", "completedby")
 				if len(given) > 0 {
-					seen = p.SMIsMember(ctx, k.events, stringArgs(given)...)
+					seen = p.SMIsMember(ctx, k.events, givenArgs...)
 				}
-				for _, key := range []string{k.failures, k.payloads, k.errors} {
-					exists[key] = p.Exists(ctx, key)
+				for i, key := range replaced {
+					exists[i] = p.Exists(ctx, key)
 				}
 				return nil
 			}); err != nil {
@@ -88,25 +91,25 @@ func (s *Store) fastWrite(ctx context.Context, jobID, wid string, pairs []any, g
 			case state == StateComplete && text(2) == wid:
 				res.Completed = true
 				return nil
-			case state != StateOpen && state != StateRunning && state != StateComplete:
+			case !state.accepting():
 				res.Skipped = true
 				return nil
 			}
 			if seq := parseInt(text(1)); gen.limit > seq {
-				return fmt.Errorf("%w: event ID %q in job %s (want an ID registered with Open or Add)", ErrUnknownEvent, gen.id, jobID)
+				return unknownEvent(jobID, gen.id)
 			}
 			if seen != nil {
 				for i, ok := range seen.Val() {
 					if !ok {
-						return fmt.Errorf("%w: event ID %q in job %s (want an ID registered with Open or Add)", ErrUnknownEvent, given[i], jobID)
+						return unknownEvent(jobID, given[i])
 					}
 				}
 			}
 			var finish *redis.Cmd
 			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.HSet(ctx, k.outputs, pairs...)
-				for _, key := range []string{k.failures, k.payloads, k.errors} {
-					if exists[key].Val() == 1 {
+				for i, key := range replaced {
+					if exists[i].Val() == 1 {
 						p.HDel(ctx, key, ids...)
 					}
 				}

@@ -83,6 +83,12 @@ func (s State) Committed() bool {
 	return s == StateDone || s == StatePartial || s == StateFailed
 }
 
+// accepting reports whether writes of event outcomes are recorded in state
+// s (as write.lua, note.lua and stall.lua check).
+func (s State) accepting() bool {
+	return s == StateOpen || s == StateRunning || s == StateComplete
+}
+
 // Transition is a named move of the lifecycle.
 type Transition struct {
 	// Name names the move; the scripts refer to it.

@@ -66,6 +66,11 @@ func (s *Store) runWrite(ctx context.Context, script *redis.Script, keys []strin
 	var cmd *redis.Cmd
 	run := func(p redis.Pipeliner) { cmd = p.EvalSha(ctx, script.Hash(), keys, args...) }
 	err := s.replicated(ctx, keys[0], run)
+	if cmd == nil { // no master to send it to: the command carries the error
+		cmd = redis.NewCmd(ctx)
+		cmd.SetErr(err)
+		return cmd, err
+	}
 	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") { // a new master: load it there
 		node, merr := s.master(ctx, keys[0])
 		if merr == nil {

@@ -175,6 +175,27 @@ func TestReplicaAcksWithoutReplica(t *testing.T) {
 	}
 }
 
+// TestReplicaAcksWithoutMaster: with ReplicaAcks, a write whose slot has no
+// reachable master (a cluster whose nodes are all down) fails with
+// cache.ErrUnavailable, for a job's write and for a sweep alike.
+func TestReplicaAcksWithoutMaster(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, MaxRedirects: -1})
+	t.Cleanup(func() { client.Close() })
+	store, err := workoutput.New(client, workoutput.Config{ReplicaAcks: 1, ReplicaTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Write(ctx, workoutput.NewJobID(), workoutput.Record{Outputs: []workoutput.Output{{EventID: "#0", Value: []byte("1")}}})
+	if !errors.Is(err, cache.ErrUnavailable) {
+		t.Fatalf("Write without a master: %v; want cache.ErrUnavailable", err)
+	}
+	if _, err := store.Sweep(ctx, time.Now(), time.Second); !errors.Is(err, cache.ErrUnavailable) {
+		t.Fatalf("Sweep without a master: %v; want cache.ErrUnavailable", err)
+	}
+}
+
 // TestReplicaAcksConfig: settings that cannot work are rejected by New.
 func TestReplicaAcksConfig(t *testing.T) {
 	t.Parallel()

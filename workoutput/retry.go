@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"iter"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -200,17 +199,8 @@ func (s *Store) Retryable(ctx context.Context, jobID string) iter.Seq2[string, e
 			for i := 0; i < len(fields); i += 2 {
 				ids = append(ids, fields[i])
 			}
-			if len(ids) > 0 {
-				missing, err := s.scripts.missing.Run(ctx, s.client, []string{k.outputs, k.failures}, stringArgs(ids)...).StringSlice()
-				if err != nil {
-					yield("", redisErr("payloads of job "+jobID, err))
-					return
-				}
-				for _, id := range missing {
-					if !yield(id, nil) {
-						return
-					}
-				}
+			if !s.yieldMissing(ctx, k, "payloads of job "+jobID, ids, yield) {
+				return
 			}
 			if cursor = next; cursor == 0 {
 				return
@@ -242,18 +232,4 @@ func (s *Store) Payloads(ctx context.Context, jobID string, eventIDs []string) (
 		out[i] = []byte(text)
 	}
 	return out, nil
-}
-
-// ParseGeneratedID returns the sequence number of a generated event ID
-// (GeneratedID), and false for any other ID.
-func ParseGeneratedID(id string) (int64, bool) {
-	rest, ok := strings.CutPrefix(id, generatedPrefix)
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(rest, 36, 64)
-	if err != nil || n < 0 || GeneratedID(n) != id {
-		return 0, false
-	}
-	return n, true
 }

@@ -211,9 +211,9 @@ func (g *generatedMax) classify(jobID, eventID string) (given bool, err error) {
 	if eventID == "" {
 		return false, fmt.Errorf("%w: an output or failure with an empty event ID", ErrInvalid)
 	}
-	if rest, ok := strings.CutPrefix(eventID, generatedPrefix); ok {
-		n, perr := strconv.ParseInt(rest, 36, 64)
-		if perr != nil || n < 0 || GeneratedID(n) != eventID {
+	if strings.HasPrefix(eventID, generatedPrefix) {
+		n, ok := ParseGeneratedID(eventID)
+		if !ok {
 			return false, fmt.Errorf("%w: event ID %q in job %s (want a caller-given ID, or %q and a base-36 sequence number in canonical form)",
 				ErrUnknownEvent, eventID, jobID, generatedPrefix)
 		}
@@ -434,11 +434,7 @@ func (s *Store) Write(ctx context.Context, jobID string, r Record) (WriteResult,
 	}
 	args = append(args, generatedPairs...)
 	if len(r.Failures) == 0 && len(r.Outputs) > 0 && s.cfg.ReplicaAcks == 0 {
-		given := make([]string, 0, givenOut)
-		for i := range givenOut {
-			given = append(given, args[8+2*i].(string))
-		}
-		res, err := s.fastWrite(ctx, jobID, "w:"+id, args[8:], given, gen, largest)
+		res, err := s.fastWrite(ctx, jobID, "w:"+id, args[8:], givenOut, gen, largest)
 		if !errors.Is(err, errFastConflict) {
 			return res, err
 		}
@@ -567,20 +563,7 @@ func (s *Store) Missing(ctx context.Context, jobID string) iter.Seq2[string, err
 		seq, _ := strconv.ParseInt(seqText, 10, 64)
 		// filter yields the missing IDs among ids; false means stop.
 		filter := func(ids []string) bool {
-			if len(ids) == 0 {
-				return true
-			}
-			res, err := s.scripts.missing.Run(ctx, s.client, []string{k.outputs, k.failures}, stringArgs(ids)...).StringSlice()
-			if err != nil {
-				yield("", redisErr("missing events of job "+jobID, err))
-				return false
-			}
-			for _, id := range res {
-				if !yield(id, nil) {
-					return false
-				}
-			}
-			return true
+			return s.yieldMissing(ctx, k, "missing events of job "+jobID, ids, yield)
 		}
 		page := s.cfg.ScanPage
 		ids := make([]string, 0, page)
@@ -611,6 +594,27 @@ func (s *Store) Missing(ctx context.Context, jobID string) iter.Seq2[string, err
 			}
 		}
 	}
+}
+
+// yieldMissing yields, in order, the IDs among ids of the job (keys k) that
+// have neither an output nor a failure (missing.lua), in one round trip. It
+// returns false when the sequence must stop: the consumer is gone, or the
+// read failed (an error about what, yielded).
+func (s *Store) yieldMissing(ctx context.Context, k jobKeys, what string, ids []string, yield func(string, error) bool) bool {
+	if len(ids) == 0 {
+		return true
+	}
+	res, err := s.scripts.missing.Run(ctx, s.client, []string{k.outputs, k.failures}, stringArgs(ids)...).StringSlice()
+	if err != nil {
+		yield("", redisErr(what, err))
+		return false
+	}
+	for _, id := range res {
+		if !yield(id, nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // Outputs streams the job's outputs (field = event ID) through the cache
@@ -708,7 +712,7 @@ func (s *Store) scriptErr(jobID string, err error) error {
 	case msg == "TOOLATE":
 		return fmt.Errorf("%w: job %s: the request to create it arrived after its deadline", ErrState, jobID)
 	case strings.HasPrefix(msg, "UNKNOWN "):
-		return fmt.Errorf("%w: event ID %q in job %s (want an ID registered with Open or Add)", ErrUnknownEvent, msg[8:], jobID)
+		return unknownEvent(jobID, msg[8:])
 	case strings.HasPrefix(msg, "OUTCOME "):
 		return fmt.Errorf("%w: job %s: %s", ErrInvalid, jobID, msg[8:])
 	case msg == "UNSEALED":
@@ -725,6 +729,11 @@ func (s *Store) scriptErr(jobID string, err error) error {
 
 func notFound(jobID string) error {
 	return fmt.Errorf("%w: %s (never opened, expired or deleted)", ErrJobNotFound, jobID)
+}
+
+// unknownEvent is the error of an event ID never registered with the job.
+func unknownEvent(jobID, eventID string) error {
+	return fmt.Errorf("%w: event ID %q in job %s (want an ID registered with Open or Add)", ErrUnknownEvent, eventID, jobID)
 }
 
 func unavailable(what string, err error) error {

@@ -3,6 +3,7 @@ package workoutput
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -254,6 +255,20 @@ const maxEventIDLen = 512
 // followed by seq in base 36, short to keep Redis memory low.
 func GeneratedID(seq int64) string {
 	return generatedPrefix + strconv.FormatInt(seq, 36)
+}
+
+// ParseGeneratedID returns the sequence number of a generated event ID
+// (GeneratedID), and false for any other ID.
+func ParseGeneratedID(id string) (int64, bool) {
+	rest, ok := strings.CutPrefix(id, generatedPrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(rest, 36, 64)
+	if err != nil || n < 0 || GeneratedID(n) != id {
+		return 0, false
+	}
+	return n, true
 }
 
 // NewJobID returns a new random job ID.
