@@ -89,3 +89,25 @@ local function fanin_retain(keep, drop, retention, tombstone)
     redis.call('PEXPIRE', keep[i], tombstone)
   end
 end
+
+-- fanin_unknown returns the first event ID of a call (write.lua, note.lua)
+-- that is not registered with the job, or nil when every one is. A
+-- generated ID ("#" and a canonical base-36 sequence number, which the Store
+-- checks before calling) is registered when its sequence number is below
+-- seq (meta.seq): limit is 1 + the largest among the call's generated IDs
+-- (0: none) and maxid that ID. A caller-given ID (the list given) must be
+-- in the events set events. Generated IDs are checked first.
+local function fanin_unknown(events, seq, limit, maxid, given)
+  if tonumber(limit) > tonumber(seq) then
+    return maxid
+  end
+  for i = 1, #given, 1000 do
+    local seen = redis.call('SMISMEMBER', events, unpack(given, i, math.min(i + 999, #given)))
+    for x = 1, #seen do
+      if seen[x] == 0 then
+        return given[i + x - 1]
+      end
+    end
+  end
+  return nil
+end

@@ -6,7 +6,7 @@
 -- counted: a caller-given ID must be in the events set; a generated ID
 -- ("#" and a canonical base-36 sequence number, which Store.Write checks
 -- before calling) must be below meta.seq, which the largest of them stands
--- for. Outputs replace an earlier failure of the same event; a failure is
+-- for (fanin_unknown of the lifecycle prelude, which note.lua shares). Outputs replace an earlier failure of the same event; a failure is
 -- recorded only for an event without output. So the outputs and failures
 -- hashes stay disjoint, and HLEN(outputs) + HLEN(failures) counts each
 -- finished event once however often it is delivered. An event delivered
@@ -51,9 +51,6 @@ end
 if m[1] ~= 'open' and m[1] ~= 'running' and m[1] ~= 'complete' then
   return -1
 end
-if tonumber(ARGV[3]) > tonumber(m[3]) then
-  return redis.error_reply('UNKNOWN ' .. ARGV[4])
-end
 local n = tonumber(ARGV[5])
 local last = 8 + 2 * n
 local given = {}
@@ -63,13 +60,9 @@ end
 for i = last + 1, last - 2 + 3 * tonumber(ARGV[7]), 3 do
   given[#given + 1] = ARGV[i]
 end
-for i = 1, #given, 1000 do
-  local seen = redis.call('SMISMEMBER', KEYS[4], unpack(given, i, math.min(i + 999, #given)))
-  for x = 1, #seen do
-    if seen[x] == 0 then
-      return redis.error_reply('UNKNOWN ' .. given[i + x - 1])
-    end
-  end
+local unknown = fanin_unknown(KEYS[4], m[3], ARGV[3], ARGV[4], given)
+if unknown then
+  return redis.error_reply('UNKNOWN ' .. unknown)
 end
 -- The outputs, written with one HSET per thousand events straight from the
 -- arguments: a Lua table per event, or an HSETNX per event, would cost Redis
