@@ -61,10 +61,12 @@ type modelJob struct {
 	commits  map[int64]int
 	// Retries: the payloads kept of failed events without an output, the
 	// events with a failed attempt noted (Store.Note) and neither output
-	// nor failure since, the last retry's key and answer, and the time the
-	// job was first given (first deadline - creation).
+	// nor failure since, the event of the last attempt noted (Status.
+	// LastError, until a retry), the last retry's key and answer, and the
+	// time the job was first given (first deadline - creation).
 	payloads  map[string]bool
 	errs      map[string]bool
+	lastErr   string
 	retryKey  string
 	retryN    int64
 	allowance time.Duration
@@ -353,16 +355,28 @@ func (md *model) cancel(id string) errClass {
 	return stateClass
 }
 
-// note models Store.Note of failed attempts of events: noted while the
-// job accepts events, ignored otherwise.
-func (md *model) note(id string, events []string) {
+// note models Store.Note of failed attempts of events. A job that does
+// not accept events (or does not exist) is left alone; otherwise an event
+// not registered rejects the whole call, as a write does (unknown event),
+// and the attempts of events that have neither output nor failure are
+// noted, the last of them becoming the job's last error.
+func (md *model) note(id string, events []string) errClass {
 	m := md.jobs[id]
 	if m == nil || !m.exists || !(m.state == workoutput.StateOpen || m.state == workoutput.StateRunning || m.state == workoutput.StateComplete) {
-		return
+		return okClass
 	}
 	for _, e := range events {
-		m.errs[e] = true
+		if !m.registered(e) {
+			return unknownClass
+		}
 	}
+	for _, e := range events {
+		if !m.outputs[e] && !m.failures[e] {
+			m.errs[e] = true
+			m.lastErr = e
+		}
+	}
+	return okClass
 }
 
 // retry models Store.Retry at now with key: the events put back to work
@@ -393,13 +407,14 @@ func (md *model) retry(id, key string, now time.Time) (workoutput.Retried, errCl
 		m.score = score
 	}
 	m.state, m.by, m.retained, m.nout = workoutput.StateRunning, "", false, 0 // the last commit's counts go
-	m.failures, m.errs = map[string]bool{}, map[string]bool{}
+	m.failures, m.errs, m.lastErr = map[string]bool{}, map[string]bool{}, ""
 	m.retryKey, m.retryN = key, todo
 	return workoutput.Retried{Events: todo, Deadline: m.deadline}, okClass
 }
 
 // status is what Store.Status must report of the job: state, sealed,
-// total, done, failed.
+// total, done, failed, retrying and the event of its last error (none once
+// committed).
 func (m *modelJob) status() string {
 	total := m.n()
 	if m.sealed {
@@ -409,7 +424,11 @@ func (m *modelJob) status() string {
 	if m.dataGone {
 		done = m.nout
 	}
-	return fmt.Sprintf("state %s sealed %v total %d done %d failed %d retrying %d", m.state, m.sealed, total, done, len(m.failures), len(m.errs))
+	lastErr := m.lastErr
+	if m.state.Committed() {
+		lastErr = ""
+	}
+	return fmt.Sprintf("state %s sealed %v total %d done %d failed %d retrying %d last error %q", m.state, m.sealed, total, done, len(m.failures), len(m.errs), lastErr)
 }
 
 // collect models Coordinator.Collect (or Replay) at now by a coordinator

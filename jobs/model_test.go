@@ -531,23 +531,35 @@ func (m *modelRun) retry(id string) {
 	}
 }
 
-// noteAttempts notes failed attempts of some events (registered or not).
+// noteAttempts notes failed attempts of some events: registered or not,
+// finished (an output or a failure: a late note of another delivery) or
+// not.
 func (m *modelRun) noteAttempts(id string) {
+	var finished []string
+	if mj := m.model.jobs[id]; mj != nil {
+		finished = slices.Sorted(maps.Keys(mj.outputs))
+		finished = append(finished, slices.Sorted(maps.Keys(mj.failures))...)
+	}
 	var errs []workoutput.Failure
 	var ids []string
-	for range 1 + m.rng.IntN(2) {
-		e := fmt.Sprint("e", m.rng.IntN(6))
-		if m.rng.IntN(2) == 0 {
+	for range 1 + m.rng.IntN(3) {
+		var e string
+		switch n := m.rng.IntN(8); {
+		case n < 2 && len(finished) > 0:
+			e = finished[m.rng.IntN(len(finished))]
+		case n == 2:
+			e = "e9" // never registered
+		case n < 5:
+			e = fmt.Sprint("e", m.rng.IntN(6))
+		default:
 			e = workoutput.GeneratedID(int64(m.rng.IntN(6)))
 		}
 		errs = append(errs, workoutput.Failure{EventID: e, Reason: "flaky", Attempts: 1, Time: m.clock.Now()})
 		ids = append(ids, e)
 	}
 	m.note("note %s failed attempts of %v", id, ids)
-	if err := m.store.Note(m.ctx, id, errs); err != nil {
-		m.fail("Note: %v", err)
-	}
-	m.model.note(id, ids)
+	err := m.store.Note(m.ctx, id, errs)
+	m.expect("Note", err, m.model.note(id, ids))
 }
 
 func (m *modelRun) cancel(id string) {
@@ -680,7 +692,7 @@ func (m *modelRun) check() {
 		if err != nil {
 			m.fail("Status %s: %v", id, err)
 		}
-		got := fmt.Sprintf("state %s sealed %v total %d done %d failed %d retrying %d", st.State, st.Sealed, st.Total, st.Done, st.Failed, st.Retrying)
+		got := fmt.Sprintf("state %s sealed %v total %d done %d failed %d retrying %d last error %q", st.State, st.Sealed, st.Total, st.Done, st.Failed, st.Retrying, st.LastError.EventID)
 		if want := mj.status(); got != want {
 			m.fail("job %s: %s; the model says %s", id, got, want)
 		}

@@ -22,7 +22,8 @@ import (
 // without the producer: the caller enqueues them again from the kept
 // payloads (Retryable, Payloads).
 
-// lastError is the JSON form of meta.lasterr: a Failure with its event.
+// lastError is the JSON form of meta.lasterr, and of a failed attempt in
+// the errors hash: a Failure with its event.
 type lastError struct {
 	Event    string    `json:"event"`
 	Reason   string    `json:"reason"`
@@ -32,9 +33,16 @@ type lastError struct {
 
 // Note records failed attempts of events that will be retried (each
 // Failure's EventID, Reason, Attempts so far and Time): Status.Retrying
-// counts the events noted and Status.LastError is the last of errs; an
-// event's note goes when it gets an output or fails for good, and with a
-// Retry. A job that is not accepting events is left alone.
+// counts the events noted and Status.LastError is the last attempt of errs
+// that was recorded; an event's note goes when it gets an output or fails
+// for good, and with a Retry.
+//
+// The attempt of an event that already has an output or a failure (another
+// delivery finished it, or it failed for good) is not recorded: that event
+// is over. Every event ID must be registered with the job, as for Write:
+// an ID that is not rejects the whole call with an error wrapping
+// ErrUnknownEvent, and nothing is recorded. A job that is not accepting
+// events, or does not exist, is left alone (no error).
 func (s *Store) Note(ctx context.Context, jobID string, errs []Failure) error {
 	if err := ValidateJobID(jobID); err != nil {
 		return err
@@ -42,25 +50,26 @@ func (s *Store) Note(ctx context.Context, jobID string, errs []Failure) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	last := errs[len(errs)-1]
-	head, err := json.Marshal(lastError{Event: last.EventID, Reason: last.Reason, Attempts: last.Attempts, At: last.Time.UTC()})
-	if err != nil {
-		return fmt.Errorf("%w: encode failed attempt: %w", ErrInvalid, err)
-	}
-	args := make([]any, 0, 1+2*len(errs))
-	args = append(args, head)
+	// The script checks that every ID is registered, as write.lua does:
+	// here, the form of each and the largest generated one.
+	gen := generatedMax{}
+	args := make([]any, 2, 2+2*len(errs))
 	for _, f := range errs {
 		if f.EventID == "" {
 			return fmt.Errorf("%w: a failed attempt with an empty event ID", ErrInvalid)
 		}
-		b, err := json.Marshal(f)
+		if _, err := gen.classify(jobID, f.EventID); err != nil {
+			return err
+		}
+		b, err := json.Marshal(lastError{Event: f.EventID, Reason: f.Reason, Attempts: f.Attempts, At: f.Time.UTC()})
 		if err != nil {
 			return fmt.Errorf("%w: encode failed attempt of event %q: %w", ErrInvalid, f.EventID, err)
 		}
 		args = append(args, f.EventID, b)
 	}
+	args[0], args[1] = gen.limit, gen.id
 	k := keysOf(s.cfg.Namespace, jobID)
-	cmd, rerr := s.runWrite(ctx, s.scripts.note, []string{k.meta, k.errors}, args...)
+	cmd, rerr := s.runWrite(ctx, s.scripts.note, []string{k.meta, k.outputs, k.failures, k.events, k.errors}, args...)
 	if err := cmp.Or(cmd.Err(), rerr); err != nil {
 		return s.scriptErr(jobID, err)
 	}

@@ -63,7 +63,7 @@ func newScripts() scripts {
 		commit:  redis.NewScript(life + commitLua),
 		cancel:  redis.NewScript(life + cancelLua),
 		sweep:   redis.NewScript(sweepLua),
-		note:    redis.NewScript(noteLua),
+		note:    redis.NewScript(life + noteLua),
 		retry:   redis.NewScript(life + retryLua),
 		finish:  redis.NewScript(life + finishLua),
 	}

@@ -198,7 +198,7 @@ type Status struct {
 	// Retrying is the number of events whose last attempt failed and that
 	// will be retried (Store.Note): neither output nor failure yet.
 	Retrying int64
-	// LastError is the last failed attempt of an event noted (Store.Note):
+	// LastError is the last failed attempt recorded by Store.Note:
 	// EventID, Reason, Attempts and Time; zero when none, and zero for a
 	// committed job (done, partial, failed), whose attempts are over:
 	// Store.SetFinalLastError gives it its latest failure for good.

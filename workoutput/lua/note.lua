@@ -2,25 +2,62 @@
 -- handler error, a timeout), so that status shows a job's first failure at
 -- once and inspect --missing the attempts and last error of each event
 -- still missing. The next output or failure of an event removes its note
--- (write.lua); Store.Retry removes them all. A job that is not accepting
--- events (collected, cancelled), or does not exist, is left alone: nothing
--- is written, so no key is created without its TTL.
+-- (write.lua); Store.Retry removes them all. Prepended with the lifecycle
+-- prelude.
+--
+-- A job that is not accepting events (collected, cancelled), or does not
+-- exist, is left alone: nothing is written, so no key is created without
+-- its TTL. Otherwise every event ID must be registered with the job, by
+-- the rule write.lua applies (fanin_unknown), or the whole call is rejected
+-- before anything is written, as a write is. An event that already has an
+-- output or a failure (finished by another delivery, or failed for good) is
+-- over: its attempt is not recorded. meta.lasterr is set only when an
+-- attempt is recorded, to the last one recorded.
 --
 -- KEYS[1] meta hash
--- KEYS[2] errors hash
--- ARGV[1] the last failed attempt, JSON with its event ID (meta.lasterr)
--- ARGV[2 ..] event ID, encoded failed attempt, ...
+-- KEYS[2] outputs hash
+-- KEYS[3] failures hash
+-- KEYS[4] events set
+-- KEYS[5] errors hash (event ID -> the last failed attempt)
+-- ARGV[1] 1 + the largest sequence number among the generated IDs (0: none)
+-- ARGV[2] the generated ID of that sequence number ("" for none)
+-- ARGV[3 ..] event ID, encoded failed attempt (JSON with its event ID, the
+--            form of meta.lasterr), ...
 --
--- Returns 1 when the notes were recorded, 0 otherwise.
-local m = redis.call('HMGET', KEYS[1], 'state', 'expires')
+-- Returns the number of failed attempts recorded (0 also when the job is
+-- left alone). Errors: UNKNOWN <event ID>.
+local m = redis.call('HMGET', KEYS[1], 'state', 'expires', 'seq')
 if m[1] ~= 'open' and m[1] ~= 'running' and m[1] ~= 'complete' then
   return 0
 end
-for i = 2, #ARGV, 2000 do
-  redis.call('HSET', KEYS[2], unpack(ARGV, i, math.min(i + 1999, #ARGV)))
+-- Caller-given IDs are those without the generated prefix "#" (Store.Note
+-- checks the form of each before calling).
+local given = {}
+for i = 3, #ARGV, 2 do
+  if string.sub(ARGV[i], 1, 1) ~= '#' then
+    given[#given + 1] = ARGV[i]
+  end
 end
-if redis.call('PTTL', KEYS[2]) == -1 then
-  redis.call('PEXPIREAT', KEYS[2], m[2])
+local unknown = fanin_unknown(KEYS[4], m[3], ARGV[1], ARGV[2], given)
+if unknown then
+  return redis.error_reply('UNKNOWN ' .. unknown)
 end
-redis.call('HSET', KEYS[1], 'lasterr', ARGV[1])
-return 1
+local set, last, n = {}, nil, 0
+for i = 3, #ARGV, 2 do
+  if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 0 and redis.call('HEXISTS', KEYS[3], ARGV[i]) == 0 then
+    set[#set + 1] = ARGV[i]
+    set[#set + 1] = ARGV[i + 1]
+    last, n = ARGV[i + 1], n + 1
+  end
+end
+if #set == 0 then
+  return 0
+end
+for i = 1, #set, 2000 do
+  redis.call('HSET', KEYS[5], unpack(set, i, math.min(i + 1999, #set)))
+end
+if redis.call('PTTL', KEYS[5]) == -1 then
+  redis.call('PEXPIREAT', KEYS[5], m[2])
+end
+redis.call('HSET', KEYS[1], 'lasterr', last)
+return n

@@ -1,0 +1,147 @@
+package workoutput_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fanin-dev/fanin/workoutput"
+)
+
+// attempt is a failed attempt of event id, to note.
+func attempt(id, reason string) workoutput.Failure {
+	return workoutput.Failure{EventID: id, Reason: reason, Attempts: 1, Time: time.UnixMilli(1_700_000_000_000).UTC()}
+}
+
+// noted returns the events of the job with a failed attempt noted.
+func noted(t *testing.T, e env, jobID string, ids ...string) []string {
+	t.Helper()
+	got, err := e.store.Attempts(context.Background(), jobID, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, id := range ids {
+		if _, ok := got[id]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// TestNoteSkipsFinishedEvents: the failed attempt of an event that already
+// has an output or a failure for good (another delivery finished it) is
+// not recorded, and does not change Status.Retrying or Status.LastError;
+// LastError is the last attempt recorded, not the last one given.
+func TestNoteSkipsFinishedEvents(t *testing.T) {
+	t.Parallel()
+	modes(t, func(t *testing.T, cluster bool) {
+		ctx := context.Background()
+		e := newEnv(t, cluster, workoutput.Config{})
+		job, err := e.store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{IDs: []string{"a", "b", "c"}, Generated: 2}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: outs("a", "#1"),
+			Failures: []workoutput.Failure{{EventID: "#0", Reason: "for good", Attempts: 3, Time: time.Now()}}}); err != nil {
+			t.Fatal(err)
+		}
+		errorsKey := e.r.Prefix + "job:{" + job.ID + "}:errors"
+
+		// Only finished events: nothing recorded, no key created.
+		if err := e.store.Note(ctx, job.ID, []workoutput.Failure{attempt("a", "late"), attempt("#0", "late"), attempt("#1", "late")}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := e.store.Status(ctx, job.ID)
+		if err != nil || st.Retrying != 0 || !reflect.DeepEqual(st.LastError, workoutput.Failure{}) {
+			t.Fatalf("Status after notes of finished events = %+v, %v; want Retrying 0, no LastError", st, err)
+		}
+		if n := e.r.Client.Exists(ctx, errorsKey).Val(); n != 0 {
+			t.Fatalf("the errors hash exists after notes of finished events only")
+		}
+
+		// Mixed: b and c are recorded; LastError is c's, the last recorded,
+		// not that of the finished event given after it.
+		if err := e.store.Note(ctx, job.ID, []workoutput.Failure{attempt("b", "flaky b"), attempt("#0", "late"), attempt("c", "flaky c"), attempt("a", "late")}); err != nil {
+			t.Fatal(err)
+		}
+		if got := noted(t, e, job.ID, "a", "b", "c", "#0", "#1"); !reflect.DeepEqual(got, []string{"b", "c"}) {
+			t.Fatalf("events noted = %q; want b and c only", got)
+		}
+		want := attempt("c", "flaky c")
+		st, err = e.store.Status(ctx, job.ID)
+		if last := st.LastError; err != nil || st.Retrying != 2 || last.EventID != want.EventID || last.Reason != want.Reason ||
+			last.Attempts != want.Attempts || !last.Time.Equal(want.Time) {
+			t.Fatalf("Status = Retrying %d, LastError %+v, %v; want 2, %+v", st.Retrying, st.LastError, err, want)
+		}
+		if ttl := e.r.Client.PTTL(ctx, errorsKey).Val(); ttl <= 0 {
+			t.Fatalf("PTTL(errors) = %v; want the safety TTL", ttl)
+		}
+
+		// A later note of a finished event leaves the status as it was.
+		if err := e.store.Note(ctx, job.ID, []workoutput.Failure{attempt("#1", "late again")}); err != nil {
+			t.Fatal(err)
+		}
+		after, err := e.store.Status(ctx, job.ID)
+		if err != nil || !reflect.DeepEqual(after, st) {
+			t.Fatalf("Status after a note of a finished event = %+v, %v; want it unchanged: %+v", after, err, st)
+		}
+	})
+}
+
+// TestNoteRejectsUnknownEvents: a failed attempt of an event never
+// registered with the job rejects the whole call, as a Write does (an
+// error wrapping ErrUnknownEvent naming the ID), and records nothing; a
+// job that is not accepting events is left alone, unknown IDs and all.
+func TestNoteRejectsUnknownEvents(t *testing.T) {
+	t.Parallel()
+	modes(t, func(t *testing.T, cluster bool) {
+		ctx := context.Background()
+		e := newEnv(t, cluster, workoutput.Config{})
+		job, err := e.store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{IDs: []string{"a"}, Generated: 2}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, unknown := range []string{"zz", "#2", "#01"} {
+			err := e.store.Note(ctx, job.ID, []workoutput.Failure{attempt("a", "flaky"), attempt("#1", "flaky"), attempt(unknown, "flaky")})
+			if !errors.Is(err, workoutput.ErrUnknownEvent) || !strings.Contains(err.Error(), `"`+unknown+`"`) {
+				t.Fatalf("Note with the unknown event %q = %v; want ErrUnknownEvent naming it", unknown, err)
+			}
+			// Write answers the same.
+			_, werr := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: outs(unknown)})
+			if !errors.Is(werr, workoutput.ErrUnknownEvent) {
+				t.Fatalf("Write of the unknown event %q = %v; want ErrUnknownEvent", unknown, werr)
+			}
+		}
+		st, err := e.store.Status(ctx, job.ID)
+		if err != nil || st.Retrying != 0 || !reflect.DeepEqual(st.LastError, workoutput.Failure{}) {
+			t.Fatalf("Status after rejected notes = %+v, %v; want nothing recorded", st, err)
+		}
+		if got := noted(t, e, job.ID, "a", "#1"); len(got) != 0 {
+			t.Fatalf("events noted by rejected calls: %q", got)
+		}
+		// Once registered, its attempt is recorded.
+		if _, err := e.store.Add(ctx, job.ID, workoutput.Batch{Generated: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.Note(ctx, job.ID, []workoutput.Failure{attempt("#2", "flaky")}); err != nil {
+			t.Fatal(err)
+		}
+		if got := noted(t, e, job.ID, "#2"); len(got) != 1 {
+			t.Fatalf("the attempt of #2, registered since, was not recorded")
+		}
+		// A cancelled job, or one that does not exist, is left alone.
+		if err := e.store.Cancel(ctx, job.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.Note(ctx, job.ID, []workoutput.Failure{attempt("zz", "flaky")}); err != nil {
+			t.Fatalf("Note on a cancelled job = %v; want nil (left alone)", err)
+		}
+		if err := e.store.Note(ctx, "00000000-0000-4000-8000-000000000000", []workoutput.Failure{attempt("a", "flaky")}); err != nil {
+			t.Fatalf("Note on a job that does not exist = %v; want nil (left alone)", err)
+		}
+	})
+}
