@@ -62,13 +62,12 @@ type modelJob struct {
 	// Retries: the payloads kept of failed events without an output, the
 	// events with a failed attempt noted (Store.Note) and neither output
 	// nor failure since, the event of the last attempt noted (Status.
-	// LastError, until a retry), the last retry's key and answer, and the
-	// time the job was first given (first deadline - creation).
+	// LastError, until a retry), every retry's key and first answer, and
+	// the time the job was first given (first deadline - creation).
 	payloads  map[string]bool
 	errs      map[string]bool
 	lastErr   string
-	retryKey  string
-	retryN    int64
+	retries   map[string]workoutput.Retried
 	allowance time.Duration
 }
 
@@ -140,7 +139,8 @@ func (md *model) open(req openRequest, now time.Time) (bool, errClass) {
 		id: req.spec.ID, spec: req.spec, openReq: req, exists: true, state: workoutput.StateOpen,
 		deadline: now.Add(req.spec.Deadline), given: map[string]bool{}, addKeys: map[string]int64{},
 		outputs: map[string]bool{}, failures: map[string]bool{}, seq: int64(req.batch.Generated),
-		commits: map[int64]int{}, payloads: map[string]bool{}, errs: map[string]bool{}, allowance: req.spec.Deadline,
+		commits: map[int64]int{}, payloads: map[string]bool{}, errs: map[string]bool{}, retries: map[string]workoutput.Retried{},
+		allowance: req.spec.Deadline,
 	}
 	for _, id := range req.batch.IDs {
 		m.given[id] = true
@@ -386,8 +386,9 @@ func (md *model) retry(id, key string, now time.Time) (workoutput.Retried, errCl
 	if m == nil || !m.exists {
 		return workoutput.Retried{}, notFoundClass
 	}
-	if m.retryKey == key {
-		return workoutput.Retried{Events: m.retryN, Deadline: m.deadline, Again: true}, okClass
+	if first, ok := m.retries[key]; ok {
+		first.Again = true // whatever retries came since
+		return first, okClass
 	}
 	switch {
 	case m.state != workoutput.StateFailed && m.state != workoutput.StatePartial:
@@ -408,8 +409,8 @@ func (md *model) retry(id, key string, now time.Time) (workoutput.Retried, errCl
 	}
 	m.state, m.by, m.retained, m.nout = workoutput.StateRunning, "", false, 0 // the last commit's counts go
 	m.failures, m.errs, m.lastErr = map[string]bool{}, map[string]bool{}, ""
-	m.retryKey, m.retryN = key, todo
-	return workoutput.Retried{Events: todo, Deadline: m.deadline}, okClass
+	m.retries[key] = workoutput.Retried{Events: todo, Deadline: m.deadline}
+	return m.retries[key], okClass
 }
 
 // status is what Store.Status must report of the job: state, sealed,

@@ -511,13 +511,14 @@ func (m *modelRun) commit(id string) {
 	}
 }
 
-// retry retries a job (Store.Retry), with a new key or the last one (a
-// repeated call after a lost reply).
+// retry retries a job (Store.Retry), with a new key or that of any retry
+// before (a repeated call after a lost reply, maybe after later retries).
 func (m *modelRun) retry(id string) {
 	mj := m.model.jobs[id]
 	key := ""
-	if mj != nil && mj.retryKey != "" && m.rng.IntN(3) == 0 {
-		key = mj.retryKey
+	if mj != nil && len(mj.retries) > 0 && m.rng.IntN(3) == 0 {
+		keys := slices.Sorted(maps.Keys(mj.retries))
+		key = keys[m.rng.IntN(len(keys))]
 	} else {
 		m.seq++
 		key = fmt.Sprint("retry-", m.seq)

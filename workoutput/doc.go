@@ -71,7 +71,8 @@
 //
 // Note records failed attempts of events that will be retried, at once
 // (Status.Retrying, Status.LastError, Attempts): of registered events that
-// have neither an output nor a failure yet. A failure written with its
+// have neither an output nor a failure yet. Retry is idempotent by its key:
+// the job remembers every retry's key and first answer. A failure written with its
 // event's payload (Failure.Payload) keeps it until the event has an
 // output, so Retry can put a failed or partial job's failed events back to
 // work (the caller enqueues them again: Retryable, Payloads).

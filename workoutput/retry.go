@@ -135,7 +135,10 @@ type Retried struct {
 // retry that was interrupted before enqueuing it left it so.
 //
 // key identifies the call: a repeated call with the same key (a lost reply)
-// changes nothing and gets the first answer, with Again set.
+// changes nothing and gets the first answer, with Again set. The job
+// remembers the key of every retry applied (for as long as its meta hash
+// lives), so a call repeated after later retries of the job is still
+// answered so: the events it put back and the deadline it set.
 //
 // Errors: ErrJobNotFound, ErrState (the job is not failed or partial),
 // ErrNotRetained (its data is gone), ErrNotRetriable (never sealed, no

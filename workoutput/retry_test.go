@@ -3,8 +3,10 @@ package workoutput_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -144,4 +146,104 @@ func TestNoteRejectsUnknownEvents(t *testing.T) {
 			t.Fatalf("Note on a job that does not exist = %v; want nil (left alone)", err)
 		}
 	})
+}
+
+// testClock is a Store's clock that moves only when told.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *testClock) advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
+
+// TestRetryRemembersEveryKey: a retry repeated after a lost reply gets its
+// first answer, changing nothing, even after later retries of the job: the
+// job remembers every retry's key, not only the last one's.
+func TestRetryRemembersEveryKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := &testClock{now: time.Now().Truncate(time.Millisecond)}
+	e := newEnv(t, false, workoutput.Config{Now: clock.Now})
+	job, err := e.store.Open(ctx, workoutput.Spec{Kind: "k", Deadline: time.Minute, Retention: time.Hour}, workoutput.Batch{Generated: 2}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: outs("#0")}); err != nil {
+		t.Fatal(err)
+	}
+	token := int64(0)
+	// fail fails event #1 for good, with its payload, and commits the job
+	// failed under a new token.
+	fail := func() {
+		t.Helper()
+		res, err := e.store.Write(ctx, job.ID, workoutput.Record{Failures: []workoutput.Failure{{EventID: "#1", Reason: "boom", Attempts: 1, Time: clock.Now(), Payload: []byte(`{"n":1}`)}}})
+		if err != nil || !res.Completed {
+			t.Fatalf("Write of the failure = %+v, %v; want the job completed", res, err)
+		}
+		token++
+		if _, err := e.store.Claim(ctx, workoutput.Claim{JobID: job.ID, Token: token}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.Commit(ctx, workoutput.Commit{JobID: job.ID, Token: token, State: workoutput.StateFailed, Retention: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	retry := func(key string) workoutput.Retried {
+		t.Helper()
+		r, err := e.store.Retry(ctx, job.ID, key)
+		if err != nil {
+			t.Fatalf("Retry %s: %v", key, err)
+		}
+		return r
+	}
+	meta := e.r.Prefix + "job:{" + job.ID + "}:meta"
+	// snapshot is everything a repeated retry must leave alone.
+	snapshot := func() (map[string]string, workoutput.Status, float64) {
+		t.Helper()
+		st, err := e.store.Status(ctx, job.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.r.Client.HGetAll(ctx, meta).Val(), st, e.r.Client.ZScore(ctx, e.r.Prefix+"jobs", job.ID).Val()
+	}
+
+	fail()
+	first := retry("K1")
+	if first.Again || first.Events != 1 {
+		t.Fatalf("Retry K1 = %+v; want 1 event put back", first)
+	}
+	clock.advance(time.Second)
+	fail()
+	second := retry("K2")
+	if second.Again || second.Events != 1 || !second.Deadline.After(first.Deadline) {
+		t.Fatalf("Retry K2 = %+v; want 1 event put back, a deadline after K1's %v", second, first.Deadline)
+	}
+	clock.advance(time.Second)
+	fail()
+
+	meta0, st0, score0 := snapshot()
+	if st0.State != workoutput.StateFailed || st0.Retried != 2 {
+		t.Fatalf("Status before the repeated retries = %+v; want failed, retried twice", st0)
+	}
+	again := retry("K1")
+	if !again.Again || again.Events != first.Events || !again.Deadline.Equal(first.Deadline) {
+		t.Fatalf("repeated Retry K1 = %+v; want K1's first answer %+v, again", again, first)
+	}
+	meta1, st1, score1 := snapshot()
+	if !maps.Equal(meta0, meta1) || !reflect.DeepEqual(st0, st1) || score0 != score1 {
+		t.Fatalf("a repeated Retry K1 changed the job:\nmeta %v\n  -> %v\nstatus %+v\n  -> %+v\nindex %v -> %v", meta0, meta1, st0, st1, score0, score1)
+	}
+	again = retry("K2")
+	if !again.Again || again.Events != second.Events || !again.Deadline.Equal(second.Deadline) {
+		t.Fatalf("repeated Retry K2 = %+v; want K2's first answer %+v, again", again, second)
+	}
+	if meta2, st2, score2 := snapshot(); !maps.Equal(meta0, meta2) || !reflect.DeepEqual(st0, st2) || score0 != score2 {
+		t.Fatalf("a repeated Retry K2 changed the job: status %+v -> %+v", st0, st2)
+	}
+	// A new key still retries the job.
+	if third := retry("K3"); third.Again || third.Events != 1 {
+		t.Fatalf("Retry K3 = %+v; want 1 event put back", third)
+	}
 }

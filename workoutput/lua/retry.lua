@@ -16,22 +16,30 @@
 -- ARGV[4] the safety margin in ms: every key expires at the new deadline +
 --         the job's retention + this (apply)
 --
+-- Every retry applied is remembered by its key, in the meta field
+-- "retry:<key>" = "<events put back> <the deadline it set>", for as long as
+-- the job (the meta hash, with its TTL; kept in a tombstone too), so that a
+-- call repeated after a lost reply is answered from there even after later
+-- retries of the job.
+--
 -- Returns {answer, events put back to work, allowance, deadline}: answer
--- "ok", or "again" for a call whose key is the last retry's (its first
--- answer, nothing changed); allowance is the time in ms the job was first
--- given (its first deadline - its creation; kept in meta.allowance by the
--- first retry), which the caller adds to now for the new deadline; deadline
--- is the job's (the new one once applied). Errors: NOTFOUND, STATE <state>, NOTRETAINED, UNSEALED,
--- NOTHING (every event has an output), NOPAYLOAD <events to retry> <payloads
--- kept>.
-local m = redis.call('HMGET', KEYS[1], 'state', 'sealed', 'retained', 'total', 'noutputs', 'retrykey', 'retryn',
+-- "ok", or "again" for a call whose key is that of a retry applied before
+-- (the first answer of that retry, the last or an earlier one: its events
+-- and the deadline it set; nothing changed); allowance is the time in ms
+-- the job was first given (its first deadline - its creation; kept in
+-- meta.allowance by the first retry), which the caller adds to now for the
+-- new deadline; deadline is the job's (the new one once applied). Errors:
+-- NOTFOUND, STATE <state>, NOTRETAINED, UNSEALED, NOTHING (every event has
+-- an output), NOPAYLOAD <events to retry> <payloads kept>.
+local m = redis.call('HMGET', KEYS[1], 'state', 'sealed', 'retained', 'total', 'noutputs', 'retry:' .. ARGV[2],
   'retention', 'created', 'deadline', 'allowance')
 if not m[1] then
   return redis.error_reply('NOTFOUND')
 end
-local allowance = m[11] or tostring(tonumber(m[10]) - tonumber(m[9]))
-if ARGV[2] ~= '' and m[6] == ARGV[2] then
-  return {'again', tonumber(m[7]), allowance, m[10]}
+local allowance = m[10] or tostring(tonumber(m[9]) - tonumber(m[8]))
+if m[6] then
+  local n, deadline = string.match(m[6], '^(%d+) (%d+)$')
+  return {'again', tonumber(n), allowance, deadline}
 end
 if not fanin_allowed(m[1], 'retry', 'running') then
   return redis.error_reply('STATE ' .. m[1])
@@ -52,14 +60,14 @@ if kept < todo then
   return redis.error_reply('NOPAYLOAD ' .. todo .. ' ' .. kept)
 end
 if ARGV[1] ~= 'apply' then
-  return {'ok', todo, allowance, m[10]}
+  return {'ok', todo, allowance, m[9]}
 end
 fanin_move(KEYS[1], m[1], 'retry', 'running')
 redis.call('DEL', KEYS[3], KEYS[5], KEYS[10])
 redis.call('HDEL', KEYS[1], 'completed', 'completedby', 'finished', 'error', 'noutputs', 'retained', 'claimedfrom',
   'stalled', 'lasterr')
-local expires = tonumber(ARGV[3]) + tonumber(m[8] or '0') + tonumber(ARGV[4])
-redis.call('HSET', KEYS[1], 'deadline', ARGV[3], 'expires', expires, 'retrykey', ARGV[2], 'retryn', todo,
+local expires = tonumber(ARGV[3]) + tonumber(m[7] or '0') + tonumber(ARGV[4])
+redis.call('HSET', KEYS[1], 'deadline', ARGV[3], 'expires', expires, 'retry:' .. ARGV[2], todo .. ' ' .. ARGV[3],
   'allowance', allowance)
 redis.call('HINCRBY', KEYS[1], 'retries', 1)
 for _, k in ipairs({KEYS[1], KEYS[2], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[11]}) do
