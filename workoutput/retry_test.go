@@ -243,7 +243,19 @@ func TestRetryRemembersEveryKey(t *testing.T) {
 		t.Fatalf("a repeated Retry K2 changed the job: status %+v -> %+v", st0, st2)
 	}
 	// A new key still retries the job.
-	if third := retry("K3"); third.Again || third.Events != 1 {
+	third := retry("K3")
+	if third.Again || third.Events != 1 {
 		t.Fatalf("Retry K3 = %+v; want 1 event put back", third)
+	}
+	// A job retried by a version that kept only the last retry's key (in
+	// meta.retrykey and meta.retryn): a repeated call with that key is
+	// still answered again, with the job's deadline, and changes nothing.
+	e.r.Client.HSet(ctx, meta, "retrykey", "OLD", "retryn", 1)
+	meta3, st3, score3 := snapshot()
+	if old := retry("OLD"); !old.Again || old.Events != 1 || !old.Deadline.Equal(third.Deadline) {
+		t.Fatalf("repeated Retry of a retry kept in meta.retrykey = %+v; want again, 1 event, deadline %v", old, third.Deadline)
+	}
+	if meta4, st4, score4 := snapshot(); !maps.Equal(meta3, meta4) || !reflect.DeepEqual(st3, st4) || score3 != score4 {
+		t.Fatalf("a repeated Retry of a retry kept in meta.retrykey changed the job: status %+v -> %+v", st3, st4)
 	}
 }

@@ -20,7 +20,8 @@
 -- "retry:<key>" = "<events put back> <the deadline it set>", for as long as
 -- the job (the meta hash, with its TTL; kept in a tombstone too), so that a
 -- call repeated after a lost reply is answered from there even after later
--- retries of the job.
+-- retries of the job. (Versions before kept only the last retry's key, in
+-- meta.retrykey and meta.retryn: that one is still answered.)
 --
 -- Returns {answer, events put back to work, allowance, deadline}: answer
 -- "ok", or "again" for a call whose key is that of a retry applied before
@@ -32,7 +33,7 @@
 -- NOTFOUND, STATE <state>, NOTRETAINED, UNSEALED, NOTHING (every event has
 -- an output), NOPAYLOAD <events to retry> <payloads kept>.
 local m = redis.call('HMGET', KEYS[1], 'state', 'sealed', 'retained', 'total', 'noutputs', 'retry:' .. ARGV[2],
-  'retention', 'created', 'deadline', 'allowance')
+  'retention', 'created', 'deadline', 'allowance', 'retrykey', 'retryn')
 if not m[1] then
   return redis.error_reply('NOTFOUND')
 end
@@ -40,6 +41,9 @@ local allowance = m[10] or tostring(tonumber(m[9]) - tonumber(m[8]))
 if m[6] then
   local n, deadline = string.match(m[6], '^(%d+) (%d+)$')
   return {'again', tonumber(n), allowance, deadline}
+end
+if m[11] == ARGV[2] then -- the last retry of a version that kept only that one
+  return {'again', tonumber(m[12]), allowance, m[9]}
 end
 if not fanin_allowed(m[1], 'retry', 'running') then
   return redis.error_reply('STATE ' .. m[1])
