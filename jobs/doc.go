@@ -51,7 +51,8 @@
 // Per job it takes the job's lock (locks, renewed by a watchdog) and its
 // fencing token, claims the job (complete → collecting; writes stop),
 // streams the outputs into the reducer page by page (Input.Outputs,
-// Outputs[T]), and commits the result with one Lua call that checks the
+// Outputs[T], which decodes a large job's outputs on every CPU while the
+// reducer folds them), and commits the result with one Lua call that checks the
 // token, moves the job to done, partial or failed and applies its retention.
 // A coordinator that lost its lock is rejected (locks.ErrFenced). A job past
 // its deadline is collected with what it has; its failure policy makes it

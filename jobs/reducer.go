@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
+	"runtime"
 	"sync"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/fanin-dev/fanin/workoutput"
 )
@@ -122,17 +124,22 @@ func watchOutage[T any](in *Input, seq iter.Seq2[T, error]) iter.Seq2[T, error] 
 	return func(yield func(T, error) bool) {
 		for v, err := range seq {
 			if err != nil {
-				in.mu.Lock()
-				in.readErr = cmp.Or(in.readErr, err)
-				if isOutage(err) {
-					in.outaged = cmp.Or(in.outaged, err)
-				}
-				in.mu.Unlock()
+				in.readFailed(err)
 			}
 			if !yield(v, err) {
 				return
 			}
 		}
+	}
+}
+
+// readFailed records on in that a read of its inputs ended with err.
+func (in *Input) readFailed(err error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.readErr = cmp.Or(in.readErr, err)
+	if isOutage(err) {
+		in.outaged = cmp.Or(in.outaged, err)
 	}
 }
 
@@ -164,21 +171,23 @@ type TypedOutput[T any] struct {
 }
 
 // Outputs yields the job's outputs decoded from JSON into T (the outputs of
-// handlers registered with Handle are JSON). An output that does not decode
-// ends the sequence with an error naming the event.
+// handlers registered with Handle are JSON), in no particular order. An
+// output that does not decode ends the sequence with an error naming the
+// event. With more than one CPU (GOMAXPROCS) and a large job, the outputs
+// are decoded on every CPU while the caller handles them, a few batches of
+// at most 256 KiB ahead (see decodeOutputs).
 func Outputs[T any](in *Input) iter.Seq2[TypedOutput[T], error] {
+	if workers := runtime.GOMAXPROCS(0); workers > 1 && in.outputs >= 2*decodeBatch {
+		return decodeOutputs[T](in, workers)
+	}
 	return func(yield func(TypedOutput[T], error) bool) {
 		for o, err := range in.Outputs() {
 			if err != nil {
 				yield(TypedOutput[T]{}, err)
 				return
 			}
-			var v T
-			if err := json.Unmarshal(o.Value, &v); err != nil {
-				yield(TypedOutput[T]{}, fmt.Errorf("%w: output of event %q does not decode into %T: %v", ErrBadOutput, o.EventID, v, err))
-				return
-			}
-			if !yield(TypedOutput[T]{EventID: o.EventID, Value: v}, nil) {
+			v, err := decodeOutput[T](o)
+			if !yield(v, err) || err != nil {
 				return
 			}
 		}

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	json "github.com/goccy/go-json"
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	zsightings "github.com/fanin-dev/fanin/examples/zombies/sightings"
@@ -30,13 +33,7 @@ import (
 // worker and the coordinator cost together (INFO total_commands_processed,
 // less the benchmark's own).
 //
-// BenchmarkBinaries20k runs one job of 20,000 sightings through the same
-// binaries with their defaults, submit to commit; its baseline,
-// BenchmarkCommitted/asynq-fan-in/n=20000 in ./jobs/, runs in the same
-// invocation:
-//
-//	go test -run '^$' -bench 'SmallJobs|Binaries20k' -benchtime 1x ./test/ && \
-//	  go test -run '^$' -bench 'Committed/asynq-fan-in/n=20000' -benchtime 3x ./jobs/
+//	go test -run '^$' -bench 'SmallJobs|Binaries20k' -benchtime 1x ./test/
 func BenchmarkSmallJobs(b *testing.B) {
 	for _, poll := range []string{"1s", "100ms", "20ms", "", "5ms"} {
 		name := "poll=" + poll
@@ -51,13 +48,22 @@ func BenchmarkSmallJobs(b *testing.B) {
 	}
 }
 
-// binDeployment starts a fresh server, a worker (with args) and a
-// coordinator daemon with their defaults, and returns a store and a
-// producer on the server.
-func binDeployment(b *testing.B, workerArgs ...string) (*redistest.Server, redis.UniversalClient, *workoutput.Store, *jobs.Producer) {
+// binDeployment is a fresh server with a worker and a coordinator daemon
+// started with their defaults, and a store and a producer on the server.
+type binDeployment struct {
+	server   *redistest.Server
+	client   redis.UniversalClient
+	store    *workoutput.Store
+	producer *jobs.Producer
+	pids     map[string]int // the worker's and the coordinator's, by binary
+}
+
+// startBinDeployment starts a binDeployment; workerArgs are added to the
+// worker's command line.
+func startBinDeployment(b *testing.B, workerArgs ...string) binDeployment {
 	b.Helper()
 	srv := redistest.StartServer(b, redistest.ServerOptions{})
-	client := srv.Client(b)
+	d := binDeployment{server: srv, client: srv.Client(b), pids: map[string]int{}}
 	environ := env("FANIN_REDIS_URL=" + srv.URL())
 	for _, args := range [][]string{append([]string{"worker"}, workerArgs...), {"coordinator", "run"}} {
 		logf, err := os.CreateTemp(b.TempDir(), args[0]+"-*.log")
@@ -69,18 +75,57 @@ func binDeployment(b *testing.B, workerArgs ...string) (*redistest.Server, redis
 		if err := redistest.StartProcess(cmd); err != nil {
 			b.Fatal(err)
 		}
+		d.pids[args[0]] = cmd.Process.Pid
 		b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); logf.Close() })
 	}
-	store, err := workoutput.New(client, workoutput.Config{})
-	if err != nil {
+	var err error
+	if d.store, err = workoutput.New(d.client, workoutput.Config{}); err != nil {
 		b.Fatal(err)
 	}
-	p, err := jobs.NewProducer(client, store, jobs.ProducerConfig{})
-	if err != nil {
+	if d.producer, err = jobs.NewProducer(d.client, d.store, jobs.ProducerConfig{}); err != nil {
 		b.Fatal(err)
 	}
 	time.Sleep(2 * time.Second) // both processes connect and start serving
-	return srv, client, store, p
+	return d
+}
+
+// cpuTimes returns the CPU time (user + system) used so far by the
+// deployment's worker and coordinator (/proc/<pid>/stat, in clock ticks of
+// 10 ms) and by its redis-server (INFO cpu).
+func (d binDeployment) cpuTimes(b *testing.B) map[string]time.Duration {
+	b.Helper()
+	times := map[string]time.Duration{"redis": redisCPU(b, d.client)}
+	for name, pid := range d.pids {
+		raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The fields after the command name (which ends with ")"): utime
+		// and stime are the 12th and 13th of them.
+		f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		times[name] = time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return times
+}
+
+// redisCPU returns used_cpu_user + used_cpu_sys of INFO cpu.
+func redisCPU(b *testing.B, c redis.UniversalClient) time.Duration {
+	b.Helper()
+	info, err := c.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for line := range strings.Lines(info) {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if k == "used_cpu_user" || k == "used_cpu_sys" {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
 }
 
 // sightingEvents returns n zombie sightings as events.
@@ -93,9 +138,16 @@ func sightingEvents(b *testing.B, n int, seed int64) []jobs.Event {
 	return events
 }
 
-// submitAndWait submits events and waits until the job is done; it returns
-// the time from the start of Submit to the commit.
-func submitAndWait(b *testing.B, store *workoutput.Store, p *jobs.Producer, events []jobs.Event) time.Duration {
+// jobTimes are the phases of one job, each from the start of Submit: until
+// Submit returned, until the last output was written (meta.completed) and
+// until the commit (meta.finished); the last two are the worker's and the
+// coordinator's clocks, on this machine.
+type jobTimes struct {
+	submitted, completed, committed time.Duration
+}
+
+// submitAndWait submits events and waits until the job is done.
+func submitAndWait(b *testing.B, store *workoutput.Store, p *jobs.Producer, events []jobs.Event) jobTimes {
 	b.Helper()
 	ctx := context.Background()
 	start := time.Now()
@@ -103,6 +155,8 @@ func submitAndWait(b *testing.B, store *workoutput.Store, p *jobs.Producer, even
 	if err != nil {
 		b.Fatal(err)
 	}
+	submitted := time.Since(start)
+	start = start.Truncate(time.Millisecond) // meta's times are whole ms
 	for deadline := time.Now().Add(time.Minute); ; {
 		st, err := store.Status(ctx, id)
 		if err != nil {
@@ -112,7 +166,7 @@ func submitAndWait(b *testing.B, store *workoutput.Store, p *jobs.Producer, even
 			if st.State != workoutput.StateDone {
 				b.Fatalf("job %s ended %s: %s", id, st.State, st.Error)
 			}
-			return st.Finished.Sub(start.Truncate(time.Millisecond))
+			return jobTimes{submitted: submitted, completed: st.Completed.Sub(start), committed: st.Finished.Sub(start)}
 		}
 		if time.Now().After(deadline) {
 			b.Fatalf("job %s not done within a minute: %+v", id, st)
@@ -127,12 +181,13 @@ func runSmallJobs(b *testing.B, poll string) {
 	if poll != "" {
 		args = []string{"--poll-interval", poll}
 	}
-	_, client, store, p := binDeployment(b, args...)
+	d := startBinDeployment(b, args...)
+	client, store, p := d.client, d.store, d.producer
 	events := sightingEvents(b, 1000, 17)
 	var lat []time.Duration
 	for range 50 {
 		time.Sleep(time.Duration(200+len(lat)%7*37) * time.Millisecond) // idle between jobs
-		lat = append(lat, submitAndWait(b, store, p, events))
+		lat = append(lat, submitAndWait(b, store, p, events).committed)
 	}
 	slices.Sort(lat)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -165,17 +220,127 @@ func totalCommands(b *testing.B, c redis.UniversalClient) int64 {
 	return 0
 }
 
-// BenchmarkBinaries20k: one job of 20,000 sightings, submit to commit,
-// through the binaries started with their defaults.
+// BenchmarkBinaries20k runs one job of 20,000 sightings, submit to commit:
+// "fanin" through the worker and coordinator binaries started with their
+// defaults, with the CPU time each process and Redis used per job;
+// "asynq-fan-in", in the same invocation, the baseline of issue 17 doing
+// the same work: one Asynq task per sighting (enqueued one by one, 8 workers
+// polling every 10 ms, as BenchmarkCommitted's baseline in ./jobs/), whose
+// handler analyses the sighting as the zombies handler does, HSETs the
+// analysis and INCRs a counter; the task that brings the counter to 20,000
+// reads the hash (HVALS), folds every analysis into the zombies Predictor
+// and writes the result. Both decode and encode JSON as jobs.Handle and
+// jobs.Fold do.
 func BenchmarkBinaries20k(b *testing.B) {
 	const n = 20_000
-	var total time.Duration
-	for range b.N {
-		b.StopTimer()
-		_, _, store, p := binDeployment(b)
-		events := sightingEvents(b, n, 20)
-		total += submitAndWait(b, store, p, events)
+	b.Run("fanin", func(b *testing.B) {
+		var total, submitted, completed time.Duration
+		cpu := map[string]time.Duration{}
+		for range b.N {
+			b.StopTimer()
+			d := startBinDeployment(b)
+			events := sightingEvents(b, n, 20)
+			before := d.cpuTimes(b)
+			t := submitAndWait(b, d.store, d.producer, events)
+			total, submitted, completed = total+t.committed, submitted+t.submitted, completed+t.completed
+			time.Sleep(50 * time.Millisecond) // the processes settle after the commit
+			for k, v := range d.cpuTimes(b) {
+				cpu[k] += v - before[k]
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/total.Seconds(), "events/s")
+		b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/job")
+		b.ReportMetric(float64(submitted.Milliseconds())/float64(b.N), "submit-ms/job")
+		b.ReportMetric(float64(completed.Milliseconds())/float64(b.N), "complete-ms/job")
+		for k, v := range cpu {
+			b.ReportMetric(float64(v.Milliseconds())/float64(b.N), k+"-cpu-ms/job")
+		}
+	})
+	b.Run("asynq-fan-in", func(b *testing.B) {
+		var total time.Duration
+		for range b.N {
+			b.StopTimer()
+			total += runAsynqZombies(b, sightingEvents(b, n, 20))
+		}
+		b.ReportMetric(float64(n*b.N)/total.Seconds(), "events/s")
+		b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/job")
+	})
+}
+
+// runAsynqZombies runs the baseline of BenchmarkBinaries20k on a fresh
+// server and returns the time from the first enqueue to the result written.
+func runAsynqZombies(b *testing.B, events []jobs.Event) time.Duration {
+	b.Helper()
+	ctx := context.Background()
+	srv := redistest.StartServer(b, redistest.ServerOptions{})
+	client := srv.Client(b)
+	const outputs, count, resultKey = "baseline:outputs", "baseline:count", "baseline:result"
+	n := int64(len(events))
+	done := make(chan struct{})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(zombiejob.Kind, func(ctx context.Context, t *asynq.Task) error {
+		var s zsightings.Sighting
+		if err := json.Unmarshal(t.Payload(), &s); err != nil {
+			return err
+		}
+		a, err := zombiejob.Handle(ctx, s)
+		if err != nil {
+			return err
+		}
+		out, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		if err := client.HSet(ctx, outputs, s.ID, out).Err(); err != nil {
+			return err
+		}
+		if got, err := client.Incr(ctx, count).Result(); err != nil || got != n {
+			return err
+		}
+		vals, err := client.HVals(ctx, outputs).Result()
+		if err != nil {
+			return err
+		}
+		p := zsightings.NewPredictor()
+		for _, v := range vals {
+			var a zsightings.Analysis
+			if err := json.Unmarshal([]byte(v), &a); err != nil {
+				return err
+			}
+			if err := p.Add(a); err != nil {
+				return err
+			}
+		}
+		result, err := json.Marshal(p.Result())
+		if err != nil {
+			return err
+		}
+		if err := client.Set(ctx, resultKey, result, 0).Err(); err != nil {
+			return err
+		}
+		close(done)
+		return nil
+	})
+	asrv := asynq.NewServerFromRedisClient(client, asynq.Config{Concurrency: 8, TaskCheckInterval: 10 * time.Millisecond,
+		ShutdownTimeout: 5 * time.Second, LogLevel: asynq.FatalLevel})
+	if err := asrv.Start(mux); err != nil {
+		b.Fatal(err)
 	}
-	b.ReportMetric(float64(n*b.N)/total.Seconds(), "events/s")
-	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/job")
+	defer asrv.Shutdown()
+	ac := asynq.NewClientFromRedisClient(client)
+	b.StartTimer()
+	start := time.Now()
+	for _, e := range events {
+		if _, err := ac.EnqueueContext(ctx, asynq.NewTask(zombiejob.Kind, e.Payload)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Minute):
+		b.Fatal("baseline did not finish within 10 minutes")
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	return elapsed
 }
