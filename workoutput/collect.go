@@ -190,7 +190,7 @@ func (s *Store) Result(ctx context.Context, jobID string) ([]byte, error) {
 //
 //   - at most Config.SmallHash outputs that fit the budget: one HGETALL,
 //     faster than pages and blocking Redis for well under a millisecond;
-//   - otherwise, by event ID: HMGET of a page of IDs at a time, two
+//   - otherwise, by event ID: HMGET of a page of IDs at a time, three
 //     requests in flight while the caller handles the previous page. The
 //     IDs are the job's caller-given ones, read a page at a time with
 //     LRANGE from the list Open and Add keep of them in the order
@@ -255,7 +255,11 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 		given := n - seq // caller-given IDs
 		byID := seq >= 0 && given >= 0 && listed.Val() == given
 		if byID {
-			workers = 2
+			// Three HMGETs in flight keep Redis busy while the client
+			// parses the replies: on 2 vCPUs, 1M outputs read at
+			// 0.74-0.77x one HVALS's speed with 3, 0.48-0.62x with 2, and
+			// no better with 4 (docs/BENCHMARKS.md, issue 17).
+			workers = 3
 		}
 		// Pages held at once: one being filled per worker, workers in the
 		// channel, and the one the caller handles.
