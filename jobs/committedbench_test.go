@@ -14,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/fanin-dev/fanin/internal/asynqfanin"
 	"github.com/fanin-dev/fanin/internal/redistest"
 	"github.com/fanin-dev/fanin/workoutput"
 )
@@ -322,53 +323,27 @@ func runCommitted(b *testing.B, n, jobs int, given, cluster bool) committedRun {
 	return committedRun{elapsed: elapsed, events: n * jobs, redisTime: serverTime(b, masters) - before, peakBytes: peak}
 }
 
-// runAsynqFanIn is the baseline: one task per event, HSET and INCR by the
-// handler, and the fan-in (HVALS, the result written) by the last one.
+// runAsynqFanIn is the baseline (asynqfanin): one task per event, HSET and
+// INCR by the handler, and the fan-in (HVALS, the result written) by the
+// last one.
 func runAsynqFanIn(b *testing.B, n int) committedRun {
 	b.StopTimer()
-	ctx := context.Background()
 	client, masters := benchRedis(b, false)
-	const outputs, count, resultKey = "fanin-baseline:outputs", "fanin-baseline:count", "fanin-baseline:result"
-	done := make(chan struct{})
-	mux := asynq.NewServeMux()
-	mux.HandleFunc("bench", func(ctx context.Context, t *asynq.Task) error {
-		id, _ := asynq.GetTaskID(ctx)
-		if err := client.HSet(ctx, outputs, id, benchOutput).Err(); err != nil {
-			return err
-		}
-		got, err := client.Incr(ctx, count).Result()
-		if err != nil || got != int64(n) {
-			return err
-		}
-		vals, err := client.HVals(ctx, outputs).Result()
-		if err != nil {
-			return err
-		}
-		if err := client.Set(ctx, resultKey, fmt.Sprint(`{"outputs":`, len(vals), `}`), 0).Err(); err != nil {
-			return err
-		}
-		close(done)
-		return nil
-	})
-	srv := startBenchServer(b, client, mux)
-	defer srv.Shutdown()
-	ac := asynq.NewClientFromRedisClient(client)
-	events := benchEventsOf(n, false)
+	var payloads [][]byte
+	for _, e := range benchEventsOf(n, false) {
+		payloads = append(payloads, e.Payload)
+	}
 	before := serverTime(b, masters)
 	memory := sampleMemory(b, masters)
-	b.StartTimer()
-	start := time.Now()
-	for _, e := range events {
-		if _, err := ac.EnqueueContext(ctx, asynq.NewTask("bench", e.Payload), asynq.Queue(testQueue)); err != nil {
-			b.Fatal(err)
-		}
+	elapsed, err := asynqfanin.Run(context.Background(), asynqfanin.Config{
+		Client: client, Queue: testQueue, Concurrency: benchWorkers,
+		Handle: func(_ context.Context, taskID string, _ []byte) (string, []byte, error) {
+			return taskID, benchOutput, nil
+		},
+		Reduce: func(outputs []string) ([]byte, error) { return fmt.Appendf(nil, `{"outputs":%d}`, len(outputs)), nil },
+	}, payloads)
+	if err != nil {
+		b.Fatal(err)
 	}
-	select {
-	case <-done:
-	case <-time.After(10 * time.Minute):
-		b.Fatal("baseline did not finish within 10 minutes")
-	}
-	elapsed := time.Since(start)
-	b.StopTimer()
 	return committedRun{elapsed: elapsed, events: n, redisTime: serverTime(b, masters) - before, peakBytes: memory.peak()}
 }

@@ -13,11 +13,11 @@ import (
 	"time"
 
 	json "github.com/goccy/go-json"
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	zsightings "github.com/fanin-dev/fanin/examples/zombies/sightings"
 	"github.com/fanin-dev/fanin/examples/zombies/zombiejob"
+	"github.com/fanin-dev/fanin/internal/asynqfanin"
 	"github.com/fanin-dev/fanin/internal/redistest"
 	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
@@ -225,7 +225,7 @@ func totalCommands(b *testing.B, c redis.UniversalClient) int64 {
 // defaults, with the CPU time each process and Redis used per job;
 // "asynq-fan-in", in the same invocation, the baseline of issue 17 doing
 // the same work: one Asynq task per sighting (enqueued one by one, 8 workers
-// polling every 10 ms, as BenchmarkCommitted's baseline in ./jobs/), whose
+// polling every 10 ms: internal/asynqfanin, as BenchmarkCommitted's baseline), whose
 // handler analyses the sighting as the zombies handler does, HSETs the
 // analysis and INCRs a counter; the task that brings the counter to 20,000
 // reads the hash (HVALS), folds every analysis into the zombies Predictor
@@ -267,80 +267,46 @@ func BenchmarkBinaries20k(b *testing.B) {
 	})
 }
 
-// runAsynqZombies runs the baseline of BenchmarkBinaries20k on a fresh
-// server and returns the time from the first enqueue to the result written.
+// runAsynqZombies runs the baseline of BenchmarkBinaries20k (asynqfanin)
+// on a fresh server and returns the time from the first enqueue to the
+// result written.
 func runAsynqZombies(b *testing.B, events []jobs.Event) time.Duration {
 	b.Helper()
-	ctx := context.Background()
 	srv := redistest.StartServer(b, redistest.ServerOptions{})
-	client := srv.Client(b)
-	const outputs, count, resultKey = "baseline:outputs", "baseline:count", "baseline:result"
-	n := int64(len(events))
-	done := make(chan struct{})
-	mux := asynq.NewServeMux()
-	mux.HandleFunc(zombiejob.Kind, func(ctx context.Context, t *asynq.Task) error {
-		var s zsightings.Sighting
-		if err := json.Unmarshal(t.Payload(), &s); err != nil {
-			return err
-		}
-		a, err := zombiejob.Handle(ctx, s)
-		if err != nil {
-			return err
-		}
-		out, err := json.Marshal(a)
-		if err != nil {
-			return err
-		}
-		if err := client.HSet(ctx, outputs, s.ID, out).Err(); err != nil {
-			return err
-		}
-		if got, err := client.Incr(ctx, count).Result(); err != nil || got != n {
-			return err
-		}
-		vals, err := client.HVals(ctx, outputs).Result()
-		if err != nil {
-			return err
-		}
-		p := zsightings.NewPredictor()
-		for _, v := range vals {
-			var a zsightings.Analysis
-			if err := json.Unmarshal([]byte(v), &a); err != nil {
-				return err
+	var payloads [][]byte
+	for _, e := range events {
+		payloads = append(payloads, e.Payload)
+	}
+	elapsed, err := asynqfanin.Run(context.Background(), asynqfanin.Config{
+		Client: srv.Client(b),
+		Handle: func(ctx context.Context, _ string, payload []byte) (string, []byte, error) {
+			var s zsightings.Sighting
+			if err := json.Unmarshal(payload, &s); err != nil {
+				return "", nil, err
 			}
-			if err := p.Add(a); err != nil {
-				return err
+			a, err := zombiejob.Handle(ctx, s)
+			if err != nil {
+				return "", nil, err
 			}
-		}
-		result, err := json.Marshal(p.Result())
-		if err != nil {
-			return err
-		}
-		if err := client.Set(ctx, resultKey, result, 0).Err(); err != nil {
-			return err
-		}
-		close(done)
-		return nil
-	})
-	asrv := asynq.NewServerFromRedisClient(client, asynq.Config{Concurrency: 8, TaskCheckInterval: 10 * time.Millisecond,
-		ShutdownTimeout: 5 * time.Second, LogLevel: asynq.FatalLevel})
-	if err := asrv.Start(mux); err != nil {
+			out, err := json.Marshal(a)
+			return s.ID, out, err
+		},
+		Reduce: func(outputs []string) ([]byte, error) {
+			p := zsightings.NewPredictor()
+			for _, v := range outputs {
+				var a zsightings.Analysis
+				if err := json.Unmarshal([]byte(v), &a); err != nil {
+					return nil, err
+				}
+				if err := p.Add(a); err != nil {
+					return nil, err
+				}
+			}
+			return json.Marshal(p.Result())
+		},
+	}, payloads)
+	if err != nil {
 		b.Fatal(err)
 	}
-	defer asrv.Shutdown()
-	ac := asynq.NewClientFromRedisClient(client)
-	b.StartTimer()
-	start := time.Now()
-	for _, e := range events {
-		if _, err := ac.EnqueueContext(ctx, asynq.NewTask(zombiejob.Kind, e.Payload)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	select {
-	case <-done:
-	case <-time.After(10 * time.Minute):
-		b.Fatal("baseline did not finish within 10 minutes")
-	}
-	elapsed := time.Since(start)
-	b.StopTimer()
 	return elapsed
 }
