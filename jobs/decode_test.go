@@ -157,3 +157,46 @@ func TestDecodeOutputs(t *testing.T) {
 		}
 	})
 }
+
+// TestHandleHostilePayloads feeds a typed handler payloads built to hurt a
+// JSON decoder (deep nesting, a truncated document, invalid UTF-8, numbers
+// out of range, the wrong types): each fails its event with ErrBadInput,
+// and none reaches the handler or panics.
+func TestHandleHostilePayloads(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, false, workoutput.Config{})
+	mux, err := NewMux(env.client, env.store, MuxConfig{CollectQueue: collectQueue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type in struct {
+		ID    string  `json:"id"`
+		N     int8    `json:"n"`
+		F     float64 `json:"f"`
+		Items []int   `json:"items"`
+	}
+	called := false
+	if err := Handle(mux, "k", func(_ context.Context, v in) (in, error) { called = true; return v, nil }); err != nil {
+		t.Fatal(err)
+	}
+	handler := mux.handlers["k"]
+	for name, payload := range map[string]string{
+		"nested arrays":            `{"items":` + strings.Repeat("[", 1_000_000),
+		"nested objects":           `{"id":"a","x":` + strings.Repeat(`{"a":`, 200_000),
+		"truncated":                `{"id":"a","n":`,
+		"invalid UTF-8, truncated": "{\"id\":\"\xff\xfe\",\"n\":1,",
+		"int8 overflow":            `{"n":300}`,
+		"float overflow":           `{"f":1e999}`,
+		"wrong type":               `{"items":{"a":1}}`,
+		"not JSON at all":          "\x00\x01\x02",
+		"empty":                    ``,
+	} {
+		out, err := handler(context.Background(), []byte(payload))
+		if !errors.Is(err, ErrBadInput) || out != nil {
+			t.Errorf("%s: output %q, error %v; want no output and ErrBadInput", name, out, err)
+		}
+	}
+	if called {
+		t.Error("the handler was called with a payload that does not decode")
+	}
+}
