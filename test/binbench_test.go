@@ -224,9 +224,9 @@ func totalCommands(b *testing.B, c redis.UniversalClient) int64 {
 // "fanin" through the worker and coordinator binaries started with their
 // defaults, with the CPU time each process and Redis used per job;
 // "asynq-fan-in", in the same invocation, the baseline of issue 17 doing
-// the same work: one Asynq task per sighting (enqueued one by one, 8 workers
-// polling every 10 ms: internal/asynqfanin, as BenchmarkCommitted's baseline), whose
-// handler analyses the sighting as the zombies handler does, HSETs the
+// the same work (internal/asynqfanin, as BenchmarkCommitted's baseline):
+// one Asynq task per sighting, enqueued one by one, 8 workers polling every
+// 10 ms, whose handler analyses the sighting as the zombies handler does, HSETs the
 // analysis and INCRs a counter; the task that brings the counter to 20,000
 // reads the hash (HVALS), folds every analysis into the zombies Predictor
 // and writes the result. Both decode and encode JSON as jobs.Handle and
