@@ -226,8 +226,9 @@ func inPlace(target string, fill func(io.Writer) error) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
+	var pe *fs.PathError
+	if err != nil && !(errors.As(err, &pe) && pe.Path == target) { // a PathError names target already
 		return fmt.Errorf("write %s: %w", target, err)
 	}
-	return nil
+	return err
 }

@@ -277,3 +277,16 @@ func TestWriteFuncKeepsTheFileWhenFillFails(t *testing.T) {
 		t.Fatalf("WriteFunc of 256 KiB: %v, %d bytes", err, len(read(t, p)))
 	}
 }
+
+// TestWriteDeviceErrorNamesThePathOnce writes to /dev/full: the error says
+// what failed on which path once, not "write X: write X: ...".
+func TestWriteDeviceErrorNamesThePathOnce(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system:", err)
+	}
+	err := outfile.Write("/dev/full", []byte("result"))
+	if want := "write /dev/full: no space left on device"; err == nil || err.Error() != want {
+		t.Fatalf("Write to /dev/full = %v; want %q", err, want)
+	}
+}
