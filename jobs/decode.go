@@ -39,6 +39,30 @@ type decodeBatchOf[T any] struct {
 	done    chan struct{} // closed once out and err are set
 }
 
+// decode decodes b.raw into b.out up to the first output that does not
+// decode (b.err), and closes b.done. A panic of the decoder (a T whose
+// UnmarshalJSON panics) is b.err, as a panic of the reducer is an error
+// of its attempt: it must not end the process from this goroutine.
+func (b *decodeBatchOf[T]) decode() {
+	defer close(b.done)
+	var id string
+	defer func() {
+		if r := recover(); r != nil {
+			b.err = fmt.Errorf("%w: decoding the output of event %q panicked: %v", ErrBadOutput, id, r)
+		}
+	}()
+	b.out = make([]TypedOutput[T], 0, len(b.raw))
+	for _, o := range b.raw {
+		id = o.EventID
+		v, err := decodeOutput[T](o)
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.out = append(b.out, v)
+	}
+}
+
 // decodeOutputs is Outputs decoding in workers goroutines: one goroutine
 // reads the outputs into batches, the workers decode the batches, and the
 // caller gets them in the order read, so that the first output that does
@@ -57,16 +81,7 @@ func decodeOutputs[T any](in *Input, workers int) iter.Seq2[TypedOutput[T], erro
 		for range workers {
 			wg.Go(func() {
 				for b := range todo {
-					b.out = make([]TypedOutput[T], 0, len(b.raw))
-					for _, o := range b.raw {
-						v, err := decodeOutput[T](o)
-						if err != nil {
-							b.err = err
-							break
-						}
-						b.out = append(b.out, v)
-					}
-					close(b.done)
+					b.decode()
 				}
 			})
 		}

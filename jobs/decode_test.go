@@ -200,3 +200,26 @@ func TestHandleHostilePayloads(t *testing.T) {
 		t.Error("the handler was called with a payload that does not decode")
 	}
 }
+
+// panicky panics when it is decoded.
+type panicky struct{}
+
+func (*panicky) UnmarshalJSON([]byte) error { panic("boom") }
+
+// TestDecodeOutputsPanic: a T whose decoding panics ends the sequence with
+// an error naming the event, on the decoders' goroutines as on the
+// caller's; the process goes on.
+func TestDecodeOutputsPanic(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, false, workoutput.Config{})
+	in := decodeJob(t, context.Background(), env, 3*decodeBatch, -1, "")
+	var err error
+	for _, e := range decodeOutputs[panicky](in, 2) {
+		if e != nil {
+			err = e
+		}
+	}
+	if !errors.Is(err, ErrBadOutput) || !strings.Contains(err.Error(), "panicked: boom") {
+		t.Fatalf("error = %v; want ErrBadOutput saying the decoding panicked", err)
+	}
+}
