@@ -331,6 +331,11 @@ func splitHosts(rest string) (hosts []string, tail string, err error) {
 		if h == "" && (i > 0 || strings.Contains(authority, ",")) {
 			return nil, "", fmt.Errorf("empty address in host list %q", authority)
 		}
+		// go-redis would read "host:" as the default port 6379: an unset
+		// variable in "host:$PORT" must not reach another Redis.
+		if _, port, perr := net.SplitHostPort(h); perr == nil && port == "" {
+			return nil, "", fmt.Errorf("port \"\" of address %q (want a number from 1 to 65535, or no ':' for the default 6379)", h)
+		}
 		hosts = append(hosts, h)
 	}
 	hosts[0] = userinfo + hosts[0]

@@ -186,6 +186,10 @@ func TestParseErrorsNameTheProblemWithoutSecrets(t *testing.T) {
 		{"redis://u:topsecret@h:1?addr=h2:123456", redisurl.Options{}, `port "123456"`},
 		{"redis+sentinel://u:topsecret@s1:26379,s2:99999/m", redisurl.Options{}, `port "99999" of address "s2:99999"`},
 		{"redis://u:topsecret@[::1]:99999", redisurl.Options{}, `port "99999"`},
+		{"redis://u:topsecret@127.0.0.1:/0", redisurl.Options{}, `port "" of address "127.0.0.1:" (want a number from 1 to 65535, or no ':' for the default 6379)`},
+		{"redis://u:topsecret@h1:1,h2:/0", redisurl.Options{}, `port "" of address "h2:"`},
+		{"redis+sentinel://u:topsecret@s1:/m", redisurl.Options{}, `port "" of address "s1:"`},
+		{"redis://u:topsecret@[::1]:", redisurl.Options{}, `port "" of address "[::1]:"`},
 	} {
 		_, err := redisurl.Parse(tc.raw, tc.opts)
 		if !errors.Is(err, redisurl.ErrInvalid) {
