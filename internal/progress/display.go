@@ -152,8 +152,10 @@ func (d *Display) SetNotes(notes []string) {
 	}
 }
 
-// withNotes is text with the notes in parentheses (Lines).
+// withNotes is the Lines style's line: text cut to the width, then the
+// notes in parentheses, whole (what the task waits for is never cut).
 func (d *Display) withNotes(text string) string {
+	text = Fit(text, d.width)
 	if len(d.notes) == 0 {
 		return text
 	}
@@ -175,9 +177,9 @@ func (d *Display) Show(now time.Time, phase, text string, count, total int64) {
 	d.phase = phase
 }
 
-// line writes one plain line.
+// line writes one plain line (withNotes made it).
 func (d *Display) line(now time.Time, phase, text string) {
-	fmt.Fprintln(d.out, Fit(text, d.width))
+	fmt.Fprintln(d.out, text)
 	d.last, d.phase, d.written = now, phase, text
 }
 

@@ -9,9 +9,10 @@
 //
 // A Display shows one task: a line redrawn in place on a terminal (Bar),
 // one frame per update, or plain periodic lines without '\r' for logs and
-// pipes (Lines); every line fits the width (at least MinWidth columns). The
-// text comes first: a bar follows it only when it leaves the bar room, and
-// what the task waits for gets lines of its own. Follow polls a job until it
+// pipes (Lines); the text fits the width (at least MinWidth columns) and
+// comes first: a bar follows it only when it leaves the bar room. What the
+// task waits for is never cut: it gets lines of its own (Bar), or follows
+// the text in parentheses (Lines). Follow polls a job until it
 // ends and shows its phase (open, running, waiting for a coordinator,
 // reducing, its final state), counts, rate and ETA, or one JSON line per
 // poll (JSONLines).

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fanin-dev/fanin/internal/progress"
 	"github.com/fanin-dev/fanin/workoutput"
@@ -295,5 +296,23 @@ func TestFollowStopsWithContext(t *testing.T) {
 	s := &script{steps: []workoutput.Status{{ID: "j", State: "open"}}}
 	if _, err := progress.Follow(ctx, s, "j", progress.Options{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Follow = %v, want context.Canceled", err)
+	}
+}
+
+// TestDisplayLinesNeverCutTheNotes: in the Lines style a long text is cut to
+// the width, and what the task waits for follows it whole.
+func TestDisplayLinesNeverCutTheNotes(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	d := progress.NewDisplay(progress.DisplayOptions{Out: &buf, Style: progress.Lines, Width: progress.MinWidth})
+	notes := []string{`no worker serves kind "a-rather-long-kind-name"`, `no coordinator reduces kind "a-rather-long-kind-name"`}
+	d.SetNotes(notes)
+	d.Show(time.Now(), "running", "running: 0/5 events (0%), 0 failed, idle for 1s "+strings.Repeat("x", 100), 0, 5)
+	line := strings.TrimSuffix(buf.String(), "\n")
+	if !strings.HasSuffix(line, " ("+strings.Join(notes, "; ")+")") {
+		t.Fatalf("line %q; want it to end with the notes, whole", line)
+	}
+	if text := strings.TrimSuffix(line, " ("+strings.Join(notes, "; ")+")"); utf8.RuneCountInString(text) > progress.MinWidth {
+		t.Fatalf("text %q is %d columns; want it cut to %d", text, utf8.RuneCountInString(text), progress.MinWidth)
 	}
 }
