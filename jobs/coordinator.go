@@ -281,7 +281,9 @@ func (c *Coordinator) reducer(kind string) Reducer {
 // Errors: ErrBusy (another coordinator holds the job's lock),
 // workoutput.ErrState (nothing to collect: the job is open or running before
 // its deadline, cancelled, or already collected), workoutput.ErrJobNotFound,
-// ErrNoReducer (before the job's deadline), locks.ErrFenced or locks.ErrLost
+// ErrNoReducer (before the job's deadline, and past it while another live
+// coordinator announces the kind's reducer, for up to ten sweep leases),
+// locks.ErrFenced or locks.ErrLost
 // (another coordinator took the job over; its result stands), ErrSink
 // (committed, but a sink failed: the Outcome is valid). A reducer that keeps
 // failing is not an error of Collect: the job is committed as failed
@@ -324,9 +326,13 @@ func (c *Coordinator) leaveForAnother(ctx context.Context, jobID string, st work
 	members, rerr := c.served.Members(ctx)
 	_, _, reduced := serving(members, st.Kind, "")
 	elsewhere = rerr != nil || reduced
-	if elsewhere && !now.After(st.Deadline.Add(c.noReducerGrace())) {
-		return true, fmt.Errorf("%w: job %s is of kind %q, past its deadline; left to a coordinator that reduces it (until %s, then the job fails)",
-			ErrNoReducer, jobID, st.Kind, st.Deadline.Add(c.noReducerGrace()).UTC().Format(time.RFC3339))
+	if until := st.Deadline.Add(c.noReducerGrace()); elsewhere && !now.After(until) {
+		which := "a coordinator that reduces it"
+		if rerr != nil { // the heartbeats could not be read: assume one may
+			which = fmt.Sprintf("another coordinator (the heartbeats could not be read: %v)", rerr)
+		}
+		return true, fmt.Errorf("%w: job %s is of kind %q, past its deadline; left to %s (until %s, then the job fails)",
+			ErrNoReducer, jobID, st.Kind, which, until.UTC().Format(time.RFC3339))
 	}
 	return elsewhere, nil
 }

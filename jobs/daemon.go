@@ -69,7 +69,7 @@ func (c *Coordinator) collectOnce(ctx context.Context, jobID string) error {
 	case errors.Is(err, ErrBusy), errors.Is(err, workoutput.ErrState), errors.Is(err, workoutput.ErrJobNotFound):
 		return nil
 	case errors.Is(err, ErrNoReducer):
-		c.log.DebugContext(ctx, "fanin: no reducer here for the job's kind; left to another coordinator until its deadline", "job", jobID, "err", err)
+		c.log.DebugContext(ctx, "fanin: no reducer here for the job's kind; left to another coordinator (until its deadline, or a while past it when one announces the kind)", "job", jobID, "err", err)
 		return err
 	case errors.Is(err, locks.ErrFenced), errors.Is(err, locks.ErrLost):
 		c.log.WarnContext(ctx, "fanin: job taken over by another coordinator", "job", jobID, "err", err)
@@ -84,7 +84,9 @@ func (c *Coordinator) collectOnce(ctx context.Context, jobID string) error {
 // whose hand-off was lost, open or running jobs past their deadline, and
 // claimed jobs whose coordinator lost its lock (crashed, paused) before
 // committing. Jobs of kinds without a reducer here are left for another
-// coordinator until their deadline, when they are failed. Each job taken is
+// coordinator until their deadline; past it, for up to ten sweep leases
+// while a live coordinator announces the kind's reducer; then they are
+// failed. Each job taken is
 // leased to this coordinator for LockTTL: two coordinators sweeping at once
 // never take the same job, and a job whose collection fails comes back. It
 // waits for the collections it starts and returns the first error.

@@ -28,7 +28,7 @@ type follow struct {
 }
 
 func (f *follow) addFlags(fs *pflag.FlagSet) {
-	fs.BoolVar(&f.wait, "wait", false, "wait until the job ends, showing its progress on stderr (a bar on a terminal, a line every --progress-interval otherwise; nothing with --json)")
+	fs.BoolVar(&f.wait, "wait", false, "wait until the job ends, showing its progress on stderr (a line redrawn on a terminal, with a bar when it fits; a line every --progress-interval otherwise; nothing with --json)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "with --wait, give up after this long (exit code 5); 0 waits forever")
 	fs.StringVar(&f.out, "out", "", outHelp)
 }

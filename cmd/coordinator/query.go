@@ -32,8 +32,10 @@ func (a *app) statusCmd() *cobra.Command {
 		Long: `status shows JOB's state, its events done, failed and pending, and its times;
 the last error: of an attempt being retried while the job runs, its latest
 failure once it has ended (as inspect --failed gives it).
---watch follows the job until it ends with a live progress bar (done, failed,
-pending, rate, ETA); with --json it prints one status line per poll instead.
+--watch follows the job until it ends with a live progress line (done,
+failed, pending, rate, ETA, what it waits for; on a terminal redrawn in place,
+with a bar when the line leaves it room; otherwise a line every
+--progress-interval); with --json it prints one status line per poll instead.
 With --watch, the exit code is that of the final state: 0 done, 3 partial,
 failed or cancelled.`,
 		Args: cobra.ExactArgs(1),
@@ -68,7 +70,7 @@ failed or cancelled.`,
 			return nil
 		}),
 	}
-	cmd.Flags().BoolVar(&watch, "watch", false, "follow the job until it ends, with a live progress bar")
+	cmd.Flags().BoolVar(&watch, "watch", false, "follow the job until it ends, with a live progress line (redrawn on a terminal, with a bar when it fits)")
 	cmd.Flags().DurationVar(&interval, "interval", progress.DefaultInterval, "with --watch, time between two polls")
 	return cmd
 }
