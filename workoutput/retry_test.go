@@ -258,4 +258,17 @@ func TestRetryRemembersEveryKey(t *testing.T) {
 	if meta4, st4, score4 := snapshot(); !maps.Equal(meta3, meta4) || !reflect.DeepEqual(st3, st4) || score3 != score4 {
 		t.Fatalf("a repeated Retry of a retry kept in meta.retrykey changed the job: status %+v -> %+v", st3, st4)
 	}
+	// The next retry applied moves that key to its own field, with the
+	// deadline it set: re-sent after it, it is still answered so.
+	clock.advance(time.Second)
+	fail()
+	if fourth := retry("K4"); fourth.Again || !fourth.Deadline.After(third.Deadline) {
+		t.Fatalf("Retry K4 = %+v; want applied, a deadline after %v", fourth, third.Deadline)
+	}
+	if old := retry("OLD"); !old.Again || old.Events != 1 || !old.Deadline.Equal(third.Deadline) {
+		t.Fatalf("repeated Retry OLD after K4 = %+v; want again, 1 event, its deadline %v", old, third.Deadline)
+	}
+	if f := e.r.Client.HMGet(ctx, meta, "retrykey", "retryn").Val(); f[0] != nil || f[1] != nil {
+		t.Fatalf("meta.retrykey, retryn = %v after K4; want them moved to retry:OLD", f)
+	}
 }

@@ -21,7 +21,8 @@
 -- the job (the meta hash, with its TTL; kept in a tombstone too), so that a
 -- call repeated after a lost reply is answered from there even after later
 -- retries of the job. (Versions before kept only the last retry's key, in
--- meta.retrykey and meta.retryn: that one is still answered.)
+-- meta.retrykey and meta.retryn: that one is still answered, and the next
+-- retry applied moves it to its "retry:<key>" field.)
 --
 -- Returns {answer, events put back to work, allowance, deadline}: answer
 -- "ok", or "again" for a call whose key is that of a retry applied before
@@ -73,6 +74,10 @@ redis.call('HDEL', KEYS[1], 'completed', 'completedby', 'finished', 'error', 'no
 local expires = tonumber(ARGV[3]) + tonumber(m[7] or '0') + tonumber(ARGV[4])
 redis.call('HSET', KEYS[1], 'deadline', ARGV[3], 'expires', expires, 'retry:' .. ARGV[2], todo .. ' ' .. ARGV[3],
   'allowance', allowance)
+if m[11] then -- the last retry of an earlier version: its deadline is the job's until now
+  redis.call('HSET', KEYS[1], 'retry:' .. m[11], m[12] .. ' ' .. m[9])
+  redis.call('HDEL', KEYS[1], 'retrykey', 'retryn')
+end
 redis.call('HINCRBY', KEYS[1], 'retries', 1)
 for _, k in ipairs({KEYS[1], KEYS[2], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[11]}) do
   redis.call('PEXPIREAT', k, expires)
