@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -105,6 +106,12 @@ func (r *chunkRunner) work(rctx context.Context, gen, from int, done chan<- stru
 		case r.ctx.Err() != nil:
 			// The chunk's context ended: the event is left for the retry.
 		case context.Cause(rctx) == ErrEventTimeout:
+			if errors.Is(err, context.Canceled) {
+				// A context the handler derived from its own reports the
+				// timeout as Canceled (only the event's own context says
+				// DeadlineExceeded): it is the timeout, not another failure.
+				err = context.DeadlineExceeded
+			}
 			r.results[i] = eventResult{err: &TimeoutError{After: r.timeout, Cause: err}, ran: true}
 		default:
 			r.results[i] = eventResult{err: err, ran: true}

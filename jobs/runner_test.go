@@ -12,8 +12,8 @@ import (
 
 // TestRunEventsTimesOutOneEventAndGoesOn runs a chunk whose second event
 // waits for its context: it gets a TimeoutError after its timeout, having
-// seen what a context.WithTimeout shows (the deadline, Err
-// DeadlineExceeded, the cause ErrEventTimeout) and its IDs; the events
+// seen on its own context what a context.WithTimeout shows (the deadline,
+// Err DeadlineExceeded, the cause ErrEventTimeout) and its IDs; the events
 // before and after it run once each, with their own IDs.
 func TestRunEventsTimesOutOneEventAndGoesOn(t *testing.T) {
 	t.Parallel()
@@ -49,6 +49,24 @@ func TestRunEventsTimesOutOneEventAndGoesOn(t *testing.T) {
 	var te *TimeoutError
 	if !res[1].ran || !errors.As(res[1].err, &te) || te.Abandoned || !errors.Is(res[1].err, ErrEventTimeout) || res[1].err.Error() != "timed out after 50ms" {
 		t.Fatalf("event 1 = %+v; want %q", res[1], "timed out after 50ms")
+	}
+}
+
+// TestRunEventsTimeoutThroughADerivedContext: a handler that waits on a
+// context it derived from its own (context.WithCancel, as a client library
+// does) gets context.Canceled from it when the event times out; the event's
+// failure is still the timeout alone.
+func TestRunEventsTimeoutThroughADerivedContext(t *testing.T) {
+	t.Parallel()
+	h := RawHandler(func(ctx context.Context, _ []byte) ([]byte, error) {
+		child, cancel := context.WithCancel(ctx)
+		defer cancel()
+		<-child.Done()
+		return nil, child.Err()
+	})
+	res := runEvents(context.Background(), "job", []string{"e0"}, [][]byte{[]byte("0")}, nil, h, 20*time.Millisecond)
+	if !res[0].ran || !errors.Is(res[0].err, ErrEventTimeout) || res[0].err.Error() != "timed out after 20ms" {
+		t.Fatalf("event 0 = %+v; want %q", res[0], "timed out after 20ms")
 	}
 }
 
