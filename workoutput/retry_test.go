@@ -272,3 +272,48 @@ func TestRetryRemembersEveryKey(t *testing.T) {
 		t.Fatalf("meta.retrykey, retryn = %v after K4; want them moved to retry:OLD", f)
 	}
 }
+
+// TestSetFinalLastError: a committed job's last error is its failure for
+// good recorded last, whatever its reason (an empty one too), ties broken
+// by event ID; other states are left alone.
+func TestSetFinalLastError(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, false, workoutput.Config{})
+	job, err := e.store.Open(ctx, workoutput.Spec{Kind: "k", Retention: time.Hour}, workoutput.Batch{Generated: 3}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().Truncate(time.Millisecond)
+	fails := []workoutput.Failure{
+		{EventID: "#0", Reason: "", Attempts: 2, Time: t0.Add(time.Second)}, // the latest, with no reason
+		{EventID: "#1", Reason: "older", Attempts: 1, Time: t0},
+		{EventID: "#2", Reason: "oldest", Attempts: 1, Time: t0.Add(-time.Second)},
+	}
+	if _, err := e.store.Write(ctx, job.ID, workoutput.Record{Failures: fails}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.store.Status(ctx, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := st
+	if err := e.store.SetFinalLastError(ctx, &st); err != nil || !reflect.DeepEqual(st, before) {
+		t.Fatalf("SetFinalLastError on a %s job = %v, status %+v; want it left alone", before.State, err, st)
+	}
+	if _, err := e.store.Claim(ctx, workoutput.Claim{JobID: job.ID, Token: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Commit(ctx, workoutput.Commit{JobID: job.ID, Token: 1, State: workoutput.StateFailed, Retention: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = e.store.Status(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SetFinalLastError(ctx, &st); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.LastError; got.EventID != "#0" || got.Reason != "" || got.Attempts != 2 || !got.Time.Equal(fails[0].Time) {
+		t.Fatalf("LastError = %+v; want #0's failure (the latest, with an empty reason)", got)
+	}
+}

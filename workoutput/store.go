@@ -654,7 +654,7 @@ func (s *Store) SetFinalLastError(ctx context.Context, st *Status) error {
 			return err
 		}
 		last := st.LastError
-		if last.Reason == "" || f.Time.After(last.Time) || f.Time.Equal(last.Time) && f.EventID > last.EventID {
+		if last.EventID == "" || f.Time.After(last.Time) || f.Time.Equal(last.Time) && f.EventID > last.EventID {
 			st.LastError = Failure{EventID: f.EventID, Reason: f.Reason, Attempts: f.Attempts, Time: f.Time}
 		}
 	}
