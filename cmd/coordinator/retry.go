@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/fanin-dev/fanin/internal/refusal"
 	"github.com/fanin-dev/fanin/internal/settings"
 	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
@@ -51,7 +52,7 @@ their producer can submit them again.`,
 			}
 			res, err := p.Retry(ctx, id)
 			if err != nil {
-				return statusErr(retryErr(ctx, store, id, err))
+				return statusErr(refusal.Retry(ctx, store, id, err))
 			}
 			if !f.wait {
 				if a.json {
@@ -69,33 +70,4 @@ their producer can submit them again.`,
 	fs.DurationVar(&replicaWait, "replica-wait", jobs.DefaultReplicaWait, "how long each step is retried while Redis, or with --replica-acks its replicas, do not acknowledge it (env "+settings.EnvReplicaWait+")")
 	f.addFlags(fs)
 	return cmd
-}
-
-// retryable says which jobs coordinator retry takes.
-const retryable = "only a failed or partial job whose outputs are still retained can be retried"
-
-// retryErr explains a refused retry of job id for people: besides why
-// (its state, its outputs gone), which jobs can be retried, and what to do
-// instead. Other errors are returned as they are.
-func retryErr(ctx context.Context, store *workoutput.Store, id string, err error) error {
-	switch {
-	case errorsIs(err, workoutput.ErrState):
-		hint := ""
-		if st, serr := store.Status(ctx, id); serr == nil {
-			switch {
-			case st.State == workoutput.StateDone:
-				hint = " (it has every output: coordinator replay reduces it again)"
-			case !st.State.Terminal():
-				hint = " (it has not ended yet: coordinator status --watch follows it)"
-			}
-		}
-		return fmt.Errorf("%w; %s%s", err, retryable, hint)
-	case errorsIs(err, workoutput.ErrNotRetained):
-		why := fmt.Sprintf("job %s: its outputs are no longer all in Redis", id)
-		if st, serr := store.Status(ctx, id); serr == nil && !st.Retained && st.Retention == 0 {
-			why = fmt.Sprintf("job %s is %s and had no retention (--retention none): its outputs were deleted when it was committed", id, st.State)
-		}
-		return fmt.Errorf("%w: %s; %s: submit its events again as a new job", workoutput.ErrNotRetained, why, retryable)
-	}
-	return err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fanin-dev/fanin/internal/exitcode"
 	"github.com/fanin-dev/fanin/internal/progress"
+	"github.com/fanin-dev/fanin/internal/refusal"
 	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
 )
@@ -211,9 +212,10 @@ func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := p.Retry(context.WithoutCancel(r.Context()), id)
+	ctx := context.WithoutCancel(r.Context())
+	res, err := p.Retry(ctx, id)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.writeError(w, r, refusal.Retry(ctx, s.cfg.Store, id, err))
 		return
 	}
 	writeJSON(w, http.StatusOK, retriedJSON{ID: id, Events: res.Events, Deadline: res.Deadline.UTC(), Again: res.Again})

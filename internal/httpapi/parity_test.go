@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/refusal"
 	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
 )
@@ -225,6 +226,31 @@ func TestMaxRetryZeroMeansNone(t *testing.T) {
 		f.want(http.StatusOK, "GET", "/api/v1/jobs/"+sub.ID, nil).json(t, &j)
 		if j.MaxRetry != tc.want {
 			t.Errorf("POST ?kind=count%s: max_retry %d, want %d", tc.query, j.MaxRetry, tc.want)
+		}
+	}
+}
+
+// TestRetryRefusalReadsAsTheCLI: a refused retry says, as coordinator retry
+// does (refusal.Retry), which jobs can be retried and what to do instead.
+func TestRetryRefusalReadsAsTheCLI(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	done := f.submit("count", events(2, true))
+	f.work(done, 2)
+	f.collect(done)
+	running := f.submit("count", events(2, true))
+	for job, hint := range map[string]string{
+		done:    " (it has every output: coordinator replay reduces it again)",
+		running: " (it has not ended yet: coordinator status --watch follows it)",
+	} {
+		st, err := f.store.Status(context.Background(), job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := f.want(http.StatusConflict, "POST", "/api/v1/jobs/"+job+"/retry", nil)
+		want := "wrong job state: job " + job + " is " + string(st.State) + "; " + refusal.Retryable + hint
+		if msg, _ := r.errorBody(t); msg != want {
+			t.Errorf("retry of a %s job: error %q, want %q", st.State, msg, want)
 		}
 	}
 }
