@@ -534,6 +534,11 @@ func TestResultRanges(t *testing.T) {
 	if r.header.Get("Content-Range") != fmt.Sprintf("bytes */%d", size) {
 		t.Fatalf("a range past the end: Content-Range %q", r.header.Get("Content-Range"))
 	}
+	// A Range header that is not a byte range says so, not "past the end".
+	r = f.want(http.StatusRequestedRangeNotSatisfiable, "GET", "/api/v1/jobs/"+job+"/result", nil, "Range", "bytes=abc")
+	if msg, code := r.errorBody(t); code != codeBadRange || msg != `range "bytes=abc" is not a byte range (want bytes=FIRST-LAST, like bytes=0-4095)` {
+		t.Fatalf("a malformed range: %s %q", code, msg)
+	}
 	// The dashboard's preview of a JSON result: its first 4 KiB at most.
 	counted := f.submit("count", events(3, false))
 	f.work(counted, 3)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -325,8 +326,20 @@ func (w *rangeErrors) WriteHeader(status int) {
 	w.refused = true
 	w.Header().Del("Fanin-Job-State")
 	w.Header().Del("Content-Disposition")
-	w.s.writeError(w.ResponseWriter, w.r, errorf(status, codeBadRange, "range %q is past the end of the result (%d bytes): ask for bytes=0-%d at most", w.r.Header.Get("Range"), w.size, max(w.size-1, 0)))
+	rng := w.r.Header.Get("Range")
+	switch {
+	case !byteRanges.MatchString(rng):
+		w.s.writeError(w.ResponseWriter, w.r, errorf(status, codeBadRange, "range %q is not a byte range (want bytes=FIRST-LAST, like bytes=0-4095)", rng))
+	case w.size == 0:
+		w.s.writeError(w.ResponseWriter, w.r, errorf(status, codeBadRange, "range %q: the result is empty (0 bytes): ask for it without a Range", rng))
+	default:
+		w.s.writeError(w.ResponseWriter, w.r, errorf(status, codeBadRange, "range %q is past the end of the result (%d bytes): ask for bytes=0-%d at most", rng, w.size, w.size-1))
+	}
 }
+
+// byteRanges matches a well-formed Range header of byte ranges (RFC 9110):
+// what ServeContent refuses besides it is past the end of the result.
+var byteRanges = regexp.MustCompile(`^bytes=\s*(\d+-\d*|-\d+)\s*(,\s*(\d+-\d*|-\d+)\s*)*$`)
 
 func (w *rangeErrors) Write(b []byte) (int, error) {
 	if w.refused {
