@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -33,10 +34,13 @@ import (
 //
 // A server that does not know finish.lua (a restart flushed its script
 // cache) answers NOSCRIPT for it inside EXEC, after the outputs were
-// written: the write then runs finish.lua on its own, which loads it. Until
-// it does, the outputs hash may lack its TTL; a write that dies there is
-// not acknowledged, and its redelivery writes the outputs again and
-// finishes them.
+// written: the write then runs finish.lua on its own, which loads it (only
+// when every other command of the transaction succeeded: otherwise the
+// write fails with that error). A new outputs hash gets its TTL within the
+// transaction (PEXPIREAT at meta.expires, when step 1 found it without
+// one), so it never depends on finish.lua; a write that dies before
+// finishing is not acknowledged, and its redelivery writes the outputs
+// again and finishes them.
 //
 // If the job's state changed between 1 and 3 (a claim, a cancel, another
 // write that completed the job, an Add), EXEC does nothing and the write
@@ -68,10 +72,12 @@ func (s *Store) fastWrite(ctx context.Context, jobID, wid string, pairs []any, g
 		var res WriteResult
 		err := s.client.Watch(ctx, func(tx *redis.Tx) error {
 			var meta *redis.SliceCmd
+			var ttl *redis.DurationCmd
 			var seen *redis.BoolSliceCmd
 			var exists [len(replaced)]*redis.IntCmd
 			if _, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
-				meta = p.HMGet(ctx, k.meta, "state", "seq", "completedby")
+				meta = p.HMGet(ctx, k.meta, "state", "seq", "completedby", "expires")
+				ttl = p.PTTL(ctx, k.outputs)
 				if len(given) > 0 {
 					seen = p.SMIsMember(ctx, k.events, givenArgs...)
 				}
@@ -106,8 +112,14 @@ func (s *Store) fastWrite(ctx context.Context, jobID, wid string, pairs []any, g
 				}
 			}
 			var finish *redis.Cmd
-			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			cmds, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.HSet(ctx, k.outputs, pairs...)
+				if expires := parseInt(text(3)); ttl.Val() < 0 && expires > 0 {
+					// A new outputs hash gets its TTL in the transaction
+					// too, not only from finish.lua, which a server that
+					// lost its script cache runs only after EXEC.
+					p.PExpireAt(ctx, k.outputs, time.UnixMilli(expires))
+				}
 				for i, key := range replaced {
 					if exists[i].Val() == 1 {
 						p.HDel(ctx, key, ids...)
@@ -116,7 +128,7 @@ func (s *Store) fastWrite(ctx context.Context, jobID, wid string, pairs []any, g
 				finish = s.scripts.finish.EvalSha(ctx, p, []string{k.meta, k.outputs, k.failures}, wid, s.now().UnixMilli(), largest)
 				return nil
 			})
-			if err != nil && redis.HasErrorPrefix(finish.Err(), "NOSCRIPT") {
+			if err != nil && redis.HasErrorPrefix(finish.Err(), "NOSCRIPT") && onlyFailed(cmds, finish) {
 				// The outputs are written; finish them on their own.
 				finish = s.scripts.finish.Run(ctx, s.client, []string{k.meta, k.outputs, k.failures}, wid, s.now().UnixMilli(), largest)
 				err = finish.Err()
@@ -144,4 +156,15 @@ func (s *Store) fastWrite(ctx context.Context, jobID, wid string, pairs []any, g
 func parseInt(v string) int64 {
 	n, _ := strconv.ParseInt(v, 10, 64)
 	return n
+}
+
+// onlyFailed reports whether cmd is the only command of a transaction's
+// cmds that failed.
+func onlyFailed(cmds []redis.Cmder, cmd redis.Cmder) bool {
+	for _, c := range cmds {
+		if c != cmd && c.Err() != nil {
+			return false
+		}
+	}
+	return true
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -250,5 +251,55 @@ func TestWriteAfterScriptFlush(t *testing.T) {
 	}
 	if completed != 1 {
 		t.Fatalf("%d writes reported the completion, want 1", completed)
+	}
+}
+
+// ttlAfterExec reads, right after each MULTI/EXEC transaction the client
+// sends (before anything else the write does), the PTTL of key.
+type ttlAfterExec struct {
+	probe redis.UniversalClient
+	key   string
+	seen  []time.Duration
+}
+
+func (h *ttlAfterExec) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (h *ttlAfterExec) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h *ttlAfterExec) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		if len(cmds) > 0 && cmds[0].Name() == "multi" {
+			h.seen = append(h.seen, h.probe.PTTL(ctx, h.key).Val())
+		}
+		return err
+	}
+}
+
+// TestNewOutputsHashHasItsTTLAtExec: the first write of a job's outputs
+// gives the new hash its TTL within its transaction, so that a server that
+// lost finish.lua (which sets it too, after EXEC then) never holds the
+// outputs without a TTL, even for the moment before finish.lua runs alone.
+func TestNewOutputsHashHasItsTTLAtExec(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	client := srv.Client(t)
+	store, err := workoutput.New(client, workoutput.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{IDs: []string{"a", "b"}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &ttlAfterExec{probe: srv.Client(t), key: "fanin:job:{" + job.ID + "}:outputs"}
+	client.AddHook(h)
+	if err := client.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Write(ctx, job.ID, workoutput.Record{Outputs: outs("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.seen) == 0 || h.seen[0] <= 0 {
+		t.Fatalf("PTTL(outputs) right after the write's EXEC = %v; want the safety TTL already set", h.seen)
 	}
 }
