@@ -13,10 +13,13 @@ import (
 )
 
 // The batches decodeOutputs decodes: at most decodeBatch outputs and about
-// decodeBatchBytes of them.
+// decodeBatchBytes of them (one larger output is a batch of its own); and
+// the most goroutines that decode them for one Outputs (memory: about
+// maxDecoders + 3 batches).
 const (
 	decodeBatch      = 256
 	decodeBatchBytes = 256 << 10
+	maxDecoders      = 8
 )
 
 // decodeOutput decodes one output from JSON into T; an output that does not

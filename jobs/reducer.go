@@ -174,10 +174,12 @@ type TypedOutput[T any] struct {
 // handlers registered with Handle are JSON), in no particular order. An
 // output that does not decode ends the sequence with an error naming the
 // event. With more than one CPU (GOMAXPROCS) and a large job, the outputs
-// are decoded on every CPU while the caller handles them, a few batches of
-// at most 256 KiB ahead (see decodeOutputs).
+// are decoded on up to maxDecoders CPUs while the caller handles them, a
+// few batches of 256 outputs or 256 KiB ahead (see decodeOutputs): a T
+// with its own UnmarshalJSON must then allow calls on several goroutines
+// at once (each on its own value).
 func Outputs[T any](in *Input) iter.Seq2[TypedOutput[T], error] {
-	if workers := runtime.GOMAXPROCS(0); workers > 1 && in.outputs >= 2*decodeBatch {
+	if workers := min(runtime.GOMAXPROCS(0), maxDecoders); workers > 1 && in.outputs >= 2*decodeBatch {
 		return decodeOutputs[T](in, workers)
 	}
 	return func(yield func(TypedOutput[T], error) bool) {
