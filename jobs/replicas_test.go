@@ -157,12 +157,17 @@ func TestRetryRunsWhenOnlyTheReplicasLag(t *testing.T) {
 			replica.Resume(t)
 		}
 	}()
-	_, err = p.Retry(ctx, job.ID)
+	res, err := p.Retry(ctx, job.ID)
 	if !errors.Is(err, workoutput.ErrNotReplicated) {
 		t.Fatalf("Retry with the replica stopped = %v; want an error wrapping ErrNotReplicated", err)
 	}
-	if st, err := store.Status(ctx, job.ID); err != nil || st.State != workoutput.StateRunning || st.Retried != 1 {
-		t.Fatalf("job after the retry = %+v, %v; want running, retried once", st, err)
+	st, serr := store.Status(ctx, job.ID)
+	if serr != nil || st.State != workoutput.StateRunning || st.Retried != 1 {
+		t.Fatalf("job after the retry = %+v, %v; want running, retried once", st, serr)
+	}
+	// The answer is the master's: the events put back and the new deadline.
+	if res.Events != 1 || res.Again || !res.Deadline.Equal(st.Deadline) {
+		t.Fatalf("Retry's answer = %+v; want 1 event, not again, the job's new deadline %v", res, st.Deadline)
 	}
 	var chunks int
 	tasks, err := asynq.NewInspectorFromRedisClient(client).ListPendingTasks(testQueue)

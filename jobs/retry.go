@@ -44,9 +44,13 @@ func (p *Producer) Retry(ctx context.Context, jobID string) (workoutput.Retried,
 		res, err = p.store.Retry(ctx, jobID, key)
 		return err
 	})
-	if lagging != nil && !p.retryApplied(ctx, jobID, st, lagging) {
+	if lagging != nil && !errors.Is(lagging, workoutput.ErrNotReplicated) {
 		return res, lagging
 	}
+	// Applied: with ErrNotReplicated, on the master (Store.Retry's answer
+	// is the master's), not yet on its replicas. The key is this call's
+	// own: an Again can only be the answer to its own earlier attempt.
+	res.Again = false
 	if err := p.enqueueRetryable(ctx, jobID, st.Kind, st.MaxRetry); err != nil {
 		return res, fmt.Errorf("jobs: job %s runs again, but enqueuing its events failed: %w (the events not enqueued are collected missing at its deadline, %s, with their payloads kept: retry the job again then)",
 			jobID, err, res.Deadline.UTC().Format("2006-01-02T15:04:05Z"))
@@ -55,18 +59,6 @@ func (p *Producer) Retry(ctx context.Context, jobID string) (workoutput.Retried,
 		return res, fmt.Errorf("jobs: job %s runs again and its events are enqueued, but %w", jobID, lagging)
 	}
 	return res, nil
-}
-
-// retryApplied reports whether a retry of the job in st whose last attempt
-// ended with err was applied all the same: err says the replicas did not
-// acknowledge (workoutput.ErrNotReplicated), and the master counts one
-// retry more than st did (the check step alone changes nothing).
-func (p *Producer) retryApplied(ctx context.Context, jobID string, st workoutput.Status, err error) bool {
-	if !errors.Is(err, workoutput.ErrNotReplicated) {
-		return false
-	}
-	now, serr := p.store.Status(ctx, jobID)
-	return serr == nil && now.Retried > st.Retried
 }
 
 // enqueueRetryable enqueues the events of jobID that have a kept payload

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"strconv"
@@ -143,7 +144,9 @@ type Retried struct {
 // Errors: ErrJobNotFound, ErrState (the job is not failed or partial),
 // ErrNotRetained (its data is gone), ErrNotRetriable (never sealed, no
 // failed or missing event, or some without a kept payload; nothing
-// changes).
+// changes). With Config.ReplicaAcks, an error wrapping ErrNotReplicated
+// comes with the master's answer: the retry is applied (or was, for an
+// answer with Again), not yet on enough replicas.
 func (s *Store) Retry(ctx context.Context, jobID, key string) (Retried, error) {
 	if err := ValidateJobID(jobID); err != nil {
 		return Retried{}, err
@@ -153,8 +156,12 @@ func (s *Store) Retry(ctx context.Context, jobID, key string) (Retried, error) {
 	}
 	keys := keysOf(s.cfg.Namespace, jobID).all()
 	check, err := s.retryScript(ctx, jobID, keys, "check", key, 0)
-	if err != nil || check.Again {
+	switch {
+	case check.Again: // applied before (err: not yet replicated, maybe)
 		return check.Retried, err
+	case errors.Is(err, ErrNotReplicated): // the check writes nothing: go on
+	case err != nil:
+		return Retried{}, err
 	}
 	now := s.now()
 	deadline := now.Add(check.allowance).Truncate(time.Millisecond)
@@ -173,12 +180,14 @@ type retried struct {
 	allowance time.Duration // the job's first deadline - its creation
 }
 
-// retryScript runs retry.lua in mode.
+// retryScript runs retry.lua in mode. Its answer is the master's also
+// with an error wrapping ErrNotReplicated (applied on the master, not yet
+// on enough replicas), as Write's is.
 func (s *Store) retryScript(ctx context.Context, jobID string, keys []string, mode, key string, deadline int64) (retried, error) {
 	cmd, rerr := s.runWrite(ctx, s.scripts.retry, keys, mode, key, deadline, s.cfg.SafetyMargin.Milliseconds())
 	res, err := cmd.Slice()
-	if err = cmp.Or(err, rerr); err != nil {
-		return retried{}, s.scriptErr(jobID, err)
+	if err != nil {
+		return retried{}, s.scriptErr(jobID, cmp.Or(rerr, err))
 	}
 	if len(res) != 4 {
 		return retried{}, fmt.Errorf("%w: retry script returned %d values, want 4", ErrInternal, len(res))
@@ -187,7 +196,7 @@ func (s *Store) retryScript(ctx context.Context, jobID string, keys []string, mo
 	n, _ := res[1].(int64)
 	allowance, _ := strconv.ParseInt(text(res[2]), 10, 64)
 	return retried{Retried: Retried{Events: n, Deadline: unixMilli(text(res[3])), Again: text(res[0]) == "again"},
-		allowance: time.Duration(allowance) * time.Millisecond}, nil
+		allowance: time.Duration(allowance) * time.Millisecond}, rerr
 }
 
 // Retryable yields the IDs of the job's events that have a kept payload
