@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/fanin-dev/fanin/internal/progress"
+	"github.com/fanin-dev/fanin/workoutput"
 )
 
 // streamJob answers GET /jobs/{id}/stream with Server-Sent Events: a
@@ -46,8 +49,17 @@ func (s *Server) streamJob(w http.ResponseWriter, r *http.Request) {
 	tick := time.NewTicker(s.cfg.PollInterval)
 	defer tick.Stop()
 	failing := false
+	// What the job waits for, from the heartbeats: read again at most every
+	// progress.NotesEvery, as coordinator status --watch does, and when the
+	// job's state changes.
+	var waiting []string
+	var waitedAt time.Time
+	var waitedState workoutput.State
 	for {
-		j := s.job(st, s.cfg.Now(), s.waiting(ctx, st)[0])
+		if time.Since(waitedAt) >= progress.NotesEvery || st.State != waitedState {
+			waiting, waitedAt, waitedState = s.waiting(ctx, st)[0], time.Now(), st.State
+		}
+		j := s.job(st, s.cfg.Now(), waiting)
 		key, _ := json.Marshal(j.JSON)
 		if !bytes.Equal(key, last) {
 			if !send("status", j) {
