@@ -121,16 +121,8 @@ type resultJSON struct {
 const outHelp = `write the result (exactly its bytes) to this file instead of stdout ("-": stdout); a regular file is replaced atomically keeping its mode, a new one honours the umask, a symlink is followed, a device or FIFO is written in place (a FIFO without a reader blocks, like a shell redirect); a path that cannot take the file (a missing directory, no permission) exits 2`
 
 // checkOut refuses, with the usage exit code, an --out path that cannot
-// take the file (see outfile.Check); "" and "-" (stdout) pass.
-func checkOut(out string) error {
-	if out == "" || out == "-" {
-		return nil
-	}
-	if err := outfile.Check(out); err != nil {
-		return exitcode.With(exitcode.Usage, fmt.Errorf("--out %s: %w", out, err))
-	}
-	return nil
-}
+// take the file (outfile.CheckFlag); "" and "-" (stdout) pass.
+func checkOut(out string) error { return outfile.CheckFlag("--out", out) }
 
 // writeResult writes result to out (see outHelp) or stdout.
 func (a *app) writeResult(st workoutput.Status, result []byte, out string) error {

@@ -154,10 +154,8 @@ func (d *demo) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if d.out == "-" {
 		d.out, d.json = "", true
 	}
-	if d.out != "" {
-		if err := outfile.Check(d.out); err != nil {
-			return exitcode.With(exitcode.Usage, fmt.Errorf("--out %s: %w", d.out, err))
-		}
+	if err := outfile.CheckFlag("--out", d.out); err != nil {
+		return err
 	}
 	if d.common.RedisURL == "" && d.common.ReplicaAcks > 0 {
 		return exitcode.With(exitcode.Usage, fmt.Errorf("--replica-acks %d needs a Redis with replicas; the embedded Redis has none (give --redis)", d.common.ReplicaAcks))

@@ -99,6 +99,19 @@ func Check(path string) error {
 	return nil
 }
 
+// CheckFlag is Check for the value of a command's flag (--out, say): ""
+// and "-" (stdout) pass; an error names the flag and the path, and wraps
+// ErrUnusable (a usage error: exit code 2).
+func CheckFlag(flag, path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	if err := Check(path); err != nil {
+		return fmt.Errorf("%s %s: %w", flag, path, err)
+	}
+	return nil
+}
+
 // Modes of access(2).
 const (
 	wOK = 0x2

@@ -290,3 +290,19 @@ func TestWriteDeviceErrorNamesThePathOnce(t *testing.T) {
 		t.Fatalf("Write to /dev/full = %v; want %q", err, want)
 	}
 }
+
+// TestCheckFlag: stdout passes; a path that cannot take the file names the
+// flag and is a usage error (ErrUnusable).
+func TestCheckFlag(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"", "-"} {
+		if err := outfile.CheckFlag("--out", p); err != nil {
+			t.Errorf("CheckFlag(%q) = %v; want nil (stdout)", p, err)
+		}
+	}
+	dir := t.TempDir()
+	err := outfile.CheckFlag("--out", dir)
+	if want := "--out " + dir + ": outfile: unusable output path: " + dir + " is a directory (want a file)"; !errors.Is(err, outfile.ErrUnusable) || err.Error() != want {
+		t.Fatalf("CheckFlag(a directory) = %v; want %q", err, want)
+	}
+}
