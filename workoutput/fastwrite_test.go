@@ -209,6 +209,23 @@ func TestConcurrentWritesCompleteOnce(t *testing.T) {
 	})
 }
 
+// serverWithJob starts a server of the test's own (its script cache is the
+// test's to flush), with a store on it and a sealed job of events a and b.
+func serverWithJob(t *testing.T) (*redistest.Server, redis.UniversalClient, *workoutput.Store, workoutput.Job) {
+	t.Helper()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	client := srv.Client(t)
+	store, err := workoutput.New(client, workoutput.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := store.Open(context.Background(), workoutput.Spec{Kind: "k"}, workoutput.Batch{IDs: []string{"a", "b"}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, client, store, job
+}
+
 // TestWriteAfterScriptFlush writes outputs on a dedicated server whose
 // script cache is flushed before each write (what a restart does): the
 // EVALSHA of finish.lua inside the transaction fails with NOSCRIPT after the
@@ -219,16 +236,7 @@ func TestConcurrentWritesCompleteOnce(t *testing.T) {
 func TestWriteAfterScriptFlush(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := redistest.StartServer(t, redistest.ServerOptions{})
-	client := srv.Client(t)
-	store, err := workoutput.New(client, workoutput.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	job, err := store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{IDs: []string{"a", "b"}}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, client, store, job := serverWithJob(t)
 	completed := 0
 	for _, id := range []string{"a", "b", "a"} {
 		if err := client.ScriptFlush(ctx).Err(); err != nil {
@@ -281,16 +289,7 @@ func (h *ttlAfterExec) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 func TestNewOutputsHashHasItsTTLAtExec(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := redistest.StartServer(t, redistest.ServerOptions{})
-	client := srv.Client(t)
-	store, err := workoutput.New(client, workoutput.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	job, err := store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{IDs: []string{"a", "b"}}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, client, store, job := serverWithJob(t)
 	h := &ttlAfterExec{probe: srv.Client(t), key: "fanin:job:{" + job.ID + "}:outputs"}
 	client.AddHook(h)
 	if err := client.ScriptFlush(ctx).Err(); err != nil {
