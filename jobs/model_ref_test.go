@@ -414,8 +414,9 @@ func (md *model) retry(id, key string, now time.Time) (workoutput.Retried, errCl
 }
 
 // status is what Store.Status must report of the job: state, sealed,
-// total, done, failed, retrying and the event of its last error (none once
-// committed).
+// total, done, failed, retrying (none once the job no longer accepts
+// events: collecting, committed, cancelled; the notes stay) and the event
+// of its last error (none once committed).
 func (m *modelJob) status() string {
 	total := m.n()
 	if m.sealed {
@@ -425,11 +426,17 @@ func (m *modelJob) status() string {
 	if m.dataGone {
 		done = m.nout
 	}
+	retrying := len(m.errs)
+	switch m.state {
+	case workoutput.StateOpen, workoutput.StateRunning, workoutput.StateComplete:
+	default:
+		retrying = 0
+	}
 	lastErr := m.lastErr
 	if m.state.Committed() {
 		lastErr = ""
 	}
-	return fmt.Sprintf("state %s sealed %v total %d done %d failed %d retrying %d last error %q", m.state, m.sealed, total, done, len(m.failures), len(m.errs), lastErr)
+	return fmt.Sprintf("state %s sealed %v total %d done %d failed %d retrying %d last error %q", m.state, m.sealed, total, done, len(m.failures), retrying, lastErr)
 }
 
 // collect models Coordinator.Collect (or Replay) at now by a coordinator

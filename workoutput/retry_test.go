@@ -317,3 +317,61 @@ func TestSetFinalLastError(t *testing.T) {
 		t.Fatalf("LastError = %+v; want #0's failure (the latest, with an empty reason)", got)
 	}
 }
+
+// TestRetryingIsZeroOnceNotAccepting: the notes of events still missing
+// when a job is collected (past its deadline) stay for Attempts, but
+// Status.Retrying counts them only while the job accepts events: it is 0
+// once the job is collecting, committed (failed, partial) or cancelled.
+func TestRetryingIsZeroOnceNotAccepting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := &testClock{now: time.Now().Truncate(time.Millisecond)}
+	e := newEnv(t, false, workoutput.Config{Now: clock.Now})
+	// check wants the job in state with retrying events counted, and the
+	// notes of #0 and #1 kept.
+	check := func(jobID string, state workoutput.State, retrying int64) {
+		t.Helper()
+		st, err := e.store.Status(ctx, jobID)
+		if err != nil || st.State != state || st.Retrying != retrying {
+			t.Fatalf("Status = %s, Retrying %d, %v; want %s, Retrying %d", st.State, st.Retrying, err, state, retrying)
+		}
+		if got := noted(t, e, jobID, "#0", "#1", "#2"); !reflect.DeepEqual(got, []string{"#0", "#1"}) {
+			t.Fatalf("job %s: events noted = %q; want #0 and #1 kept", state, got)
+		}
+	}
+	// open opens a job of 3 events, notes failed attempts of #0 and #1
+	// and writes the output of #2.
+	open := func() string {
+		t.Helper()
+		job, err := e.store.Open(ctx, workoutput.Spec{Kind: "k", Deadline: time.Minute, Retention: time.Hour, FailurePolicy: workoutput.PolicyContinue},
+			workoutput.Batch{Generated: 3}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.Note(ctx, job.ID, []workoutput.Failure{attempt("#0", "flaky"), attempt("#1", "flaky")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: outs("#2")}); err != nil {
+			t.Fatal(err)
+		}
+		check(job.ID, workoutput.StateRunning, 2)
+		return job.ID
+	}
+	for _, final := range []workoutput.State{workoutput.StateFailed, workoutput.StatePartial} {
+		job := open()
+		clock.advance(2 * time.Minute)
+		if _, err := e.store.Claim(ctx, workoutput.Claim{JobID: job, Token: 1}); err != nil {
+			t.Fatal(err)
+		}
+		check(job, workoutput.StateCollecting, 0)
+		if _, err := e.store.Commit(ctx, workoutput.Commit{JobID: job, Token: 1, State: final, Retention: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		check(job, final, 0)
+	}
+	job := open()
+	if err := e.store.Cancel(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	check(job, workoutput.StateCancelled, 0)
+}

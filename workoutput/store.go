@@ -516,6 +516,11 @@ func (s *Store) Status(ctx context.Context, jobID string) (Status, error) {
 		Stalled: m["stalled"], Retained: m["retained"] == "1",
 		Retrying: retrying.Val(), Retried: int(num("retries")), Kept: kept.Val(),
 	}
+	if !st.State.accepting() {
+		// Collected, committed or cancelled: no attempt is retried any
+		// more. The notes stay (Attempts, for inspect --missing).
+		st.Retrying = 0
+	}
 	if text := m["lasterr"]; text != "" && !st.State.Committed() {
 		var last lastError
 		if json.Unmarshal([]byte(text), &last) == nil {

@@ -196,7 +196,9 @@ type Status struct {
 	// finished and for a job finished with NoRetention.
 	Retained bool
 	// Retrying is the number of events whose last attempt failed and that
-	// will be retried (Store.Note): neither output nor failure yet.
+	// will be retried (Store.Note): neither output nor failure yet. 0 once
+	// the job no longer accepts events (collecting, committed, cancelled):
+	// their notes stay for Store.Attempts, but no retry comes.
 	Retrying int64
 	// LastError is the last failed attempt recorded by Store.Note:
 	// EventID, Reason, Attempts and Time; zero when none, and zero for a
