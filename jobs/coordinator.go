@@ -289,7 +289,7 @@ func (c *Coordinator) reducer(kind string) Reducer {
 // failing is not an error of Collect: the job is committed as failed
 // (Outcome.State, Outcome.Error).
 func (c *Coordinator) Collect(ctx context.Context, jobID string) (Outcome, error) {
-	return c.collect(ctx, jobID, workoutput.ClaimCollect)
+	return c.collect(ctx, jobID, workoutput.ClaimCollect, nil)
 }
 
 // Replay reduces a collected job (done, partial or failed) again, under a
@@ -299,7 +299,7 @@ func (c *Coordinator) Collect(ctx context.Context, jobID string) (Outcome, error
 // Collect would. A replay whose coordinator dies is taken over by a sweep,
 // like any collection.
 func (c *Coordinator) Replay(ctx context.Context, jobID string) (Outcome, error) {
-	return c.collect(ctx, jobID, workoutput.ClaimReplay)
+	return c.collect(ctx, jobID, workoutput.ClaimReplay, nil)
 }
 
 // noReducerGrace is how long past a job's deadline a coordinator without
@@ -311,19 +311,60 @@ func (c *Coordinator) noReducerGrace() time.Duration {
 	return 10 * (c.cfg.LockTTL + c.cfg.SweepInterval)
 }
 
+// heartbeats reads the deployment's heartbeats (Registry.Members) at most
+// once, however many jobs ask: a sweep shares one across its pass.
+type heartbeats struct {
+	served  *Registry
+	once    sync.Once
+	members []Member
+	err     error
+}
+
+// read returns the heartbeats, reading them on the first call only.
+func (h *heartbeats) read(ctx context.Context) ([]Member, error) {
+	h.once.Do(func() { h.members, h.err = h.served.Members(ctx) })
+	return h.members, h.err
+}
+
+// leftToAnother is the ErrNoReducer of a job that another live coordinator
+// may reduce (one announces the kind's reducer, or the heartbeats could not
+// be read): a sweep hands such a job back to the index at once instead of
+// keeping its lease, so that the other coordinator need not wait for it.
+type leftToAnother struct{ error }
+
+func (e *leftToAnother) Unwrap() error { return e.error }
+
 // leaveForAnother decides, for a job whose kind has no reducer here,
 // whether to leave it to another coordinator (an error wrapping
 // ErrNoReducer) or to fail it now (nil): before its deadline it is left;
 // past it, it is left while a live coordinator of the deployment announces
 // a reducer for the kind (or the heartbeats cannot be read), up to
 // noReducerGrace. elsewhere reports that such a coordinator was seen.
-func (c *Coordinator) leaveForAnother(ctx context.Context, jobID string, st workoutput.Status) (elsewhere bool, err error) {
+//
+// pass is the heartbeats of a sweep's pass, nil outside a sweep (they are
+// then read here, and only past the deadline). In a sweep, a job left while
+// another coordinator may reduce it gets a *leftToAnother error.
+func (c *Coordinator) leaveForAnother(ctx context.Context, jobID string, st workoutput.Status, pass *heartbeats) (elsewhere bool, err error) {
 	now := c.now()
 	if !now.After(st.Deadline) {
-		return false, fmt.Errorf("%w: job %s is of kind %q (register one with Coordinator.Handle; at its deadline, %s, the job fails unless another coordinator reduces the kind)",
+		err := fmt.Errorf("%w: job %s is of kind %q (register one with Coordinator.Handle; at its deadline, %s, the job fails unless another coordinator reduces the kind)",
 			ErrNoReducer, jobID, st.Kind, st.Deadline.UTC().Format(time.RFC3339))
+		if pass == nil {
+			return false, err
+		}
+		members, rerr := pass.read(ctx)
+		if _, _, reduced := serving(members, st.Kind, ""); rerr != nil || reduced {
+			if rerr != nil { // the heartbeats could not be read: assume another may
+				err = fmt.Errorf("%w; handed back for another coordinator (the heartbeats could not be read: %v)", err, rerr)
+			}
+			return false, &leftToAnother{err}
+		}
+		return false, err
 	}
-	members, rerr := c.served.Members(ctx)
+	if pass == nil {
+		pass = &heartbeats{served: c.served}
+	}
+	members, rerr := pass.read(ctx)
 	_, _, reduced := serving(members, st.Kind, "")
 	elsewhere = rerr != nil || reduced
 	if until := st.Deadline.Add(c.noReducerGrace()); elsewhere && !now.After(until) {
@@ -331,8 +372,8 @@ func (c *Coordinator) leaveForAnother(ctx context.Context, jobID string, st work
 		if rerr != nil { // the heartbeats could not be read: assume one may
 			which = fmt.Sprintf("another coordinator (the heartbeats could not be read: %v)", rerr)
 		}
-		return true, fmt.Errorf("%w: job %s is of kind %q, past its deadline; left to %s (until %s, then the job fails)",
-			ErrNoReducer, jobID, st.Kind, which, until.UTC().Format(time.RFC3339))
+		return true, &leftToAnother{fmt.Errorf("%w: job %s is of kind %q, past its deadline; left to %s (until %s, then the job fails)",
+			ErrNoReducer, jobID, st.Kind, which, until.UTC().Format(time.RFC3339))}
 	}
 	return elsewhere, nil
 }
@@ -340,7 +381,9 @@ func (c *Coordinator) leaveForAnother(ctx context.Context, jobID string, st work
 // now reads the store's clock (workoutput.Config.Now).
 func (c *Coordinator) now() time.Time { return c.store.Config().Now() }
 
-func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput.ClaimMode) (Outcome, error) {
+// collect collects or replays jobID; pass is the heartbeats of a sweep's
+// pass (nil outside a sweep), see leaveForAnother.
+func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput.ClaimMode, pass *heartbeats) (Outcome, error) {
 	replay := mode == workoutput.ClaimReplay
 	out := Outcome{JobID: jobID, Replay: replay}
 	st, err := c.status(ctx, jobID)
@@ -357,7 +400,7 @@ func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput
 	var elsewhere bool // another live coordinator reduces the kind
 	if r == nil {
 		var err error
-		if elsewhere, err = c.leaveForAnother(ctx, jobID, st); err != nil {
+		if elsewhere, err = c.leaveForAnother(ctx, jobID, st, pass); err != nil {
 			return out, err
 		}
 	}

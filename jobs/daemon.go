@@ -33,7 +33,7 @@ func (c *Coordinator) ProcessTask(ctx context.Context, task *asynq.Task) error {
 	if err := workoutput.ValidateJobID(jobID); err != nil {
 		return fmt.Errorf("%w: collect task: %w", asynq.SkipRetry, err)
 	}
-	err := c.collectOnce(ctx, jobID)
+	err := c.collectOnce(ctx, jobID, nil)
 	if errors.Is(err, ErrNoReducer) {
 		return nil
 	}
@@ -43,7 +43,8 @@ func (c *Coordinator) ProcessTask(ctx context.Context, task *asynq.Task) error {
 // collectOnce collects jobID unless this coordinator is collecting it
 // already, and sorts the outcome for the daemon: the errors that mean
 // "nothing to do here" become nil, sink errors are reported to OnSinkError.
-func (c *Coordinator) collectOnce(ctx context.Context, jobID string) error {
+// pass is the heartbeats of a sweep's pass, nil outside a sweep.
+func (c *Coordinator) collectOnce(ctx context.Context, jobID string, pass *heartbeats) error {
 	c.mu.Lock()
 	if _, busy := c.inflight[jobID]; busy {
 		c.mu.Unlock()
@@ -56,7 +57,7 @@ func (c *Coordinator) collectOnce(ctx context.Context, jobID string) error {
 		delete(c.inflight, jobID)
 		c.mu.Unlock()
 	}()
-	_, err := c.Collect(ctx, jobID)
+	_, err := c.collect(ctx, jobID, workoutput.ClaimCollect, pass)
 	switch {
 	case err == nil:
 		return nil
@@ -88,13 +89,19 @@ func (c *Coordinator) collectOnce(ctx context.Context, jobID string) error {
 // while a live coordinator announces the kind's reducer; then they are
 // failed. Each job taken is
 // leased to this coordinator for LockTTL: two coordinators sweeping at once
-// never take the same job, and a job whose collection fails comes back. It
-// waits for the collections it starts and returns the first error.
+// never take the same job, and a job whose collection fails comes back. A
+// job left for want of its reducer while another live coordinator announces
+// one (or the heartbeats cannot be read) is handed back at once instead
+// (workoutput.Store.MarkDue: due again within the store's SweepDelay), so
+// that coordinator need not wait for the lease. A sweep reads the
+// heartbeats at most once. It waits for the collections it starts and
+// returns the first error.
 func (c *Coordinator) Sweep(ctx context.Context, now time.Time) error {
 	res, err := c.store.Sweep(ctx, now, c.cfg.LockTTL)
 	if err != nil {
 		return err
 	}
+	pass := &heartbeats{served: c.served}
 	for _, id := range res.Gone {
 		c.log.WarnContext(ctx, "fanin: a job of the index has no data: never created (its producer died while opening it) or lost (a failover without --replica-acks, a flush)", "job", id)
 	}
@@ -114,7 +121,12 @@ func (c *Coordinator) Sweep(ctx context.Context, now time.Time) error {
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := c.collectOnce(ctx, id); err != nil && !errors.Is(err, ErrNoReducer) {
+			err := c.collectOnce(ctx, id, pass)
+			if left := (*leftToAnother)(nil); errors.As(err, &left) {
+				c.handBack(ctx, id)
+				return
+			}
+			if err != nil && !errors.Is(err, ErrNoReducer) {
 				mu.Lock()
 				if first == nil {
 					first = err
@@ -125,6 +137,15 @@ func (c *Coordinator) Sweep(ctx context.Context, now time.Time) error {
 	}
 	wg.Wait()
 	return first
+}
+
+// handBack makes a job this sweep took, and left to another coordinator,
+// due again at once rather than at the end of its lease. It is best effort:
+// when it fails, the lease runs out as before.
+func (c *Coordinator) handBack(ctx context.Context, jobID string) {
+	if err := c.store.MarkDue(ctx, jobID); err != nil {
+		c.log.WarnContext(ctx, "fanin: could not hand a job without a reducer here back to the sweep; another coordinator takes it when its lease ends", "job", jobID, "err", err)
+	}
 }
 
 // Run is the coordinator daemon. Until ctx ends it
@@ -194,7 +215,7 @@ func (c *Coordinator) listen(ctx context.Context, msgs <-chan *redis.Message) {
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			_ = c.collectOnce(ctx, id)
+			_ = c.collectOnce(ctx, id, nil)
 		})
 	}
 }

@@ -2,12 +2,15 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/fanin-dev/fanin/workoutput"
 )
@@ -102,5 +105,97 @@ func TestCancelledJobIsSkipped(t *testing.T) {
 	}
 	if ids := collectTasks(t, env.client); len(ids) != 0 {
 		t.Fatalf("collect tasks = %v, want none", ids)
+	}
+}
+
+// TestSweepHandsBackAJobWithoutReducerHere: a sweep of a coordinator
+// without a job's reducer, while another live coordinator announces one,
+// hands the job back at once instead of keeping it leased for LockTTL, so
+// the other coordinator's next sweep collects it; and one pass reads the
+// heartbeats once, however many such jobs it takes. Unreadable heartbeats
+// hand the job back too, and the read error stays in Collect's error.
+func TestSweepHandsBackAJobWithoutReducerHere(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var heartbeatReads atomic.Int64
+	var breakHeartbeats atomic.Bool
+	r, store := hookedEnv(t, workoutput.Config{}, commandHook{before: func(cmd redis.Cmder) error {
+		if cmd.Name() == "hgetall" && strings.HasSuffix(firstKey(cmd), "served") {
+			heartbeatReads.Add(1)
+			if breakHeartbeats.Load() {
+				return errors.New("injected: heartbeats unreadable")
+			}
+		}
+		return nil
+	}})
+	without := newCoordinator(t, r.Client, store, CoordinatorConfig{}) // default LockTTL: a 30s sweep lease
+	with := newCoordinator(t, r.Client, store, CoordinatorConfig{})
+	if err := with.Handle("k", Count()); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := NewRegistry(r.Client, RegistryConfig{Namespace: r.Prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Beat(ctx, Member{ID: "other", Role: RoleCoordinator, Kinds: []string{"k"}}); err != nil {
+		t.Fatal(err)
+	}
+	complete := sealedJob(t, store, workoutput.Spec{Kind: "k", Retention: time.Minute}, "a")
+	write(t, store, complete, []string{"a"})
+	if err := store.MarkDue(ctx, complete); err != nil { // as the hand-off does
+		t.Fatal(err)
+	}
+	var overdue []string
+	for range 3 {
+		id := sealedJob(t, store, workoutput.Spec{Kind: "k", Deadline: 300 * time.Millisecond, Retention: time.Minute}, "a", "b")
+		write(t, store, id, []string{"a"})
+		overdue = append(overdue, id)
+	}
+	time.Sleep(350 * time.Millisecond)
+	all := append([]string{complete}, overdue...)
+
+	heartbeatReads.Store(0)
+	if err := without.Sweep(ctx, time.Now().Add(sweepSlack)); err != nil {
+		t.Fatal(err)
+	}
+	if n := heartbeatReads.Load(); n != 1 {
+		t.Errorf("one sweep pass over %d jobs without a reducer here read the heartbeats %d times; want once", len(all), n)
+	}
+	for _, id := range all {
+		if st, err := store.Status(ctx, id); err != nil || st.State.Terminal() {
+			t.Fatalf("job %s after the sweep of the coordinator without its reducer = %+v, %v; want left, not committed", id, st, err)
+		}
+	}
+	// Well within the 30s lease the first sweep took: the other coordinator
+	// finds every job due again.
+	if err := with.Sweep(ctx, time.Now().Add(sweepSlack)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]workoutput.State{complete: workoutput.StateDone}
+	for _, id := range overdue {
+		want[id] = workoutput.StateFailed // by the policy, for its missing event
+	}
+	for id, state := range want {
+		if st, err := store.Status(ctx, id); err != nil || st.State != state {
+			t.Errorf("job %s after the sweep of the coordinator with its reducer = %+v, %v; want %s (handed back, not leased)", id, st, err, state)
+		}
+	}
+
+	// Heartbeats unreadable: assume another may reduce it, hand it back, and
+	// say why in the error.
+	breakHeartbeats.Store(true)
+	id := sealedJob(t, store, workoutput.Spec{Kind: "k", Deadline: 300 * time.Millisecond, Retention: time.Minute}, "a")
+	time.Sleep(350 * time.Millisecond)
+	if _, err := without.Collect(ctx, id); !errors.Is(err, ErrNoReducer) || !strings.Contains(err.Error(), "injected: heartbeats unreadable") {
+		t.Errorf("Collect without the reducer, heartbeats unreadable = %v; want ErrNoReducer naming the read error", err)
+	}
+	if err := without.Sweep(ctx, time.Now().Add(sweepSlack)); err != nil {
+		t.Fatal(err)
+	}
+	if err := with.Sweep(ctx, time.Now().Add(sweepSlack)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := store.Status(ctx, id); err != nil || st.State != workoutput.StateFailed {
+		t.Errorf("job left while the heartbeats were unreadable = %+v, %v; want handed back and collected (failed by the policy)", st, err)
 	}
 }
