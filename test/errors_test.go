@@ -114,6 +114,34 @@ func TestBadInputGivesClearErrorsAndExitCodes(t *testing.T) {
 	}
 }
 
+// TestUnknownJobNamesTheNamespace: a job looked up under another namespace
+// than its producer's is not found, and the error names the namespace
+// searched and how to choose another, whichever command looked (before:
+// "job not found: ID (never opened, expired or deleted)", as if the job
+// never existed).
+func TestUnknownJobNamesTheNamespace(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	job := "8f14e45f-ceea-467f-a0e6-5f1b5c8e6a3d"
+	for _, tc := range []struct {
+		environ []string
+		args    []string
+		ns      string
+	}{
+		{env("FANIN_REDIS_URL=" + srv.URL()), []string{"status", job}, "fanin:"},
+		{env("FANIN_REDIS_URL=" + srv.URL()), []string{"--namespace", "elsewhere", "inspect", job}, "elsewhere:"},
+		{env("FANIN_REDIS_URL="+srv.URL(), "FANIN_NAMESPACE=a:"), []string{"cancel", job}, "a:"},
+		{env("FANIN_REDIS_URL="+srv.URL(), "FANIN_NAMESPACE=a"), []string{"collect", job}, "a:"},
+	} {
+		r := runBin(t, tc.environ, "coordinator", tc.args...)
+		want := `job not found: ` + job + ` (never opened, expired or deleted); looked in namespace "` + tc.ns +
+			`"; check --namespace (env FANIN_NAMESPACE) against the producer's`
+		if r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("coordinator %v: exit %d, stderr %q; want exit 1 and %q", tc.args, r.code, r.stderr, want)
+		}
+	}
+}
+
 // TestJobOutcomesGiveExitCodes: a failed job, a partial job, a cancelled
 // job and a job not finished yet each give their exit code to collect.
 func TestJobOutcomesGiveExitCodes(t *testing.T) {

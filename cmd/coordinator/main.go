@@ -17,6 +17,7 @@ import (
 	"github.com/fanin-dev/fanin/internal/exitcode"
 	"github.com/fanin-dev/fanin/internal/progress"
 	"github.com/fanin-dev/fanin/internal/redisurl"
+	"github.com/fanin-dev/fanin/internal/refusal"
 	"github.com/fanin-dev/fanin/internal/settings"
 	"github.com/fanin-dev/fanin/internal/telemetry"
 	"github.com/fanin-dev/fanin/workoutput"
@@ -170,7 +171,8 @@ func (a *app) connect(ctx context.Context) (redis.UniversalClient, *workoutput.S
 }
 
 // withJob returns a RunE for commands of one JOB argument: it validates
-// the job ID, connects, and calls fn.
+// the job ID, connects, and calls fn. A job not found is reported with the
+// namespace searched (refusal.NotFound), and how to choose another.
 func (a *app) withJob(fn func(ctx context.Context, id string, client redis.UniversalClient, store *workoutput.Store) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		id, err := jobArg(args)
@@ -183,9 +185,12 @@ func (a *app) withJob(fn func(ctx context.Context, id string, client redis.Unive
 			return err
 		}
 		defer client.Close()
-		return fn(ctx, id, client, store)
+		return refusal.NotFound(fn(ctx, id, client, store), store.Config().Namespace, notFoundHint)
 	}
 }
+
+// notFoundHint follows the namespace a job was not found in.
+const notFoundHint = "check --namespace (env " + settings.EnvNamespace + ") against the producer's"
 
 // jobArg validates a job ID argument.
 func jobArg(args []string) (string, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/fanin-dev/fanin/cache"
 	"github.com/fanin-dev/fanin/internal/exitcode"
 	"github.com/fanin-dev/fanin/internal/jobfile"
+	"github.com/fanin-dev/fanin/internal/refusal"
 	"github.com/fanin-dev/fanin/jobs"
 	"github.com/fanin-dev/fanin/workoutput"
 )
@@ -78,9 +79,16 @@ func classify(err error) *apiError {
 	return errorf(http.StatusInternalServerError, codeInternal, "internal error: %s", msg)
 }
 
+// classify is the package's classify, with the namespace searched named
+// in a job-not-found error (a server of another namespace than the job's
+// does not find it).
+func (s *Server) classify(err error) *apiError {
+	return classify(refusal.NotFound(err, s.cfg.Store.Config().Namespace, "this server's, set by coordinator serve --namespace"))
+}
+
 // writeError answers err, logging the server's own failures.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	ae := classify(err)
+	ae := s.classify(err)
 	if ae.status >= 500 {
 		s.cfg.Logger.Warn("request failed", "method", r.Method, "path", r.URL.Path, "status", ae.status, "err", err)
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -26,6 +27,10 @@ func TestErrorsReadAsTheCLI(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
 	unknown := uuid.NewString()
+	// The namespace searched is named: a job of another namespace is not
+	// found, and the message must not read as if it never existed.
+	notFound := "job not found: " + unknown + " (never opened, expired or deleted); looked in namespace " +
+		fmt.Sprintf("%q", f.store.Config().Namespace) + "; this server's, set by coordinator serve --namespace"
 	for _, tc := range []struct {
 		method, path, body string
 		status             int
@@ -33,10 +38,8 @@ func TestErrorsReadAsTheCLI(t *testing.T) {
 	}{
 		{"POST", "/api/v1/jobs?kind=foo", "not json", 400,
 			"malformed events: request body line 1: not valid JSON (invalid character 'o' in literal null (expecting 'u')); want one JSON value per line"},
-		{"GET", "/api/v1/jobs/" + unknown, "", 404,
-			"job not found: " + unknown + " (never opened, expired or deleted)"},
-		{"GET", "/api/v1/jobs/" + unknown + "/failed", "", 404,
-			"job not found: " + unknown + " (never opened, expired or deleted)"},
+		{"GET", "/api/v1/jobs/" + unknown, "", 404, notFound},
+		{"GET", "/api/v1/jobs/" + unknown + "/failed", "", 404, notFound},
 		{"GET", "/api/v1/jobs/not-a-uuid", "", 400,
 			`invalid input: job ID "not-a-uuid" is not a UUID (want the canonical lower-case 36-character form, like "8f14e45f-ceea-467f-a0e6-5f1b5c8e6a3d")`},
 	} {

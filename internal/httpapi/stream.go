@@ -95,7 +95,7 @@ func (s *Server) streamJob(w http.ResponseWriter, r *http.Request) {
 			return
 		case !failing:
 			failing = true
-			ae := classify(err)
+			ae := s.classify(err)
 			if !send("error", map[string]string{"error": ae.msg, "code": ae.code}) {
 				return
 			}
