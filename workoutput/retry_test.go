@@ -3,8 +3,11 @@ package workoutput_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -374,4 +377,162 @@ func TestRetryingIsZeroOnceNotAccepting(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(job, workoutput.StateCancelled, 0)
+}
+
+// latestFailure is the rule of SetFinalLastError over fs: the failure
+// recorded last, ties broken by the greater event ID; zero for none.
+func latestFailure(fs map[string]workoutput.Failure) workoutput.Failure {
+	var last workoutput.Failure
+	for _, f := range fs {
+		if last.EventID == "" || f.Time.After(last.Time) || f.Time.Equal(last.Time) && f.EventID > last.EventID {
+			last = f
+		}
+	}
+	return last
+}
+
+// TestSetFinalLastErrorReadsMeta: Write keeps the job's latest failure in
+// its meta, so that SetFinalLastError reads it without scanning the
+// failures; its answer is the scan's (the latest by time, across time zones
+// and to the nanosecond, ties broken by event ID byte by byte) on random
+// sequences of writes: failures in several writes, an event failing again,
+// outputs replacing failures (the latest one too), through write.lua and
+// the fast path. A job whose meta lacks the field (written by an older
+// version) gets the same answer from a scan.
+func TestSetFinalLastErrorReadsMeta(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := &testClock{now: time.Now().Truncate(time.Millisecond)}
+	e := newEnv(t, false, workoutput.Config{Now: clock.Now})
+	reads := &commandCounter{}
+	e.r.Client.AddHook(reads)
+	given := []string{"a", "b", "B", "ab", "a b", "z", "é"}
+	ids := slices.Clone(given)
+	for i := range 12 {
+		ids = append(ids, workoutput.GeneratedID(int64(i)))
+	}
+	base := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	zones := []*time.Location{time.UTC, time.FixedZone("east", 5*3600), time.FixedZone("west", -7*3600)}
+
+	// open opens a job of the events ids.
+	open := func() string {
+		t.Helper()
+		job, err := e.store.Open(ctx, workoutput.Spec{Kind: "k", Deadline: time.Minute, Retention: time.Hour},
+			workoutput.Batch{IDs: given, Generated: len(ids) - len(given)}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return job.ID
+	}
+	// commit collects the job past its deadline and commits it failed.
+	commit := func(job string) workoutput.Status {
+		t.Helper()
+		clock.advance(2 * time.Minute)
+		if _, err := e.store.Claim(ctx, workoutput.Claim{JobID: job, Token: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.Commit(ctx, workoutput.Commit{JobID: job, Token: 1, State: workoutput.StateFailed, Retention: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := e.store.Status(ctx, job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	// final returns SetFinalLastError's answer and whether it scanned.
+	final := func(st workoutput.Status) (workoutput.Failure, bool) {
+		t.Helper()
+		before := reads.count("hscan")
+		if err := e.store.SetFinalLastError(ctx, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.LastError, reads.count("hscan") > before
+	}
+	same := func(a, b workoutput.Failure) bool {
+		return a.EventID == b.EventID && a.Reason == b.Reason && a.Attempts == b.Attempts && a.Time.Equal(b.Time)
+	}
+	lastfail := func(job string) {
+		t.Helper()
+		if err := e.r.Client.HDel(ctx, e.r.Prefix+"job:{"+job+"}:meta", "lastfail").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fail := func(id string, at time.Time, reason string) workoutput.Failure {
+		return workoutput.Failure{EventID: id, Reason: reason, Attempts: 3, Time: at}
+	}
+	write := func(job string, r workoutput.Record) {
+		t.Helper()
+		if _, err := e.store.Write(ctx, job, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Failures in three writes, the latest with an empty reason, first in
+	// the order of its write's failures; a later time in a zone whose
+	// clock reads earlier; a tie at the nanosecond; an output replacing an
+	// earlier failure: read from meta, no scan.
+	job := open()
+	t1 := base.Add(time.Nanosecond)
+	write(job, workoutput.Record{Failures: []workoutput.Failure{fail("a", base, "first"), fail("#0", base.Add(-time.Hour), "older")}})
+	write(job, workoutput.Record{Failures: []workoutput.Failure{fail("b", t1.In(zones[2]), ""), fail("#1", base.In(zones[1]), "tie with a")}})
+	write(job, workoutput.Record{Outputs: outs("a"), Failures: []workoutput.Failure{fail("#2", t1.In(zones[1]), "tie with b, smaller ID")}})
+	st := commit(job)
+	got, scanned := final(st)
+	if want := fail("b", t1, ""); !same(got, want) || scanned {
+		t.Fatalf("LastError = %+v (scanned %v); want %+v, read from meta", got, scanned, want)
+	}
+	lastfail(job)
+	if again, scanned := final(st); !same(again, got) || !scanned {
+		t.Fatalf("LastError of a job without meta.lastfail = %+v (scanned %v); want the scan's %+v", again, scanned, got)
+	}
+
+	// Random sequences of writes, as the scan answers.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for seq := range 40 {
+		job := open()
+		failures, done := map[string]workoutput.Failure{}, map[string]bool{}
+		var log []string
+		for w := range 2 + rng.IntN(5) {
+			var r workoutput.Record
+			perm := rng.Perm(len(ids))
+			onlyOutputs := rng.IntN(4) == 0
+			for _, i := range perm[:1+rng.IntN(5)] {
+				id := ids[i]
+				if onlyOutputs || rng.IntN(4) == 0 {
+					r.Outputs = append(r.Outputs, outs(id)...)
+					continue
+				}
+				at := base.Add(time.Duration(rng.IntN(3))*time.Second + time.Duration(rng.IntN(2))).In(zones[rng.IntN(len(zones))])
+				if rng.IntN(10) == 0 {
+					at = time.Time{}
+				}
+				r.Failures = append(r.Failures, fail(id, at, fmt.Sprintf("write %d", w)))
+			}
+			write(job, r)
+			for _, o := range r.Outputs {
+				done[o.EventID] = true
+				delete(failures, o.EventID)
+			}
+			for _, f := range r.Failures {
+				if !done[f.EventID] {
+					failures[f.EventID] = f
+				}
+			}
+			log = append(log, fmt.Sprintf("outputs %d failures %+v", len(r.Outputs), r.Failures))
+		}
+		st := commit(job)
+		if st.Failed != int64(len(failures)) {
+			t.Fatalf("sequence %d: Failed = %d; want %d\n%s", seq, st.Failed, len(failures), strings.Join(log, "\n"))
+		}
+		want := latestFailure(failures)
+		got, _ := final(st)
+		if !same(got, want) {
+			t.Fatalf("sequence %d: LastError = %+v; want %+v\n%s", seq, got, want, strings.Join(log, "\n"))
+		}
+		lastfail(job)
+		if got, _ := final(st); !same(got, want) {
+			t.Fatalf("sequence %d without meta.lastfail: LastError = %+v; want %+v", seq, got, want)
+		}
+	}
 }

@@ -390,7 +390,7 @@ func (s *Store) Write(ctx context.Context, jobID string, r Record) (WriteResult,
 	// stands. Here: the form of each, and the order the script wants (the
 	// caller-given IDs first, counted).
 	gen := generatedMax{}
-	args := make([]any, 8, 8+2*len(r.Outputs)+3*len(r.Failures))
+	args := make([]any, 8, 8+2*len(r.Outputs)+4*len(r.Failures))
 	givenOut, givenFail, largest := 0, 0, 0
 	var generatedPairs []any
 	for _, o := range r.Outputs {
@@ -426,10 +426,10 @@ func (s *Store) Write(ctx context.Context, jobID string, r Record) (WriteResult,
 			payload = nil
 		}
 		if given {
-			args = append(args, f.EventID, b, payload)
+			args = append(args, f.EventID, b, payload, failureOrder(f.Time))
 			givenFail++
 		} else {
-			generatedPairs = append(generatedPairs, f.EventID, b, payload)
+			generatedPairs = append(generatedPairs, f.EventID, b, payload, failureOrder(f.Time))
 		}
 	}
 	args = append(args, generatedPairs...)
@@ -646,11 +646,22 @@ func (s *Store) Output(ctx context.Context, jobID, eventID string) (cache.Item, 
 // ID. (Status leaves it zero for a committed job: the note of its last
 // failed attempt may describe an attempt retried since, that failed again,
 // for good, or succeeded.) A committed job without failures (done, or its
-// data gone) gets no LastError. Other states are left alone. It reads every failure
-// of the job: the CLI's status and inspect and the HTTP API's job call it,
+// data gone) gets no LastError. Other states are left alone. It reads the
+// latest failure Write recorded in the job's meta (lastfail, see
+// write.lua), and every failure of the job when that one is not known (a
+// job written by an older version, or whose latest failure an output
+// replaced): the CLI's status and inspect and the HTTP API's job call it,
 // so that they agree.
 func (s *Store) SetFinalLastError(ctx context.Context, st *Status) error {
 	if !st.State.Committed() || st.Failed == 0 {
+		return nil
+	}
+	last, ok, err := s.recordedLastFailure(ctx, st.ID)
+	if err != nil {
+		return err
+	}
+	if ok {
+		st.LastError = last
 		return nil
 	}
 	st.LastError = Failure{}
@@ -664,6 +675,48 @@ func (s *Store) SetFinalLastError(ctx context.Context, st *Status) error {
 		}
 	}
 	return nil
+}
+
+// failureOrderLen is the length of a failureOrder key.
+const failureOrderLen = 21
+
+// failureOrder is the order key of a failure recorded at t, in the job's
+// meta.lastfail (write.lua): fixed-width decimal seconds since year 0 and
+// nanoseconds, so that keys sort byte by byte as their times do (to the
+// nanosecond, as Failure.Time is encoded) for every time the JSON encoding
+// of a Failure accepts (years 0 to 9999).
+func failureOrder(t time.Time) string {
+	const year0 = 62167219200 // seconds from 0000-01-01 to the Unix epoch
+	return fmt.Sprintf("%012d%09d", t.Unix()+year0, t.Nanosecond())
+}
+
+// recordedLastFailure returns the latest failure of the job as Write
+// recorded it in meta.lastfail ("<failureOrder key> <event ID>"), read
+// from the failures hash; ok is false when that is not known: no field (a
+// job written by an older version), or its event no longer failed at that
+// time (an output replaced the failure).
+func (s *Store) recordedLastFailure(ctx context.Context, jobID string) (last Failure, ok bool, err error) {
+	k := keysOf(s.cfg.Namespace, jobID)
+	text, err := s.client.HGet(ctx, k.meta, "lastfail").Result()
+	if errors.Is(err, redis.Nil) {
+		return Failure{}, false, nil
+	}
+	if err != nil {
+		return Failure{}, false, redisErr("last failure of job "+jobID, err)
+	}
+	key, id, found := strings.Cut(text, " ")
+	if !found || len(key) != failureOrderLen || id == "" {
+		return Failure{}, false, nil
+	}
+	item, err := s.hashes.HashGet(ctx, k.failures, id)
+	if err != nil {
+		return Failure{}, false, err
+	}
+	var f Failure
+	if !item.HasValue() || item.Decode(&f) != nil || failureOrder(f.Time) != key {
+		return Failure{}, false, nil // the scan reports a failure that does not decode
+	}
+	return Failure{EventID: id, Reason: f.Reason, Attempts: f.Attempts, Time: f.Time}, true, nil
 }
 
 // Failures streams the job's failed events through the cache layer. An

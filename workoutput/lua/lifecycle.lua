@@ -111,3 +111,22 @@ local function fanin_unknown(events, seq, limit, maxid, given)
   end
   return nil
 end
+
+-- fanin_later reports whether a sorts after b byte by byte, as Go compares
+-- strings (Lua's own comparison follows the server's locale: strcoll). On
+-- meta.lastfail's form "<order key> <event ID>" (write.lua), whose order key
+-- has a fixed width, it orders by time, then event ID.
+local function fanin_later(a, b)
+  if a == b then
+    return false
+  end
+  local n = math.min(#a, #b)
+  local i = 1
+  while i <= n and string.byte(a, i) == string.byte(b, i) do
+    i = i + 1
+  end
+  if i > n then
+    return #a > #b
+  end
+  return string.byte(a, i) > string.byte(b, i)
+end

@@ -20,6 +20,15 @@
 -- hash), as a failure removes the note. So the payloads hash holds events
 -- without an output only, and the errors hash events still being retried.
 --
+-- The job's latest failure (greatest time, ties broken by the greater event
+-- ID, bytewise: the rule of Store.SetFinalLastError) is kept in meta.lastfail
+-- as "<order key> <event ID>" (see fanin_later). A write whose failures are
+-- the first of the job (no failures hash before them) sets it; a later one
+-- moves it on to a later failure only. A failures hash without the field
+-- (written by an older version) leaves it absent: SetFinalLastError then
+-- scans the failures. An output that replaces the failure it names leaves it
+-- stale (SetFinalLastError checks it against the failures hash).
+--
 -- KEYS[1] meta hash
 -- KEYS[2] outputs hash
 -- KEYS[3] failures hash
@@ -35,13 +44,14 @@
 -- ARGV[7] number h of failures with caller-given IDs: the first h failures
 -- ARGV[8] the size in bytes of the largest output
 -- ARGV[9 .. 8+2n] event ID, output, ...
--- ARGV[9+2n ..] event ID, encoded failure, payload, ...
+-- ARGV[9+2n ..] event ID, encoded failure, payload, order key of the
+--                failure's time (failureOrder in store.go), ...
 --
 -- Returns 1 when this write completed the job (also for a retry of it while
 -- the job is still complete), 0 when it did not, -1 when the job is neither
 -- open, running nor complete (cancelled, collected) and nothing was written.
 -- Errors: NOTFOUND, UNKNOWN <event ID>.
-local m = redis.call('HMGET', KEYS[1], 'state', 'expires', 'seq', 'completedby', 'omax', 'stalled')
+local m = redis.call('HMGET', KEYS[1], 'state', 'expires', 'seq', 'completedby', 'omax', 'stalled', 'lastfail')
 if not m[1] then
   return redis.error_reply('NOTFOUND')
 end
@@ -57,7 +67,7 @@ local given = {}
 for i = 9, 7 + 2 * tonumber(ARGV[6]), 2 do
   given[#given + 1] = ARGV[i]
 end
-for i = last + 1, last - 2 + 3 * tonumber(ARGV[7]), 3 do
+for i = last + 1, last - 3 + 4 * tonumber(ARGV[7]), 4 do
   given[#given + 1] = ARGV[i]
 end
 local unknown = fanin_unknown(KEYS[4], m[3], ARGV[3], ARGV[4], given)
@@ -91,24 +101,32 @@ end
 -- Failures, only of events without an output, with their payloads.
 if last < #ARGV then
   local ids = {}
-  for i = last + 1, #ARGV, 3 do
+  for i = last + 1, #ARGV, 4 do
     ids[#ids + 1] = ARGV[i]
   end
-  local set, kept, done = {}, {}, {}
+  local set, kept, done, latest = {}, {}, {}, nil
   for i = 1, #ids, 1000 do
     local got = redis.call('HMGET', KEYS[2], unpack(ids, i, math.min(i + 999, #ids)))
     for x = 1, #got do
       if not got[x] then
         local k = i + x - 1
         set[#set + 1] = ids[k]
-        set[#set + 1] = ARGV[last + 3 * k - 1]
+        set[#set + 1] = ARGV[last + 4 * k - 2]
         done[#done + 1] = ids[k]
-        if ARGV[last + 3 * k] ~= '' then
+        if ARGV[last + 4 * k - 1] ~= '' then
           kept[#kept + 1] = ids[k]
-          kept[#kept + 1] = ARGV[last + 3 * k]
+          kept[#kept + 1] = ARGV[last + 4 * k - 1]
+        end
+        local this = ARGV[last + 4 * k] .. ' ' .. ids[k]
+        if not latest or fanin_later(this, latest) then
+          latest = this
         end
       end
     end
+  end
+  -- The latest failure, before the failures hash gets these (see above).
+  if latest and (redis.call('EXISTS', KEYS[3]) == 0 or (m[7] and fanin_later(latest, m[7]))) then
+    redis.call('HSET', KEYS[1], 'lastfail', latest)
   end
   -- list (field, value, ...) into hash key, a thousand fields at a time; a new key gets the safety TTL
   local function hset_all(key, list)
