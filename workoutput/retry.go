@@ -52,23 +52,33 @@ func (s *Store) Note(ctx context.Context, jobID string, errs []Failure) error {
 		return nil
 	}
 	// The script checks that every ID is registered, as write.lua does:
-	// here, the form of each and the largest generated one.
+	// here, the form of each, the largest generated one and the
+	// caller-given ones, which the script takes first, counted; the
+	// attempts follow in the caller's order (the last one recorded is the
+	// job's last error).
 	gen := generatedMax{}
-	args := make([]any, 2, 2+2*len(errs))
+	given := make([]any, 0, len(errs))
+	pairs := make([]any, 0, 2*len(errs))
 	for _, f := range errs {
 		if f.EventID == "" {
 			return fmt.Errorf("%w: a failed attempt with an empty event ID", ErrInvalid)
 		}
-		if _, err := gen.classify(jobID, f.EventID); err != nil {
+		isGiven, err := gen.classify(jobID, f.EventID)
+		if err != nil {
 			return err
+		}
+		if isGiven {
+			given = append(given, f.EventID)
 		}
 		b, err := json.Marshal(lastError{Event: f.EventID, Reason: f.Reason, Attempts: f.Attempts, At: f.Time.UTC()})
 		if err != nil {
 			return fmt.Errorf("%w: encode failed attempt of event %q: %w", ErrInvalid, f.EventID, err)
 		}
-		args = append(args, f.EventID, b)
+		pairs = append(pairs, f.EventID, b)
 	}
-	args[0], args[1] = gen.limit, gen.id
+	args := make([]any, 0, 3+len(given)+len(pairs))
+	args = append(args, gen.limit, gen.id, len(given))
+	args = append(append(args, given...), pairs...)
 	k := keysOf(s.cfg.Namespace, jobID)
 	cmd, rerr := s.runWrite(ctx, s.scripts.note, []string{k.meta, k.outputs, k.failures, k.events, k.errors}, args...)
 	if err := cmp.Or(cmd.Err(), rerr); err != nil {

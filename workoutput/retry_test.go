@@ -8,11 +8,15 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/fanin-dev/fanin/internal/redistest"
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
@@ -533,6 +537,94 @@ func TestSetFinalLastErrorReadsMeta(t *testing.T) {
 		lastfail(job)
 		if got, _ := final(st); !same(got, want) {
 			t.Fatalf("sequence %d without meta.lastfail: LastError = %+v; want %+v", seq, got, want)
+		}
+	}
+}
+
+// commandCalls returns how often the server of client ran cmd (INFO
+// commandstats, which counts the commands scripts run too).
+func commandCalls(t *testing.T, client redis.UniversalClient, cmd string) int {
+	t.Helper()
+	info, err := client.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":calls="); ok {
+			n, _ := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
+			return n
+		}
+	}
+	return 0
+}
+
+// TestNoteBatchesItsChecks: Note checks whether its events are finished a
+// thousand at a time (HMGET of the outputs and the failures), not with a
+// command per event; across those batches, it still records the attempts
+// of the unfinished events only, of caller-given and generated IDs, and
+// the job's last error is the last attempt recorded.
+func TestNoteBatchesItsChecks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	client := srv.Client(t)
+	store, err := workoutput.New(client, workoutput.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2500
+	given := []string{"g0", "g1", "g2"}
+	job, err := store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{IDs: given, Generated: n}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Finished on both sides of the batches' boundaries, and the last
+	// attempt given.
+	gen := workoutput.GeneratedID
+	finished := []string{gen(0), gen(998), gen(999), gen(1000), gen(1999), gen(2000), gen(n - 1), "g1"}
+	if _, err := store.Write(ctx, job.ID, workoutput.Record{Outputs: outs(gen(0), gen(999), gen(2000), gen(n-1)),
+		Failures: []workoutput.Failure{{EventID: gen(998), Reason: "for good"}, {EventID: gen(1000), Reason: "for good"},
+			{EventID: gen(1999), Reason: "for good"}, {EventID: "g1", Reason: "for good"}}}); err != nil {
+		t.Fatal(err)
+	}
+	var errs []workoutput.Failure
+	for i, id := range given[:2] {
+		errs = append(errs, attempt(id, fmt.Sprint("given ", i)))
+	}
+	for i := range n - 1 {
+		errs = append(errs, attempt(gen(int64(i)), fmt.Sprint("attempt ", i)))
+	}
+	errs = append(errs, attempt(given[2], "the last recorded"), attempt(gen(n-1), "finished"))
+	if err := client.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Note(ctx, job.ID, errs); err != nil {
+		t.Fatal(err)
+	}
+	hexists, hmget := commandCalls(t, client, "hexists"), commandCalls(t, client, "hmget")
+	if batches := (len(errs) + 999) / 1000; hexists != 0 || hmget > 1+2*batches {
+		t.Fatalf("Note of %d attempts ran HEXISTS %d times and HMGET %d times; want no HEXISTS, at most %d HMGET (meta, then each hash per thousand events)",
+			len(errs), hexists, hmget, 1+2*batches)
+	}
+	st, err := store.Status(ctx, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(len(errs) - len(finished)); st.Retrying != want || st.LastError.EventID != given[2] || st.LastError.Reason != "the last recorded" {
+		t.Fatalf("Status: Retrying %d, LastError %+v; want %d, the attempt of %s", st.Retrying, st.LastError, want, given[2])
+	}
+	var all []string
+	for _, f := range errs {
+		all = append(all, f.EventID)
+	}
+	noted, err := store.Attempts(ctx, job.ID, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range errs {
+		_, ok := noted[f.EventID]
+		if over := slices.Contains(finished, f.EventID); ok == over {
+			t.Fatalf("event %s: noted %v; want noted unless finished (finished %v)", f.EventID, ok, over)
 		}
 	}
 }

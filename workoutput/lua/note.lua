@@ -21,8 +21,10 @@
 -- KEYS[5] errors hash (event ID -> the last failed attempt)
 -- ARGV[1] 1 + the largest sequence number among the generated IDs (0: none)
 -- ARGV[2] the generated ID of that sequence number ("" for none)
--- ARGV[3 ..] event ID, encoded failed attempt (JSON with its event ID, the
---            form of meta.lasterr), ...
+-- ARGV[3] number g of caller-given event IDs among the attempts
+-- ARGV[4 .. 3+g] those caller-given event IDs
+-- ARGV[4+g ..] event ID, encoded failed attempt (JSON with its event ID, the
+--              form of meta.lasterr), ..., in the caller's order
 --
 -- Returns the number of failed attempts recorded (0 also when the job is
 -- left alone). Errors: UNKNOWN <event ID>.
@@ -30,24 +32,33 @@ local m = redis.call('HMGET', KEYS[1], 'state', 'expires', 'seq')
 if m[1] ~= 'open' and m[1] ~= 'running' and m[1] ~= 'complete' then
   return 0
 end
--- Caller-given IDs are those without the generated prefix "#" (Store.Note
--- checks the form of each before calling).
+local first = 4 + tonumber(ARGV[3])
 local given = {}
-for i = 3, #ARGV, 2 do
-  if string.sub(ARGV[i], 1, 1) ~= '#' then
-    given[#given + 1] = ARGV[i]
-  end
+for i = 4, first - 1 do
+  given[#given + 1] = ARGV[i]
 end
 local unknown = fanin_unknown(KEYS[4], m[3], ARGV[1], ARGV[2], given)
 if unknown then
   return redis.error_reply('UNKNOWN ' .. unknown)
 end
+-- An event with an output or a failure is over: a thousand events per
+-- HMGET of each hash, as write.lua checks.
+local ids = {}
+for i = first, #ARGV, 2 do
+  ids[#ids + 1] = ARGV[i]
+end
 local set, last, n = {}, nil, 0
-for i = 3, #ARGV, 2 do
-  if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 0 and redis.call('HEXISTS', KEYS[3], ARGV[i]) == 0 then
-    set[#set + 1] = ARGV[i]
-    set[#set + 1] = ARGV[i + 1]
-    last, n = ARGV[i + 1], n + 1
+for i = 1, #ids, 1000 do
+  local j = math.min(i + 999, #ids)
+  local out = redis.call('HMGET', KEYS[2], unpack(ids, i, j))
+  local failed = redis.call('HMGET', KEYS[3], unpack(ids, i, j))
+  for x = 1, #out do
+    if not out[x] and not failed[x] then
+      local k = i + x - 1
+      set[#set + 1] = ids[k]
+      set[#set + 1] = ARGV[first + 2 * k - 1]
+      last, n = ARGV[first + 2 * k - 1], n + 1
+    end
   end
 end
 if #set == 0 then
