@@ -84,7 +84,9 @@ func (s State) Committed() bool {
 }
 
 // accepting reports whether writes of event outcomes are recorded in state
-// s (as write.lua, note.lua and stall.lua check).
+// s. The scripts check it with fanin_accepting (lua/lifecycle.lua) over the
+// states lifecycleLua renders from it: write.lua, note.lua, stall.lua, and
+// open.lua for a retried Open.
 func (s State) accepting() bool {
 	return s == StateOpen || s == StateRunning || s == StateComplete
 }
@@ -128,9 +130,10 @@ func CanMove(from, to State) (name string, ok bool) {
 	return "", false
 }
 
-// lifecycleLua renders Transitions as the Lua table fanin_transitions,
-// followed by the functions of lua/lifecycle.lua that use it: the prelude
-// of every script that changes a job.
+// lifecycleLua renders Transitions as the Lua table fanin_transitions and
+// the accepting states as the set fanin_accepting_states, followed by the
+// functions of lua/lifecycle.lua that use them: the prelude of every script
+// that changes a job.
 func lifecycleLua() string {
 	var b strings.Builder
 	b.WriteString("local fanin_transitions = {\n")
@@ -144,6 +147,13 @@ func lifecycleLua() string {
 			fmt.Fprintf(&b, "[%q] = true, ", string(s))
 		}
 		b.WriteString("}},\n")
+	}
+	b.WriteString("}\n")
+	b.WriteString("local fanin_accepting_states = {")
+	for _, s := range States() {
+		if s.accepting() {
+			fmt.Fprintf(&b, "[%q] = true, ", string(s))
+		}
 	}
 	b.WriteString("}\n")
 	b.WriteString(lifecycleFuncsLua)

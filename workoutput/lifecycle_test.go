@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/fanin-dev/fanin/internal/redistest"
 )
@@ -76,6 +79,67 @@ func TestTransitionsAreTheScriptsTable(t *testing.T) {
 		}
 		if len(g.From) != len(tr.From) || len(g.To) != len(tr.To) {
 			t.Errorf("the scripts' transition %s = %+v; want %+v", tr.Name, g, tr)
+		}
+	}
+}
+
+// TestScriptsShareTheAcceptingCheck: the scripts that check whether a job
+// accepts events (write, note, stall, and open for a retried Open) call
+// fanin_accepting of the lifecycle prelude rather than spelling the states
+// out, are built with that prelude, and fanin_accepting answers as
+// State.accepting for every state, and false for no job.
+func TestScriptsShareTheAcceptingCheck(t *testing.T) {
+	t.Parallel()
+	sc := newScripts()
+	life := lifecycleLua() + "\n"
+	for _, s := range []struct {
+		name   string
+		src    string
+		script *redis.Script
+	}{{"write.lua", writeLua, sc.write}, {"note.lua", noteLua, sc.note}, {"stall.lua", stallLua, sc.stall}, {"open.lua", openLua, sc.open}} {
+		if !strings.Contains(s.src, "fanin_accepting(") || strings.Contains(s.src, "~= 'complete'") {
+			t.Errorf("%s does not check the accepting states with fanin_accepting", s.name)
+		}
+		if s.script.Hash() != redis.NewScript(life+s.src).Hash() {
+			t.Errorf("%s is not built with the lifecycle prelude", s.name)
+		}
+	}
+
+	r := redistest.New(t)
+	script := life + "return fanin_accepting(ARGV[1] ~= '' and ARGV[1]) and 1 or 0"
+	for _, s := range append(States(), "") {
+		got, err := r.Client.Eval(context.Background(), script, nil, string(s)).Int()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := s.accepting(); (got == 1) != want {
+			t.Errorf("fanin_accepting(%q) = %d; want %v", s, got, want)
+		}
+	}
+
+	// Stall, which no other test of the package runs, records its reason
+	// for a running job only.
+	ctx := context.Background()
+	store, err := New(r.Client, Config{Namespace: r.Prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cancel := range []bool{false, true} {
+		job, err := store.Open(ctx, Spec{Kind: "k"}, Batch{Generated: 1}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cancel {
+			if err := store.Cancel(ctx, job.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := store.Stall(ctx, job.ID, "no handler"); err != nil {
+			t.Fatalf("Stall (cancelled %v): %v", cancel, err)
+		}
+		st, err := store.Status(ctx, job.ID)
+		if want := map[bool]string{false: "no handler"}[cancel]; err != nil || st.Stalled != want {
+			t.Fatalf("Status of a %s job after Stall: Stalled %q, %v; want %q", st.State, st.Stalled, err, want)
 		}
 	}
 }

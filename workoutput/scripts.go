@@ -42,7 +42,8 @@ var (
 )
 
 // scripts are the Lua scripts of a Store. Every script that changes a job's
-// state starts with the lifecycle prelude (lifecycleLua).
+// state, or checks it with fanin_accepting, starts with the lifecycle
+// prelude (lifecycleLua).
 type scripts struct {
 	open, add, seal, write, pending, missing, stall *redis.Script
 	claim, commit, cancel, sweep, note, retry       *redis.Script
@@ -58,7 +59,7 @@ func newScripts() scripts {
 		write:   redis.NewScript(life + writeLua),
 		pending: redis.NewScript(pendingLua),
 		missing: redis.NewScript(missingLua),
-		stall:   redis.NewScript(stallLua),
+		stall:   redis.NewScript(life + stallLua),
 		claim:   redis.NewScript(locks.FenceLua() + "\n" + life + claimLua),
 		commit:  redis.NewScript(life + commitLua),
 		cancel:  redis.NewScript(life + cancelLua),

@@ -1,8 +1,10 @@
 -- lifecycle.lua is the prelude of every script that changes a job. It is
 -- preceded by the table fanin_transitions, rendered from Transitions() in
--- lifecycle.go (the one owner of the state machine):
+-- lifecycle.go (the one owner of the state machine), and by the set of the
+-- states that accept events, rendered from State.accepting:
 --
 --   fanin_transitions[name] = {from = {[state] = true, ...}, to = {[state] = true, ...}}
+--   fanin_accepting_states = {[state] = true, ...}
 --
 -- Scripts check every precondition before their first write, and change a
 -- job's state only through fanin_move. Redis does not roll a script back, so
@@ -13,6 +15,14 @@
 -- to it; the Store strips that.
 local function fanin_fail(code)
   error({err = code})
+end
+
+-- fanin_accepting reports whether a job in state (false: no job) accepts
+-- the outcomes of its events (open, running or complete): write.lua and
+-- note.lua record them, stall.lua a stall, and open.lua answers a retried
+-- Open, only then.
+local function fanin_accepting(state)
+  return fanin_accepting_states[state] == true
 end
 
 -- fanin_allowed reports whether transition name leads from state to to.

@@ -29,7 +29,7 @@
 -- Returns the number of failed attempts recorded (0 also when the job is
 -- left alone). Errors: UNKNOWN <event ID>.
 local m = redis.call('HMGET', KEYS[1], 'state', 'expires', 'seq')
-if m[1] ~= 'open' and m[1] ~= 'running' and m[1] ~= 'complete' then
+if not fanin_accepting(m[1]) then
   return 0
 end
 local first = 4 + tonumber(ARGV[3])

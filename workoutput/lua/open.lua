@@ -28,7 +28,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   if m[1] ~= ARGV[4] then
     return redis.error_reply('EXISTS')
   end
-  if m[2] ~= 'open' and m[2] ~= 'running' and m[2] ~= 'complete' then
+  if not fanin_accepting(m[2]) then
     return redis.error_reply('STATE ' .. m[2])
   end
   return m[3] == 'open' and 1 or 0

@@ -58,7 +58,7 @@ end
 if m[1] == 'complete' and m[4] == ARGV[2] then
   return 1
 end
-if m[1] ~= 'open' and m[1] ~= 'running' and m[1] ~= 'complete' then
+if not fanin_accepting(m[1]) then
   return -1
 end
 local n = tonumber(ARGV[5])
