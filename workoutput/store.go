@@ -124,8 +124,8 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	if strings.TrimSpace(spec.Kind) == "" {
 		return Job{}, fmt.Errorf("%w: Spec.Kind is empty (want the name of the handler of the job's events)", ErrInvalid)
 	}
-	if spec.Deadline < 0 || (spec.Retention < 0 && spec.Retention != NoRetention) || spec.ChunkSize < 0 || spec.MaxRetry < 0 || spec.EventTimeout < 0 {
-		return Job{}, fmt.Errorf("%w: Spec has a negative Deadline, Retention, ChunkSize, MaxRetry or EventTimeout (want >= 0, 0 means the default; Retention may be NoRetention)", ErrInvalid)
+	if spec.Deadline < 0 || (spec.Retention < 0 && spec.Retention != NoRetention) || spec.ChunkSize < 0 || (spec.MaxRetry < 0 && spec.MaxRetry != NoRetry) || spec.EventTimeout < 0 {
+		return Job{}, fmt.Errorf("%w: Spec has a negative Deadline, Retention, ChunkSize, MaxRetry or EventTimeout (want >= 0, 0 means the default; Retention may be NoRetention, MaxRetry NoRetry)", ErrInvalid)
 	}
 	switch spec.FailurePolicy {
 	case "":
@@ -145,6 +145,9 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 		spec.Retention = s.cfg.DefaultRetention
 	case NoRetention:
 		spec.Retention = 0
+	}
+	if spec.MaxRetry == NoRetry {
+		spec.MaxRetry = 0 // as jobs.Producer records it
 	}
 	now := s.now()
 	deadline := now.Add(spec.Deadline)

@@ -511,3 +511,27 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("Status after rejected calls = %+v, %v; want Total 1", st, err)
 	}
 }
+
+// TestOpenNoRetry: Open takes Spec.MaxRetry NoRetry and records it as 0,
+// as jobs.Producer does; a retry of that Open gets its answer; another
+// negative MaxRetry is invalid.
+func TestOpenNoRetry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, false, workoutput.Config{})
+	spec := workoutput.Spec{ID: workoutput.NewJobID(), Kind: "k", MaxRetry: workoutput.NoRetry}
+	for range 2 { // the second: a retry after a lost reply
+		job, err := e.store.Open(ctx, spec, workoutput.Batch{Generated: 1}, true)
+		if err != nil || job.ID != spec.ID {
+			t.Fatalf("Open with MaxRetry NoRetry = %+v, %v; want job %s", job, err, spec.ID)
+		}
+	}
+	st, err := e.store.Status(ctx, spec.ID)
+	if err != nil || st.MaxRetry != 0 {
+		t.Fatalf("Status.MaxRetry = %d, %v; want 0", st.MaxRetry, err)
+	}
+	bad := workoutput.Spec{Kind: "k", MaxRetry: workoutput.NoRetry - 1}
+	if _, err := e.store.Open(ctx, bad, workoutput.Batch{Generated: 1}, true); !errors.Is(err, workoutput.ErrInvalid) {
+		t.Fatalf("Open with MaxRetry %d = %v; want ErrInvalid", bad.MaxRetry, err)
+	}
+}

@@ -44,7 +44,8 @@ type Spec struct {
 	// MaxRetry is how often a failing event is retried; recorded in meta,
 	// applied by the producer to the job's tasks. 0 means the producer's
 	// default (jobs.ProducerConfig.MaxRetry); NoRetry, none: the first
-	// failed attempt of an event is final (jobs.Producer records 0).
+	// failed attempt of an event is final (recorded as 0, by Store.Open as
+	// by jobs.Producer).
 	MaxRetry int
 	// FailurePolicy is applied by the coordinator. Default PolicyFail.
 	FailurePolicy FailurePolicy
@@ -63,8 +64,8 @@ const NoRetention time.Duration = -1
 
 // NoRetry is the Spec.MaxRetry of a job whose events are not retried: the
 // first failed attempt of an event is final, as with asynq.MaxRetry(0).
-// jobs.Producer records it as a MaxRetry of 0 (Status.MaxRetry); Store.Open
-// takes only values >= 0.
+// Store.Open and jobs.Producer record it as a MaxRetry of 0
+// (Status.MaxRetry); Store.Open takes no other negative value.
 const NoRetry = -1
 
 // Batch is a set of events to register with a job.
