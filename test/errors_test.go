@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fanin-dev/fanin/internal/redistest"
 )
@@ -139,6 +140,25 @@ func TestUnknownJobNamesTheNamespace(t *testing.T) {
 		if r.code != 1 || !strings.Contains(r.stderr, want) {
 			t.Errorf("coordinator %v: exit %d, stderr %q; want exit 1 and %q", tc.args, r.code, r.stderr, want)
 		}
+	}
+}
+
+// TestTLSURLToAPlainServerFailsPromptly: a rediss:// URL to a plain
+// redis-server fails within its dial timeout, exit 4, saying the server may
+// not speak TLS and to use redis:// (before: "context deadline exceeded"
+// after the 10 s connect timeout).
+func TestTLSURLToAPlainServerFailsPromptly(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	start := time.Now()
+	r := runBin(t, env("FANIN_REDIS_URL=rediss://"+srv.Addr()+"/0?dial_timeout=1s"), "coordinator", "status", "8f14e45f-ceea-467f-a0e6-5f1b5c8e6a3d")
+	took := time.Since(start)
+	want := "the server may not speak TLS (for a plain server, use redis:// instead of rediss://)"
+	if r.code != 4 || !strings.Contains(r.stderr, want) {
+		t.Errorf("coordinator status with rediss:// to a plain server: exit %d, stderr %q; want exit 4 and %q", r.code, r.stderr, want)
+	}
+	if took > 4*time.Second {
+		t.Errorf("coordinator status with rediss:// to a plain server took %v; want it to fail within its 1s dial timeout (and the start of the binary)", took.Round(time.Millisecond))
 	}
 }
 

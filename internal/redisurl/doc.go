@@ -25,7 +25,11 @@
 // database number is 0 or more.
 //
 // Every client has ContextTimeoutEnabled set, so context deadlines are
-// honoured. Passwords never appear in an error of this package: the
+// honoured. A rediss client dials with its own dialer: the TLS handshake
+// honours the context and the dial timeout, and one that fails as it does
+// with a server that does not speak TLS (no answer, plain text, the
+// connection closed) says so and is not retried by go-redis's pool, so
+// that such a server fails within one dial timeout. Passwords never appear in an error of this package: the
 // user-info is split off before any parsing (a URL whose user-info cannot be
 // told apart is reported without it), Redact replaces passwords, and every
 // error text is scrubbed of them. FuzzParse checks it.

@@ -6,11 +6,15 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -429,23 +433,170 @@ func (t *Target) configure(opts Options) error {
 	case ModeSingle:
 		t.single.ContextTimeoutEnabled = true
 		t.single.TLSConfig = setTLS(t.single.TLSConfig)
+		if t.single.TLSConfig != nil {
+			d := newTLSDialer(t.single.TLSConfig, func() time.Duration { return t.single.DialTimeout })
+			t.single.Dialer, t.single.DialerRetryBackoff = d.dial, d.backoff
+		}
 		if opts.ClientName != "" {
 			t.single.ClientName = opts.ClientName
 		}
 	case ModeCluster:
 		t.cluster.ContextTimeoutEnabled = true
 		t.cluster.TLSConfig = setTLS(t.cluster.TLSConfig)
+		if t.cluster.TLSConfig != nil {
+			d := newTLSDialer(t.cluster.TLSConfig, func() time.Duration { return t.cluster.DialTimeout })
+			t.cluster.Dialer, t.cluster.DialerRetryBackoff = d.dial, d.backoff
+		}
 		if opts.ClientName != "" {
 			t.cluster.ClientName = opts.ClientName
 		}
 	case ModeSentinel:
 		t.failover.ContextTimeoutEnabled = true
 		t.failover.TLSConfig = setTLS(t.failover.TLSConfig)
+		if t.failover.TLSConfig != nil {
+			d := newTLSDialer(t.failover.TLSConfig, func() time.Duration { return t.failover.DialTimeout })
+			t.failover.Dialer, t.failover.DialerRetryBackoff = d.dial, d.backoff
+		}
 		if opts.ClientName != "" {
 			t.failover.ClientName = opts.ClientName
 		}
 	}
 	return nil
+}
+
+// defaultDialTimeout is go-redis's dial timeout when the URL sets none.
+const defaultDialTimeout = 5 * time.Second
+
+// tlsDialer is the dialer of a rediss URL: a TCP dial then the TLS
+// handshake with cfg, both within the dial timeout (read at each dial: the
+// URL's dial_timeout, else 5 s) and the caller's context, as go-redis's own
+// dialer does but with the context honoured. A handshake that times out,
+// ends (EOF, reset) or reads something else than TLS fails with a
+// *notTLSError, which says the server may not speak TLS.
+//
+// go-redis's pool retries a failed dial (DialerRetries, 5, 100 ms apart):
+// for notTLSRecall after such a failure, a dial to the same address returns
+// it again at once, without dialing or waiting between the attempts, so
+// that a plain server fails the command within one dial timeout, not five.
+type tlsDialer struct {
+	cfg     *tls.Config
+	timeout func() time.Duration // the options' DialTimeout
+
+	mu     sync.Mutex
+	recent map[string]notTLSFailure // by address
+}
+
+// notTLSFailure is a handshake that failed with a *notTLSError, and when.
+type notTLSFailure struct {
+	at  time.Time
+	err error
+}
+
+// notTLSRecall is how long tlsDialer answers a dial to an address whose
+// TLS handshake failed as a plain server's does with that failure, without
+// dialing: longer than go-redis's pool takes to retry a failed dial,
+// shorter than any retry of fanin's own.
+const notTLSRecall = time.Second
+
+// newTLSDialer returns the dialer of cfg; timeout reads the dial timeout.
+func newTLSDialer(cfg *tls.Config, timeout func() time.Duration) *tlsDialer {
+	return &tlsDialer{cfg: cfg, timeout: timeout, recent: map[string]notTLSFailure{}}
+}
+
+// failed returns the failure of addr's handshake within notTLSRecall ("" :
+// of any address), if any.
+func (d *tlsDialer) failed(addr string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for a, f := range d.recent {
+		if time.Since(f.at) >= notTLSRecall {
+			delete(d.recent, a)
+		} else if addr == "" || a == addr {
+			return f.err
+		}
+	}
+	return nil
+}
+
+// backoff is the pool's wait between two dials (DialerRetryBackoff): none
+// after a handshake failed as a plain server's, else go-redis's 100 ms.
+func (d *tlsDialer) backoff(int) time.Duration {
+	if d.failed("") != nil {
+		return 0
+	}
+	return 100 * time.Millisecond
+}
+
+// dial dials addr and runs the TLS handshake (Options.Dialer).
+func (d *tlsDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if err := d.failed(addr); err != nil {
+		return nil, err
+	}
+	timeout := d.timeout()
+	if timeout <= 0 {
+		timeout = defaultDialTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	conn, err := (&net.Dialer{KeepAlive: 5 * time.Minute}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	c := d.cfg
+	if c.ServerName == "" { // as tls.Dial: the host of addr
+		c = c.Clone()
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			c.ServerName = host
+		} else {
+			c.ServerName = addr
+		}
+	}
+	tc := tls.Client(conn, c)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = conn.Close()
+		err = handshakeErr(addr, err, time.Since(start))
+		var nt *notTLSError
+		if errors.As(err, &nt) {
+			d.mu.Lock()
+			d.recent[addr] = notTLSFailure{time.Now(), err}
+			d.mu.Unlock()
+		}
+		return nil, err
+	}
+	return tc, nil
+}
+
+// handshakeErr explains a TLS handshake with addr that failed after
+// took: one that timed out, ended or read something else than TLS becomes
+// a *notTLSError; any other (a certificate not trusted) is returned as it
+// is.
+func handshakeErr(addr string, err error, took time.Duration) error {
+	var rh tls.RecordHeaderError
+	var ne net.Error
+	switch {
+	case errors.As(err, &rh):
+		return &notTLSError{addr: addr, cause: err.Error(), definite: true}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return &notTLSError{addr: addr, cause: fmt.Sprintf("no TLS answer in %v (the dial timeout is the URL's dial_timeout, 5s by default)", took.Round(100*time.Millisecond))}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+		return &notTLSError{addr: addr, cause: "the server closed the connection: " + err.Error()}
+	}
+	return err
+}
+
+// notTLSError is a TLS handshake that failed as it does with a server that
+// does not speak TLS. It wraps nothing, so that go-redis does not retry the
+// command (it would a timeout or an EOF): the command fails at once, with
+// the hint. definite marks a server that answered something else than TLS:
+// retrying cannot help (ErrRejected).
+type notTLSError struct {
+	addr, cause string
+	definite    bool
+}
+
+func (e *notTLSError) Error() string {
+	return fmt.Sprintf("TLS handshake with %s failed: %s; the server may not speak TLS (for a plain server, use redis:// instead of rediss://)", e.addr, e.cause)
 }
 
 // Client returns a new client for t; close it when done.
@@ -531,7 +682,9 @@ func rejected(err error) bool {
 	var ua x509.UnknownAuthorityError
 	var he x509.HostnameError
 	var ci x509.CertificateInvalidError
-	if errors.As(err, &cv) || errors.As(err, &rh) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) {
+	var nt *notTLSError
+	if errors.As(err, &cv) || errors.As(err, &rh) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) ||
+		errors.As(err, &nt) && nt.definite {
 		return true
 	}
 	var re redis.Error

@@ -282,3 +282,86 @@ func TestParseModes(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSToAPlainServer: a rediss URL to a server that does not speak TLS
+// fails within the URL's dial timeout (not after the caller's deadline,
+// go-redis's pool retrying the dial five times), saying the server may not
+// speak TLS and to use redis://; before, it failed with "context deadline
+// exceeded" when the caller's deadline ran out. Whatever the server makes
+// of the ClientHello (it waits for more, answers an error, or closes), the
+// hint is given.
+func TestTLSToAPlainServer(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	for i := range 3 {
+		client, target, err := redisurl.NewClient("rediss://"+srv.Addr()+"/0?dial_timeout=1s", redisurl.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		start := time.Now()
+		err = redisurl.Ping(ctx, client, target)
+		took := time.Since(start)
+		cancel()
+		client.Close()
+		if !errors.Is(err, redisurl.ErrUnreachable) || !strings.Contains(err.Error(), "the server may not speak TLS (for a plain server, use redis:// instead of rediss://)") {
+			t.Errorf("attempt %d: Ping of a plain server with rediss:// = %v; want ErrUnreachable with the hint to use redis://", i, err)
+		}
+		if took > 1800*time.Millisecond {
+			t.Errorf("attempt %d: Ping of a plain server with rediss:// took %v; want it to fail within its 1s dial timeout", i, took.Round(time.Millisecond))
+		}
+	}
+	// The same server through redis:// answers: nothing else was wrong.
+	roundTrip(t, "redis://"+srv.Addr()+"/0", redisurl.Options{}, redisurl.ModeSingle)
+
+	// A server that answers a plain-text error, and one that closes the
+	// connection, get the hint too; the first is a rejection (retrying
+	// cannot help), the second is not.
+	for _, tc := range []struct {
+		name     string
+		answer   func(net.Conn)
+		rejected bool
+	}{
+		{"answers plain text", func(c net.Conn) { _, _ = c.Write([]byte("-ERR unknown command\r\n")) }, true},
+		{"closes", func(net.Conn) {}, false},
+	} {
+		addr := fakeServer(t, tc.answer)
+		client, target, err := redisurl.NewClient("rediss://"+addr+"/0?dial_timeout=1s", redisurl.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = redisurl.Ping(ctx, client, target)
+		cancel()
+		client.Close()
+		if !errors.Is(err, redisurl.ErrUnreachable) || errors.Is(err, redisurl.ErrRejected) != tc.rejected ||
+			!strings.Contains(err.Error(), "use redis:// instead of rediss://") {
+			t.Errorf("Ping with rediss:// of a server that %s = %v; want ErrUnreachable (rejected: %v) with the hint to use redis://", tc.name, err, tc.rejected)
+		}
+	}
+}
+
+// fakeServer listens on loopback until the test ends; each connection
+// gets answer (after the client's first bytes), then is closed.
+func fakeServer(t *testing.T, answer func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = c.Read(make([]byte, 4096))
+				answer(c)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
