@@ -1,10 +1,12 @@
 package test
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/fanin-dev/fanin/internal/progress"
 	"github.com/fanin-dev/fanin/internal/redistest"
 )
 
@@ -62,6 +64,12 @@ done
 	}
 	if st := status(t, e, job); st.LastError == nil || st.LastError.Attempts != 2 || st.LastError.Reason != "try 2 of the backend" {
 		t.Errorf("status --json last_error = %+v; want attempt 2, try 2 of the backend", st.LastError)
+	}
+	// list --json gives the same last error as status --json (it gave none).
+	var listed []progress.JSON
+	if out := mustRun(t, e, "coordinator", "list", "--state", "failed", "--json"); json.Unmarshal([]byte(out), &listed) != nil ||
+		len(listed) != 1 || listed[0].ID != job || listed[0].LastError == nil || *listed[0].LastError != *status(t, e, job).LastError {
+		t.Errorf("list --state failed --json = %s; want the job with the last_error of status --json, %+v", out, status(t, e, job).LastError)
 	}
 	if !regexp.MustCompile(`retention 0s \(failed: its data is kept 24h, until \S+Z, for inspect, replay and retry\)`).MatchString(out) {
 		t.Errorf("status of a failed job without retention =\n%s\nwant its data kept 24h", out)

@@ -202,7 +202,8 @@ func (a *app) listCmd() *cobra.Command {
 		Long: `list shows every job whose data is still in Redis (finished jobs stay for their
 retention), newest first. --state keeps the jobs in the given states
 (comma-separated: open, running, complete, collecting, done, partial,
-failed, cancelled).`,
+failed, cancelled). With --json, each job is as status --json gives it,
+a committed job's last error (its latest failure for good) included.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			want := map[workoutput.State]bool{}
@@ -243,6 +244,11 @@ failed, cancelled).`,
 			})
 			waiting := a.waiting(ctx, client, store, sts...)
 			if a.json {
+				for i := range sts { // a committed job's last error, as status gives it
+					if err := store.SetFinalLastError(ctx, &sts[i]); err != nil {
+						return err
+					}
+				}
 				out := make([]progress.JSON, len(sts))
 				for i, st := range sts {
 					out[i] = progress.NewJSON(st)

@@ -132,6 +132,11 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Now()
 	waiting := s.waiting(ctx, page...)
 	for i, st := range page {
+		// A committed job's last error, as GET /jobs/{id} and the CLI give it.
+		if err := s.cfg.Store.SetFinalLastError(ctx, &st); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		out.Jobs[i] = s.job(st, now, waiting[i])
 	}
 	if more {

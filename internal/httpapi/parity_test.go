@@ -85,6 +85,13 @@ func TestErrorsReadAsTheCLI(t *testing.T) {
 	if j.LastError == nil || j.LastError.Event != "e001" || j.LastError.Reason != "bad input: odd one out" || j.LastError.Attempts != 4 {
 		t.Fatalf("last_error of the failed job = %+v; want e001's failure after 4 attempts", j.LastError)
 	}
+	// The list gives it too (it gave none: a committed job's Status has no
+	// last error).
+	var list jobList
+	f.want(http.StatusOK, "GET", "/api/v1/jobs?state=failed", nil).json(t, &list)
+	if len(list.Jobs) != 1 || list.Jobs[0].ID != job || list.Jobs[0].LastError == nil || *list.Jobs[0].LastError != *j.LastError {
+		t.Fatalf("GET /jobs?state=failed = %+v; want the failed job with the last_error of GET /jobs/{id}, %+v", list.Jobs, *j.LastError)
+	}
 	r := f.want(http.StatusConflict, "GET", "/api/v1/jobs/"+job+"/result", nil)
 	if msg, _ := r.errorBody(t); !strings.HasSuffix(msg, ": "+j.Error) {
 		t.Fatalf("result of the failed job: %q; want it to end with the job's error %q", msg, j.Error)
