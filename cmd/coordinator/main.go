@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/heapfloor"
 	"github.com/fanin-dev/fanin/internal/progress"
 	"github.com/fanin-dev/fanin/internal/redisurl"
 	"github.com/fanin-dev/fanin/internal/refusal"
@@ -24,6 +25,10 @@ import (
 )
 
 func main() {
+	// The collector waits for a heap of heapfloor.Floor while little is
+	// alive (unless GOGC or GOMEMLIMIT is set): not in run, which tests
+	// call in their own process.
+	heapfloor.Start(heapfloor.Floor)
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

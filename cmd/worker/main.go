@@ -22,6 +22,7 @@ import (
 	"github.com/fanin-dev/fanin/examples/zombies/zombiejob"
 	"github.com/fanin-dev/fanin/internal/execproc"
 	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/heapfloor"
 	"github.com/fanin-dev/fanin/internal/settings"
 	"github.com/fanin-dev/fanin/internal/telemetry"
 	"github.com/fanin-dev/fanin/jobs"
@@ -37,6 +38,10 @@ const (
 )
 
 func main() {
+	// The collector waits for a heap of heapfloor.Floor while little is
+	// alive (unless GOGC or GOMEMLIMIT is set): not in run, which tests
+	// call in their own process.
+	heapfloor.Start(heapfloor.Floor)
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
