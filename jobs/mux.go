@@ -248,7 +248,7 @@ func (m *Mux) ProcessTask(ctx context.Context, task *asynq.Task) error {
 	now := time.Now()
 	timeout := cmp.Or(job.EventTimeout, m.cfg.EventTimeout)
 	var (
-		rec       = workoutput.Record{ID: uuid.NewString()}
+		rec       = workoutput.Record{ID: uuid.NewString(), Outputs: make([]workoutput.Output, 0, len(ids))}
 		retryable []error
 		notes     []workoutput.Failure // failed attempts to be retried
 	)
