@@ -87,8 +87,8 @@ func finalStatus(ctx context.Context, store *workoutput.Store, id string) (worko
 }
 
 // printStatus prints st, and what it waits for, as text or JSON; kept is
-// how long a failed job committed without retention keeps its data
-// (workoutput.Config.FailedRetention).
+// how long a failed job committed without retention keeps its data when
+// the coordinator binaries committed it (see retention).
 func (a *app) printStatus(st workoutput.Status, waiting []string, kept time.Duration) error {
 	if a.json {
 		j := progress.NewJSON(st)
@@ -106,8 +106,8 @@ func (a *app) followOptions(client redis.UniversalClient, store *workoutput.Stor
 		Notes: func(ctx context.Context, st workoutput.Status) []string { return a.waiting(ctx, client, store, st)[0] }}
 }
 
-// writeStatus writes st, and what it waits for, for people; kept is how
-// long a failed job committed without retention keeps its data.
+// writeStatus writes st, and what it waits for, for people; kept is as for
+// printStatus.
 func writeStatus(w io.Writer, st workoutput.Status, waiting []string, kept time.Duration) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	sealed := "sealed"
@@ -167,9 +167,12 @@ func writeStatus(w io.Writer, st workoutput.Status, waiting []string, kept time.
 }
 
 // retention describes how long st's data is kept once finished: its own
-// retention, and for a failed job committed without one (its data then
-// kept for kept, Config.FailedRetention), what is really kept and until
-// when.
+// retention, and for a failed job committed without one, that its data is
+// kept for the FailedRetention of the coordinator that committed it
+// (workoutput.Config.FailedRetention). The job does not record that value
+// and a library coordinator may set any: the CLI can only give kept, the
+// one of coordinator run and serve (which have no setting for it), and
+// the time it would end, as such.
 func retention(st workoutput.Status, kept time.Duration) string {
 	r := st.Retention.String()
 	if st.State != workoutput.StateFailed || st.Retention > 0 || !st.Retained {
@@ -177,9 +180,10 @@ func retention(st workoutput.Status, kept time.Duration) string {
 	}
 	until := ""
 	if !st.Finished.IsZero() {
-		until = ", until " + st.Finished.Add(kept).UTC().Format(time.RFC3339)
+		until = ": until " + st.Finished.Add(kept).UTC().Format(time.RFC3339)
 	}
-	return fmt.Sprintf("%s (failed: its data is kept %s%s, for inspect, replay and retry)", r, shortDuration(kept), until)
+	return fmt.Sprintf("%s (failed: its data is kept for its coordinator's FailedRetention, %s in coordinator run and serve%s, for inspect, replay and retry)",
+		r, shortDuration(kept), until)
 }
 
 // shortDuration is d without its trailing zero units: 24h, 1h30m, 90s.
