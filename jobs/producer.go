@@ -3,11 +3,8 @@ package jobs
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -187,10 +184,7 @@ func NewProducer(client redis.UniversalClient, store *workoutput.Store, cfg Prod
 // job ID. The job completes when every event has an output or a failure; a
 // job of 0 events completes at once. Bad input (an oversize event, a
 // duplicate or malformed event ID, too many events, an invalid Spec) is
-// rejected before anything is written. More caller-given events than a few
-// thousand are registered in pieces (submitInPieces), each piece's chunks
-// enqueued as soon as it is registered, so workers start at once and no
-// step holds Redis for long.
+// rejected before anything is written.
 //
 // Redis being unavailable is ridden out for a while (every step is
 // idempotent, so it is retried). If the job cannot be created or its events
@@ -210,10 +204,6 @@ func (p *Producer) Submit(ctx context.Context, spec workoutput.Spec, events []Ev
 	for i, e := range given {
 		ids[i] = e.ID
 	}
-	piece := p.registerPiece()
-	if len(given) > piece {
-		return p.submitInPieces(ctx, spec, given, generated, ids, piece)
-	}
 	job, err := p.open(ctx, spec, workoutput.Batch{IDs: ids, Generated: len(generated)}, true)
 	if err != nil {
 		return "", err
@@ -223,65 +213,6 @@ func (p *Producer) Submit(ctx context.Context, spec workoutput.Spec, events []Ev
 		return job.ID, nil
 	}
 	if err := p.enqueue(ctx, job.ID, spec.Kind, spec.MaxRetry, given, generated, 0); err != nil {
-		return "", p.abandon(ctx, job.ID, err)
-	}
-	return job.ID, nil
-}
-
-// registerPieceIDs is about the most caller-given event IDs one step of
-// Submit registers: Redis spends about a microsecond and a half on each
-// (open.lua and add.lua), so a piece holds it for a few milliseconds,
-// where one script of a million IDs held it for over a second.
-const registerPieceIDs = 2048
-
-// registerPiece is the number of caller-given events Submit registers per
-// step: registerPieceIDs rounded down to whole chunks, at least one chunk.
-func (p *Producer) registerPiece() int {
-	return max(p.cfg.ChunkSize, registerPieceIDs/p.cfg.ChunkSize*p.cfg.ChunkSize)
-}
-
-// submitInPieces is Submit for more caller-given events than one piece:
-// the job is opened with the first piece (and every generated event), each
-// piece's chunks are enqueued as soon as it is registered, and the job is
-// sealed after the last. Workers start on the first chunks while the rest
-// register, and Redis is never held long by one registration. The whole
-// of the events was checked before the first step, so bad input still
-// writes nothing.
-//
-// Each piece is added under a key derived from all the IDs and its
-// position, so a Submit repeated with the same Spec.ID and events adds
-// nothing twice, as Open recognises the repeated request: it enqueues the
-// chunks again and seals, as a repeated one-step Submit does. A piece
-// refused as a duplicate or after the seal comes from another submission
-// with the same Spec.ID: the job is theirs, and is left alone.
-func (p *Producer) submitInPieces(ctx context.Context, spec workoutput.Spec, given, generated []Event, ids []string, piece int) (string, error) {
-	if err := p.store.CheckBatch(workoutput.Batch{IDs: ids, Generated: len(generated)}); err != nil {
-		return "", err
-	}
-	job, err := p.open(ctx, spec, workoutput.Batch{IDs: ids[:piece], Generated: len(generated)}, false)
-	if err != nil {
-		return "", err
-	}
-	if err := p.enqueue(ctx, job.ID, spec.Kind, spec.MaxRetry, given[:piece], generated, 0); err != nil {
-		return "", p.abandon(ctx, job.ID, err)
-	}
-	h := sha256.New()
-	for _, id := range ids {
-		h.Write([]byte(id))
-		h.Write([]byte{0})
-	}
-	digest := hex.EncodeToString(h.Sum(nil)[:12])
-	j := &Job{p: p, id: job.ID, kind: spec.Kind, maxRetry: spec.MaxRetry}
-	for from := piece; from < len(given); from += piece {
-		err := j.add(ctx, "submit:"+digest+":"+strconv.Itoa(from), given[from:min(from+piece, len(given))], nil)
-		if errors.Is(err, workoutput.ErrDuplicateEvent) || errors.Is(err, workoutput.ErrSealed) {
-			return "", fmt.Errorf("%w: job %s holds events of another submission with the same Spec.ID (left as it is): %w", workoutput.ErrJobExists, job.ID, err)
-		}
-		if err != nil {
-			return "", p.abandon(ctx, job.ID, err)
-		}
-	}
-	if err := j.Seal(ctx); err != nil {
 		return "", p.abandon(ctx, job.ID, err)
 	}
 	return job.ID, nil
@@ -494,19 +425,13 @@ func (j *Job) Add(ctx context.Context, events ...Event) error {
 	if err != nil {
 		return err
 	}
-	return j.add(ctx, uuid.NewString(), given, generated)
-}
-
-// add registers given and generated events under the idempotency key key
-// and enqueues them.
-func (j *Job) add(ctx context.Context, key string, given, generated []Event) error {
 	ids := make([]string, len(given))
 	for i, e := range given {
 		ids[i] = e.ID
 	}
-	batch := workoutput.Batch{IDs: ids, Generated: len(generated), Key: key}
+	batch := workoutput.Batch{IDs: ids, Generated: len(generated), Key: uuid.NewString()}
 	var first int64
-	err := j.p.ride(ctx, "add events to job "+j.id, func() (err error) {
+	err = j.p.ride(ctx, "add events to job "+j.id, func() (err error) {
 		first, err = j.p.store.Add(ctx, j.id, batch)
 		return err
 	})

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/fanin-dev/fanin/workoutput"
 )
@@ -362,139 +360,6 @@ func TestNoRetry(t *testing.T) {
 		}
 		if !found {
 			t.Fatalf("Spec.MaxRetry %d: no pending chunk of job %s", tc.spec, job)
-		}
-	}
-}
-
-// registrationArgs is a go-redis hook that records the most arguments of
-// any script call (EVAL, EVALSHA): a registration step carries its IDs as
-// arguments.
-type registrationArgs struct{ most atomic.Int64 }
-
-func (h *registrationArgs) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *registrationArgs) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.record(cmd)
-		return next(ctx, cmd)
-	}
-}
-func (h *registrationArgs) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		for _, cmd := range cmds {
-			h.record(cmd)
-		}
-		return next(ctx, cmds)
-	}
-}
-func (h *registrationArgs) record(cmd redis.Cmder) {
-	if name := cmd.Name(); name == "eval" || name == "evalsha" {
-		for n := int64(len(cmd.Args())); ; {
-			most := h.most.Load()
-			if n <= most || h.most.CompareAndSwap(most, n) {
-				break
-			}
-		}
-	}
-}
-
-// TestSubmitInPieces submits more caller-given events than one
-// registration step takes: every event runs and the job completes; no
-// script call carries more than a piece of IDs; a repeated Submit of the
-// same request adds nothing; another submission under the same job ID is
-// refused and leaves the job alone; and bad input anywhere, or too many
-// events, writes nothing.
-func TestSubmitInPieces(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	client := testRedis(t, false)
-	hook := &registrationArgs{}
-	client.AddHook(hook)
-	env := testEnv{client: client, store: newStore(t, client, workoutput.Config{MaxEvents: 5000})}
-	echoPool(t, env)
-	p := newProducer(t, env.client, env.store, ProducerConfig{ChunkSize: 10})
-	piece := p.registerPiece()
-	if piece != 2040 {
-		t.Fatalf("registerPiece() = %d with ChunkSize 10, want 2040", piece)
-	}
-	events := make([]Event, 0, 4507)
-	for i := range 4500 {
-		events = append(events, Event{ID: fmt.Sprintf("e%05d", i), Payload: []byte(fmt.Sprintf(`"%d"`, i))})
-	}
-	for range 7 {
-		events = append(events, Event{Payload: []byte(`"g"`)})
-	}
-	spec := workoutput.Spec{ID: workoutput.NewJobID(), Kind: "echo"}
-	id, err := p.Submit(ctx, spec, events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := waitState(t, env.store, id, workoutput.StateComplete)
-	if st.Total != 4507 || st.Done != 4507 || !st.Sealed {
-		t.Fatalf("job submitted in pieces: %+v; want sealed and complete with 4507 outputs", st)
-	}
-	// The largest script call: Open's arguments (its meta fields) or
-	// Add's, and at most a piece of IDs.
-	if most := hook.most.Load(); most > int64(piece)+64 || most < int64(piece) {
-		t.Errorf("the largest script call had %d arguments; want a piece of %d IDs and a few more", most, piece)
-	}
-	payloads := map[string]string{}
-	for _, e := range events[:4500] {
-		payloads[e.ID] = string(e.Payload)
-	}
-	gathered := 0
-	for o, err := range env.store.Gather(ctx, id, st.Done) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, given := payloads[o.EventID]
-		if !given {
-			want = `"g"`
-		}
-		if string(o.Value) != want {
-			t.Fatalf("output of %s is %s, want %s", o.EventID, o.Value, want)
-		}
-		gathered++
-	}
-	if gathered != 4507 {
-		t.Fatalf("gathered %d outputs, want 4507", gathered)
-	}
-
-	// The same request again: the same job, nothing added.
-	if again, err := p.Submit(ctx, spec, events); err != nil || again != id {
-		t.Fatalf("the same Submit again: %q, %v; want job %s and no error", again, err, id)
-	}
-	if st, err := env.store.Status(ctx, id); err != nil || st.Total != 4507 {
-		t.Fatalf("after the repeated Submit: %+v, %v; want 4507 events", st, err)
-	}
-
-	// Another submission under the same job ID, with the same first
-	// piece: refused, and the job keeps its state.
-	other := slices.Clone(events)
-	other[4000] = Event{ID: "other", Payload: []byte(`"o"`)}
-	if _, err := p.Submit(ctx, spec, other); !errors.Is(err, workoutput.ErrJobExists) {
-		t.Fatalf("another Submit under job ID %s: %v; want ErrJobExists", id, err)
-	}
-	if st, err := env.store.Status(ctx, id); err != nil || st.State != workoutput.StateComplete || st.Total != 4507 {
-		t.Fatalf("after another Submit under its ID: %+v, %v; want complete with 4507 events", st, err)
-	}
-
-	// Bad input in the last piece, and too many events: nothing written.
-	dup := slices.Clone(events)
-	dup[4499].ID = "e00001"
-	tooMany := append(slices.Clone(events), events[:600]...)
-	for i := range 600 {
-		tooMany[4507+i].ID = fmt.Sprintf("x%d", i)
-	}
-	for name, tc := range map[string]struct {
-		events []Event
-		want   error
-	}{"duplicate": {dup, workoutput.ErrDuplicateEvent}, "too many": {tooMany, workoutput.ErrTooLarge}} {
-		jobID := workoutput.NewJobID()
-		if _, err := p.Submit(ctx, workoutput.Spec{ID: jobID, Kind: "echo"}, tc.events); !errors.Is(err, tc.want) {
-			t.Errorf("%s: Submit = %v, want %v", name, err, tc.want)
-		}
-		if _, err := env.store.Status(ctx, jobID); !errors.Is(err, workoutput.ErrJobNotFound) {
-			t.Errorf("%s: the job after the refused Submit: %v, want ErrJobNotFound (nothing written)", name, err)
 		}
 	}
 }

@@ -80,11 +80,9 @@ func (s *Store) CheckOutput(eventID string, value []byte) error {
 	return nil
 }
 
-// CheckBatch validates b as Open and Add do before writing anything: the
-// form of its caller-given IDs and their uniqueness within b (ErrInvalid,
-// ErrDuplicateEvent), and the job size cap (ErrTooLarge). A caller that
-// registers one batch in several Add calls checks it whole first.
-func (s *Store) CheckBatch(b Batch) error {
+// checkBatch validates the caller-given IDs of b (form, uniqueness within b)
+// and the job size cap.
+func (s *Store) checkBatch(b Batch) error {
 	if b.Generated < 0 {
 		return fmt.Errorf("%w: Batch.Generated is %d (want >= 0)", ErrInvalid, b.Generated)
 	}
@@ -136,7 +134,7 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	default:
 		return Job{}, fmt.Errorf("%w: Spec.FailurePolicy is %q (want %q or %q)", ErrInvalid, spec.FailurePolicy, PolicyFail, PolicyContinue)
 	}
-	if err := s.CheckBatch(b); err != nil {
+	if err := s.checkBatch(b); err != nil {
 		return Job{}, err
 	}
 	if spec.Deadline == 0 {
@@ -274,7 +272,7 @@ func (s *Store) Add(ctx context.Context, jobID string, b Batch) (first int64, er
 	if err := ValidateJobID(jobID); err != nil {
 		return 0, err
 	}
-	if err := s.CheckBatch(b); err != nil {
+	if err := s.checkBatch(b); err != nil {
 		return 0, err
 	}
 	if len(b.Key) > maxEventIDLen {
