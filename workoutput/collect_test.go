@@ -1,6 +1,7 @@
 package workoutput_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -383,5 +385,67 @@ func TestClaimRules(t *testing.T) {
 	}
 	if _, err := e.store.Claim(ctx, workoutput.Claim{JobID: id, Token: 2, Mode: workoutput.ClaimReplay}); !errors.Is(err, workoutput.ErrNotRetained) {
 		t.Fatalf("replay Claim without outputs = %v; want ErrNotRetained", err)
+	}
+}
+
+// TestGatheredValuesAreTheCallers checks what Gather promises of the
+// values it hands over without copying them (replyBytes): each has memory
+// of its own, so the caller may keep or modify it without changing another
+// value or a later read; on the HGETALL path and on the HMGET path, for
+// caller-given and generated IDs. It fails if go-redis ever hands over
+// values that share a buffer.
+func TestGatheredValuesAreTheCallers(t *testing.T) {
+	t.Parallel()
+	for _, path := range []struct {
+		name  string
+		small int
+		given bool
+	}{{"hgetall", 1000, true}, {"hmget/given", 1, true}, {"hmget/generated", 1, false}} {
+		t.Run(path.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, false, workoutput.Config{SmallHash: path.small, ScanPage: 16})
+			const n = 100
+			id := completeJobOf(t, e, workoutput.Spec{Kind: "k"}, n, path.given)
+			gather := func() []workoutput.Output {
+				var outs []workoutput.Output
+				for o, err := range e.store.Gather(context.Background(), id, n) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					outs = append(outs, o)
+				}
+				if len(outs) != n {
+					t.Fatalf("gathered %d outputs, want %d", len(outs), n)
+				}
+				return outs
+			}
+			first := gather()
+			want := map[string]string{}
+			type span struct{ from, to uintptr }
+			var spans []span
+			for _, o := range first {
+				want[o.EventID] = string(o.Value)
+				if len(o.Value) > 0 {
+					from := uintptr(unsafe.Pointer(unsafe.SliceData(o.Value)))
+					spans = append(spans, span{from, from + uintptr(cap(o.Value))})
+				}
+			}
+			slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.from, b.from) })
+			for i := 1; i < len(spans); i++ {
+				if spans[i].from < spans[i-1].to {
+					t.Fatalf("two gathered values share memory: %#x..%#x and %#x..%#x", spans[i-1].from, spans[i-1].to, spans[i].from, spans[i].to)
+				}
+			}
+			for _, o := range first {
+				for i := range o.Value {
+					o.Value[i] = 'z'
+				}
+			}
+			for _, o := range gather() {
+				if string(o.Value) != want[o.EventID] {
+					t.Fatalf("output of %s read %q after the caller modified the first read's values, want %q", o.EventID, o.Value, want[o.EventID])
+				}
+			}
+		})
 	}
 }

@@ -101,7 +101,9 @@ type Job struct {
 type Output struct {
 	// EventID identifies the event.
 	EventID string
-	// Value is the encoded output (JSON for typed handlers).
+	// Value is the encoded output (JSON for typed handlers). A Value that
+	// Gather hands over is the caller's to keep or modify: it shares memory
+	// with no other value.
 	Value []byte
 }
 
