@@ -172,23 +172,13 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 		return Job{}, err
 	}
 	args := make([]any, 0, 6+len(meta)+len(b.IDs))
-	at := s.now().UnixMilli()
-	args = append(args, at, expires.UnixMilli(), deadline.UnixMilli(),
+	args = append(args, s.now().UnixMilli(), expires.UnixMilli(), deadline.UnixMilli(),
 		openFingerprint(spec, b, seal), boolArg(seal), len(meta))
 	args = append(args, meta...)
-	var cmd *redis.Cmd
-	var rerr error
-	if s.cfg.ReplicaAcks == 0 && len(b.IDs) > 0 && at <= deadline.UnixMilli() {
-		// A new job's IDs go to plain commands (fastopen.go); open.lua
-		// then refuses nothing but a retry (its TOOLATE reads at).
-		cmd, rerr = s.fastOpen(ctx, spec.ID, args, b.IDs, time.UnixMilli(expires.UnixMilli()))
+	for _, id := range b.IDs {
+		args = append(args, id)
 	}
-	if cmd == nil {
-		for _, id := range b.IDs {
-			args = append(args, id)
-		}
-		cmd, rerr = s.runWrite(ctx, s.scripts.open, []string{k.meta, k.events, k.outputs, k.failures, k.ids}, args...)
-	}
+	cmd, rerr := s.runWrite(ctx, s.scripts.open, []string{k.meta, k.events, k.outputs, k.failures, k.ids}, args...)
 	res, err := cmd.Int()
 	if err = cmp.Or(err, rerr); err != nil {
 		return Job{}, s.scriptErr(spec.ID, err)

@@ -38,8 +38,7 @@ if now > tonumber(ARGV[3]) then
 end
 -- A new job. An events set or ids list without meta is left by a job of
 -- this ID that is gone (its keys share one expiry, and meta outlives the
--- others), or by the fast path of Store.Open (fastopen.go) whose EXEC met a
--- lost script cache: none of it is this job's.
+-- others): none of it is this job's.
 redis.call('DEL', KEYS[2], KEYS[5])
 local k = tonumber(ARGV[6])
 redis.call('HSET', KEYS[1], 'state', 'open', 'fingerprint', ARGV[4], unpack(ARGV, 7, 6 + k))

@@ -42,8 +42,8 @@ func idsOf(prefix string, n int) []string {
 	return ids
 }
 
-// TestOpenRegistersExactlyItsIDs opens jobs with caller-given IDs (the fast
-// path, fastopen.go) on a server of the test's own and checks that the
+// TestOpenRegistersExactlyItsIDs opens jobs with caller-given IDs on a
+// server of the test's own and checks that the
 // events set and the ids list hold exactly the job's IDs, each once, in the
 // order given: over the keys of a gone job of the same ID (meta expired
 // first, or deleted), after the server lost its script cache, on a retry of
@@ -88,7 +88,7 @@ func TestOpenRegistersExactlyItsIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("over a gone job's keys", gone, ids)
-	// The same through open.lua alone (a job of generated IDs only).
+	// The same for a job of generated IDs only.
 	goneGen := workoutput.NewJobID()
 	baseGen := ns + "job:{" + goneGen + "}:"
 	if err := c.SAdd(ctx, baseGen+"events", "stale1").Err(); err != nil {
