@@ -190,12 +190,9 @@ func (a *app) withJob(fn func(ctx context.Context, id string, client redis.Unive
 			return err
 		}
 		defer client.Close()
-		return refusal.NotFound(fn(ctx, id, client, store), store.Config().Namespace, notFoundHint)
+		return refusal.NotFound(fn(ctx, id, client, store), store.Config().Namespace)
 	}
 }
-
-// notFoundHint follows the namespace a job was not found in.
-const notFoundHint = "check --namespace (env " + settings.EnvNamespace + ") against the producer's"
 
 // jobArg validates a job ID argument.
 func jobArg(args []string) (string, error) {

@@ -83,7 +83,7 @@ func classify(err error) *apiError {
 // in a job-not-found error (a server of another namespace than the job's
 // does not find it).
 func (s *Server) classify(err error) *apiError {
-	return classify(refusal.NotFound(err, s.cfg.Store.Config().Namespace, "this server's, set by coordinator serve --namespace"))
+	return classify(refusal.NotFound(err, s.cfg.Store.Config().Namespace))
 }
 
 // writeError answers err, logging the server's own failures.

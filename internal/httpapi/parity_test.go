@@ -30,7 +30,7 @@ func TestErrorsReadAsTheCLI(t *testing.T) {
 	// The namespace searched is named: a job of another namespace is not
 	// found, and the message must not read as if it never existed.
 	notFound := "job not found: " + unknown + " (never opened, expired or deleted); looked in namespace " +
-		fmt.Sprintf("%q", f.store.Config().Namespace) + "; this server's, set by coordinator serve --namespace"
+		fmt.Sprintf("%q", f.store.Config().Namespace) + "; check --namespace (env FANIN_NAMESPACE) against the producer's"
 	for _, tc := range []struct {
 		method, path, body string
 		status             int
