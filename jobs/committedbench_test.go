@@ -204,24 +204,9 @@ func masterTimes(b *testing.B, masters []redis.UniversalClient) []time.Duration 
 // masters. With FANIN_BENCH_STATS set, runCommitted logs their deltas.
 func commandTimes(b *testing.B, masters []redis.UniversalClient) map[string]int64 {
 	b.Helper()
-	times := map[string]int64{}
-	for _, m := range masters {
-		info, err := m.Info(context.Background(), "commandstats").Result()
-		if err != nil {
-			b.Fatal(err)
-		}
-		for line := range strings.Lines(info) {
-			name, stats, ok := strings.Cut(line, ":")
-			if !ok || !strings.HasPrefix(line, "cmdstat_") {
-				continue
-			}
-			for field := range strings.SplitSeq(strings.TrimSpace(stats), ",") {
-				if v, ok := strings.CutPrefix(field, "usec="); ok {
-					n, _ := strconv.ParseInt(v, 10, 64)
-					times[strings.TrimPrefix(name, "cmdstat_")] += n
-				}
-			}
-		}
+	times, err := redistest.CommandTimes(context.Background(), masters...)
+	if err != nil {
+		b.Fatal(err)
 	}
 	return times
 }
@@ -237,11 +222,7 @@ func logCommandTimes(b *testing.B, before, after map[string]int64, cpuBefore, cp
 	for i := range cpuAfter {
 		lines = append(lines, fmt.Sprintf("master %d CPU %26.3f µs/event", i, float64((cpuAfter[i]-cpuBefore[i]).Microseconds())/float64(events)))
 	}
-	for cmd, usec := range after {
-		if d := usec - before[cmd]; d > 0 {
-			lines = append(lines, fmt.Sprintf("%-24s %9d µs %7.3f µs/event", cmd, d, float64(d)/float64(events)))
-		}
-	}
+	lines = append(lines, redistest.CommandTimeLines(before, after, events)...)
 	slices.Sort(lines)
 	fmt.Fprintf(os.Stderr, "%s: Redis time by command:\n%s\n", b.Name(), strings.Join(lines, "\n"))
 }

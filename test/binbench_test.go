@@ -3,6 +3,7 @@ package test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,7 +56,7 @@ type binDeployment struct {
 	client   redis.UniversalClient
 	store    *workoutput.Store
 	producer *jobs.Producer
-	pids     map[string]int // the worker's and the coordinator's, by binary
+	pids     map[string]int // the worker's and the coordinator's, by binary, and redis-server's ("redis")
 }
 
 // startBinDeployment starts a binDeployment; workerArgs are added to the
@@ -63,7 +64,7 @@ type binDeployment struct {
 func startBinDeployment(b *testing.B, workerArgs ...string) binDeployment {
 	b.Helper()
 	srv := redistest.StartServer(b, redistest.ServerOptions{})
-	d := binDeployment{server: srv, client: srv.Client(b), pids: map[string]int{}}
+	d := binDeployment{server: srv, client: srv.Client(b), pids: map[string]int{"redis": srv.PID()}}
 	environ := env("FANIN_REDIS_URL=" + srv.URL())
 	for _, args := range [][]string{append([]string{"worker"}, workerArgs...), {"coordinator", "run"}} {
 		logf, err := os.CreateTemp(b.TempDir(), args[0]+"-*.log")
@@ -89,23 +90,41 @@ func startBinDeployment(b *testing.B, workerArgs ...string) binDeployment {
 	return d
 }
 
-// cpuTimes returns the CPU time (user + system) used so far by the
-// deployment's worker and coordinator (/proc/<pid>/stat, in clock ticks of
-// 10 ms) and by its redis-server (INFO cpu).
-func (d binDeployment) cpuTimes(b *testing.B) map[string]time.Duration {
+// usage returns the CPU time (user + system) used so far by the
+// deployment's worker and coordinator, in ms ("<binary>-cpu-ms": from
+// /proc/<pid>/stat, in clock ticks of 10 ms), the CPU time of its
+// redis-server ("redis-cpu-ms": INFO cpu), and the minor page faults of
+// the three ("<binary>-faults", "redis-faults": pages the kernel gave the
+// process, zeroed, on first touch).
+func (d binDeployment) usage(b *testing.B) map[string]float64 {
 	b.Helper()
-	times := map[string]time.Duration{"redis": redisCPU(b, d.client)}
+	out := map[string]float64{"redis-cpu-ms": float64(redisCPU(b, d.client).Milliseconds())}
 	for name, pid := range d.pids {
 		raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		if err != nil {
 			b.Fatal(err)
 		}
-		// The fields after the command name (which ends with ")"): utime
-		// and stime are the 12th and 13th of them.
+		// The fields after the command name (which ends with ")"): minflt
+		// is the 8th of them, utime and stime the 12th and 13th.
 		f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+		minflt, _ := strconv.ParseInt(f[7], 10, 64)
 		utime, _ := strconv.ParseInt(f[11], 10, 64)
 		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		times[name] = time.Duration(utime+stime) * 10 * time.Millisecond
+		if name != "redis" { // INFO cpu measures Redis's finer
+			out[name+"-cpu-ms"] = float64((utime + stime) * 10)
+		}
+		out[name+"-faults"] = float64(minflt)
+	}
+	return out
+}
+
+// commandTimes returns the server time of each command so far (INFO
+// commandstats, µs).
+func (d binDeployment) commandTimes(b *testing.B) map[string]int64 {
+	b.Helper()
+	times, err := redistest.CommandTimes(context.Background(), d.client)
+	if err != nil {
+		b.Fatal(err)
 	}
 	return times
 }
@@ -222,7 +241,11 @@ func totalCommands(b *testing.B, c redis.UniversalClient) int64 {
 
 // BenchmarkBinaries20k runs one job of 20,000 sightings, submit to commit:
 // "fanin" through the worker and coordinator binaries started with their
-// defaults, with the CPU time each process and Redis used per job;
+// defaults, the first job of processes started for it (cold); "fanin-warm"
+// the same, each job on processes that have run one before (a worker pool
+// that stays up); both with the CPU time and page faults each process, and
+// the CPU time Redis, used per job, and with FANIN_BENCH_STATS set the
+// Redis time by command per event (INFO commandstats);
 // "asynq-fan-in", in the same invocation, the baseline of issue 17 doing
 // the same work (internal/asynqfanin, as BenchmarkCommitted's baseline):
 // one Asynq task per sighting, enqueued one by one, 8 workers polling every
@@ -233,29 +256,55 @@ func totalCommands(b *testing.B, c redis.UniversalClient) int64 {
 // jobs.Fold do.
 func BenchmarkBinaries20k(b *testing.B) {
 	const n = 20_000
-	b.Run("fanin", func(b *testing.B) {
-		var total, submitted, completed time.Duration
-		cpu := map[string]time.Duration{}
-		for range b.N {
-			b.StopTimer()
-			d := startBinDeployment(b)
-			events := sightingEvents(b, n, 20)
-			before := d.cpuTimes(b)
-			t := submitAndWait(b, d.store, d.producer, events)
-			total, submitted, completed = total+t.committed, submitted+t.submitted, completed+t.completed
-			time.Sleep(50 * time.Millisecond) // the processes settle after the commit
-			for k, v := range d.cpuTimes(b) {
-				cpu[k] += v - before[k]
+	// cold: each job on a deployment started for it, the first job of its
+	// processes: their heaps grow from nothing (page faults), they dial
+	// their connections and Redis loads their scripts. warm: one deployment,
+	// a first job not measured, then each measured job on the same
+	// processes.
+	for _, warm := range []bool{false, true} {
+		name := "fanin"
+		if warm {
+			name = "fanin-warm"
+		}
+		b.Run(name, func(b *testing.B) {
+			var total, submitted, completed time.Duration
+			usage := map[string]float64{}
+			cmdTimes := map[string]int64{} // with FANIN_BENCH_STATS set
+			var d binDeployment
+			for i := range b.N {
+				b.StopTimer()
+				if !warm || i == 0 {
+					d = startBinDeployment(b)
+				}
+				if warm && i == 0 {
+					submitAndWait(b, d.store, d.producer, sightingEvents(b, n, 19))
+					time.Sleep(50 * time.Millisecond)
+				}
+				events := sightingEvents(b, n, 20)
+				before, cmdBefore := d.usage(b), d.commandTimes(b)
+				t := submitAndWait(b, d.store, d.producer, events)
+				total, submitted, completed = total+t.committed, submitted+t.submitted, completed+t.completed
+				time.Sleep(50 * time.Millisecond) // the processes settle after the commit
+				for k, v := range d.usage(b) {
+					usage[k] += v - before[k]
+				}
+				for k, v := range d.commandTimes(b) {
+					cmdTimes[k] += v - cmdBefore[k]
+				}
 			}
-		}
-		b.ReportMetric(float64(n*b.N)/total.Seconds(), "events/s")
-		b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/job")
-		b.ReportMetric(float64(submitted.Milliseconds())/float64(b.N), "submit-ms/job")
-		b.ReportMetric(float64(completed.Milliseconds())/float64(b.N), "complete-ms/job")
-		for k, v := range cpu {
-			b.ReportMetric(float64(v.Milliseconds())/float64(b.N), k+"-cpu-ms/job")
-		}
-	})
+			if os.Getenv("FANIN_BENCH_STATS") != "" {
+				lines := redistest.CommandTimeLines(nil, cmdTimes, n*b.N)
+				fmt.Fprintf(os.Stderr, "%s: Redis time by command:\n%s\n", b.Name(), strings.Join(lines, "\n"))
+			}
+			b.ReportMetric(float64(n*b.N)/total.Seconds(), "events/s")
+			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/job")
+			b.ReportMetric(float64(submitted.Milliseconds())/float64(b.N), "submit-ms/job")
+			b.ReportMetric(float64(completed.Milliseconds())/float64(b.N), "complete-ms/job")
+			for k, v := range usage {
+				b.ReportMetric(v/float64(b.N), k+"/job")
+			}
+		})
+	}
 	b.Run("asynq-fan-in", func(b *testing.B) {
 		var total time.Duration
 		for range b.N {

@@ -1,0 +1,54 @@
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// CommandTimes returns the server time spent so far in each command, in
+// microseconds (the usec field of INFO commandstats), summed over servers
+// (the masters of a cluster). Keys are the command names Redis reports
+// ("hset", "evalsha", "client|setname"). A command called from a script or
+// within MULTI/EXEC counts for itself and again within the EVALSHA or EXEC
+// that ran it.
+func CommandTimes(ctx context.Context, servers ...redis.UniversalClient) (map[string]int64, error) {
+	times := map[string]int64{}
+	for _, s := range servers {
+		info, err := s.Info(ctx, "commandstats").Result()
+		if err != nil {
+			return nil, fmt.Errorf("redistest: INFO commandstats: %w", err)
+		}
+		for line := range strings.Lines(info) {
+			name, stats, ok := strings.Cut(line, ":")
+			if !ok || !strings.HasPrefix(name, "cmdstat_") {
+				continue
+			}
+			for field := range strings.SplitSeq(strings.TrimSpace(stats), ",") {
+				if v, ok := strings.CutPrefix(field, "usec="); ok {
+					n, _ := strconv.ParseInt(v, 10, 64)
+					times[strings.TrimPrefix(name, "cmdstat_")] += n
+				}
+			}
+		}
+	}
+	return times, nil
+}
+
+// CommandTimeLines returns one line per command whose time grew from before
+// to after (two CommandTimes), with that growth in µs and per event,
+// sorted by command name.
+func CommandTimeLines(before, after map[string]int64, events int) []string {
+	var lines []string
+	for cmd, usec := range after {
+		if d := usec - before[cmd]; d > 0 {
+			lines = append(lines, fmt.Sprintf("%-24s %9d µs %7.3f µs/event", cmd, d, float64(d)/float64(max(events, 1))))
+		}
+	}
+	slices.Sort(lines)
+	return lines
+}
