@@ -13,8 +13,9 @@ import (
 // TestStatusOfAFailedJob: status of a job that ended failed gives, as its
 // last error, the final failure of an event (its attempts and reason as
 // inspect --failed gives them), not the note of the attempt that was
-// retried; a failed job submitted without retention says how long its data
-// is really kept; retry of a job that cannot be retried says which can.
+// retried, and status --watch --json's last line the same; a failed job
+// submitted without retention says how long its data is really kept; retry
+// of a job that cannot be retried says which can.
 func TestStatusOfAFailedJob(t *testing.T) {
 	t.Parallel()
 	srv := redistest.StartServer(t, redistest.ServerOptions{})
@@ -64,6 +65,17 @@ done
 	}
 	if st := status(t, e, job); st.LastError == nil || st.LastError.Attempts != 2 || st.LastError.Reason != "try 2 of the backend" {
 		t.Errorf("status --json last_error = %+v; want attempt 2, try 2 of the backend", st.LastError)
+	}
+	// status --watch --json ends with the line status --json gives: the
+	// final failure as last error (it gave the retried attempt's note).
+	if r := runBin(t, e, "coordinator", "status", job, "--watch", "--json"); r.code != 3 {
+		t.Errorf("status --watch --json: exit %d, stderr %q; want 3 (failed)", r.code, r.stderr)
+	} else {
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		var last progress.JSON
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.LastError == nil || *last.LastError != *status(t, e, job).LastError {
+			t.Errorf("status --watch --json ends with %q (%v); want the last_error of status --json, %+v", lines[len(lines)-1], err, status(t, e, job).LastError)
+		}
 	}
 	// list --json gives the same last error as status --json (it gave none).
 	var listed []progress.JSON

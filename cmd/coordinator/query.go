@@ -35,7 +35,8 @@ failure once it has ended (as inspect --failed gives it).
 --watch follows the job until it ends with a live progress line (done,
 failed, pending, rate, ETA, what it waits for; on a terminal redrawn in place,
 with a bar when the line leaves it room; otherwise a line every
---progress-interval); with --json it prints one status line per poll instead.
+--progress-interval); with --json it prints one status line per poll instead,
+the last what status --json gives.
 With --watch, the exit code is that of the final state: 0 done, 3 partial,
 failed or cancelled.`,
 		Args: cobra.ExactArgs(1),
@@ -52,14 +53,11 @@ failed or cancelled.`,
 			if a.json {
 				opts.Style, opts.Out = progress.JSONLines, a.stdout
 			}
-			st, err := progress.Follow(ctx, store, id, opts)
+			st, err := progress.Follow(ctx, store, id, opts) // its last line with the final last error (opts.Final)
 			if err != nil {
 				return statusErr(err)
 			}
 			if !a.json {
-				if err := store.SetFinalLastError(ctx, &st); err != nil {
-					return err
-				}
 				if err := a.printStatus(st, nil, store.Config().FailedRetention); err != nil {
 					return err
 				}
@@ -99,11 +97,13 @@ func (a *app) printStatus(st workoutput.Status, waiting []string, kept time.Dura
 }
 
 // followOptions are the options of progress.Follow for people: a bar on a
-// terminal, periodic lines otherwise (--progress-interval), and what the
-// job waits for from the heartbeats.
+// terminal, periodic lines otherwise (--progress-interval), what the job
+// waits for from the heartbeats, and a committed job's latest failure for
+// good as its last error, as status gives it (finalStatus).
 func (a *app) followOptions(client redis.UniversalClient, store *workoutput.Store) progress.Options {
 	return progress.Options{Out: a.stderr, Style: progress.Auto(a.stderr), Every: a.every,
-		Notes: func(ctx context.Context, st workoutput.Status) []string { return a.waiting(ctx, client, store, st)[0] }}
+		Notes: func(ctx context.Context, st workoutput.Status) []string { return a.waiting(ctx, client, store, st)[0] },
+		Final: store.SetFinalLastError}
 }
 
 // writeStatus writes st, and what it waits for, for people; kept is as for
@@ -140,13 +140,17 @@ func writeStatus(w io.Writer, st workoutput.Status, waiting []string, kept time.
 	if st.Retrying > 0 {
 		fmt.Fprintf(tw, "retrying\t%d events failed an attempt and will be retried\n", st.Retrying)
 	}
-	if last := st.LastError; last.Reason != "" {
+	if last := st.LastError; last.EventID != "" { // a failure's reason may be empty
 		attempt := fmt.Sprintf("attempt %d", last.Attempts)
 		if st.State.Committed() {
 			attempt = fmt.Sprintf("failed after %d attempts", last.Attempts) // its final failure (Store.SetFinalLastError)
 		}
+		reason := exitcode.Humanize(last.Reason)
+		if reason == "" {
+			reason = "(an error with no message)"
+		}
 		fmt.Fprintf(tw, "last error\tevent %s, %s, %s: %s\n", last.EventID, attempt,
-			last.Time.UTC().Format(time.RFC3339), exitcode.Humanize(last.Reason))
+			last.Time.UTC().Format(time.RFC3339), reason)
 	}
 	if st.Retried > 0 {
 		fmt.Fprintf(tw, "retried\t%d times (coordinator retry)\n", st.Retried)

@@ -35,6 +35,12 @@ type Options struct {
 	// style, after the numbers in the Lines style (Display.SetNotes).
 	// Follow calls it at most every NotesEvery.
 	Notes func(ctx context.Context, st workoutput.Status) []string
+	// Final, when set, completes the terminal status before Follow shows
+	// it and returns it: the coordinator gives a committed job its latest
+	// failure for good (workoutput.Store.SetFinalLastError), so that the
+	// last line says what status says. An error of Final ends Follow with
+	// it, and the status as read.
+	Final func(ctx context.Context, st *workoutput.Status) error
 }
 
 // NotesEvery is how often Follow asks Options.Notes again.
@@ -69,6 +75,13 @@ func Follow(ctx context.Context, store Status, jobID string, opts Options) (work
 			return st, err // with the last status read
 		}
 		st = cur
+		if st.State.Terminal() && opts.Final != nil {
+			final := st
+			if err := opts.Final(ctx, &final); err != nil {
+				return st, err
+			}
+			st = final
+		}
 		now := time.Now()
 		meter.Observe(now, st.Done+st.Failed)
 		switch {
@@ -240,7 +253,7 @@ func NewJSON(st workoutput.Status) JSON {
 		return &t
 	}
 	var last *AttemptJSON
-	if f := st.LastError; f.Reason != "" {
+	if f := st.LastError; f.EventID != "" { // a failure's reason may be empty
 		last = &AttemptJSON{Event: f.EventID, Reason: f.Reason, Attempts: f.Attempts, At: f.Time.UTC()}
 	}
 	return JSON{

@@ -316,3 +316,55 @@ func TestDisplayLinesNeverCutTheNotes(t *testing.T) {
 		t.Fatalf("text %q is %d columns; want it cut to %d", text, utf8.RuneCountInString(text), progress.MinWidth)
 	}
 }
+
+// TestFollowFinal: Options.Final completes the terminal status before the
+// last line is written and the status returned (the coordinator's final
+// last error), is not called before, and its error ends Follow.
+func TestFollowFinal(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 2, 3, 4, 5, 0, time.UTC)
+	var calls []workoutput.State
+	final := func(_ context.Context, st *workoutput.Status) error {
+		calls = append(calls, st.State)
+		st.LastError = workoutput.Failure{EventID: "e3", Reason: "for good", Attempts: 4, Time: at}
+		return nil
+	}
+	var buf bytes.Buffer
+	st, err := progress.Follow(context.Background(), steps(), "j", progress.Options{Out: &buf, Style: progress.JSONLines, Interval: time.Millisecond, Final: final})
+	if err != nil || st.LastError.EventID != "e3" {
+		t.Fatalf("Follow = %+v, %v; want the status Final completed", st.LastError, err)
+	}
+	if len(calls) != 1 || calls[0] != workoutput.StatePartial {
+		t.Errorf("Final called on %v; want once, on the terminal status", calls)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	var last, first progress.JSON
+	if json.Unmarshal([]byte(lines[len(lines)-1]), &last) != nil || json.Unmarshal([]byte(lines[0]), &first) != nil {
+		t.Fatalf("JSON lines %q", lines)
+	}
+	want := progress.AttemptJSON{Event: "e3", Reason: "for good", Attempts: 4, At: at}
+	if last.LastError == nil || *last.LastError != want || first.LastError != nil {
+		t.Errorf("last_error of the first line %+v, of the last %+v; want none, then %+v", first.LastError, last.LastError, want)
+	}
+
+	failed := errors.New("failures unreadable")
+	st, err = progress.Follow(context.Background(), steps(), "j", progress.Options{Interval: time.Millisecond,
+		Final: func(context.Context, *workoutput.Status) error { return failed }})
+	if !errors.Is(err, failed) || st.State != workoutput.StatePartial {
+		t.Errorf("Follow with a failing Final = %v, %v; want its error with the status read", st.State, err)
+	}
+}
+
+// TestJSONKeepsALastErrorWithoutReason: an attempt that failed with an
+// empty error text is still a last error (it was dropped).
+func TestJSONKeepsALastErrorWithoutReason(t *testing.T) {
+	t.Parallel()
+	at := time.Unix(1, 0).UTC()
+	j := progress.NewJSON(workoutput.Status{ID: "j", State: workoutput.StateRunning, LastError: workoutput.Failure{EventID: "e1", Attempts: 2, Time: at}})
+	if want := (progress.AttemptJSON{Event: "e1", Attempts: 2, At: at}); j.LastError == nil || *j.LastError != want {
+		t.Errorf("last_error = %+v; want %+v", j.LastError, want)
+	}
+	if j := progress.NewJSON(workoutput.Status{ID: "j", State: workoutput.StateRunning}); j.LastError != nil {
+		t.Errorf("last_error of a job without failed attempts = %+v; want none", j.LastError)
+	}
+}
