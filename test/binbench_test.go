@@ -269,7 +269,8 @@ func BenchmarkBinaries20k(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			var total, submitted, completed time.Duration
 			usage := map[string]float64{}
-			cmdTimes := map[string]int64{} // with FANIN_BENCH_STATS set
+			stats := os.Getenv("FANIN_BENCH_STATS") != ""
+			cmdTimes := map[string]int64{} // with stats
 			var d binDeployment
 			for i := range b.N {
 				b.StopTimer()
@@ -281,18 +282,23 @@ func BenchmarkBinaries20k(b *testing.B) {
 					time.Sleep(50 * time.Millisecond)
 				}
 				events := sightingEvents(b, n, 20)
-				before, cmdBefore := d.usage(b), d.commandTimes(b)
+				before, cmdBefore := d.usage(b), map[string]int64{}
+				if stats {
+					cmdBefore = d.commandTimes(b)
+				}
 				t := submitAndWait(b, d.store, d.producer, events)
 				total, submitted, completed = total+t.committed, submitted+t.submitted, completed+t.completed
 				time.Sleep(50 * time.Millisecond) // the processes settle after the commit
 				for k, v := range d.usage(b) {
 					usage[k] += v - before[k]
 				}
-				for k, v := range d.commandTimes(b) {
-					cmdTimes[k] += v - cmdBefore[k]
+				if stats {
+					for k, v := range d.commandTimes(b) {
+						cmdTimes[k] += v - cmdBefore[k]
+					}
 				}
 			}
-			if os.Getenv("FANIN_BENCH_STATS") != "" {
+			if stats {
 				lines := redistest.CommandTimeLines(nil, cmdTimes, n*b.N)
 				fmt.Fprintf(os.Stderr, "%s: Redis time by command:\n%s\n", b.Name(), strings.Join(lines, "\n"))
 			}

@@ -53,7 +53,8 @@ failed or cancelled.`,
 			if a.json {
 				opts.Style, opts.Out = progress.JSONLines, a.stdout
 			}
-			st, err := progress.Follow(ctx, store, id, opts) // its last line with the final last error (opts.Final)
+			opts.Final = store.SetFinalLastError // the last line gives what finalStatus does
+			st, err := progress.Follow(ctx, store, id, opts)
 			if err != nil {
 				return statusErr(err)
 			}
@@ -97,13 +98,21 @@ func (a *app) printStatus(st workoutput.Status, waiting []string, kept time.Dura
 }
 
 // followOptions are the options of progress.Follow for people: a bar on a
-// terminal, periodic lines otherwise (--progress-interval), what the job
-// waits for from the heartbeats, and a committed job's latest failure for
-// good as its last error, as status gives it (finalStatus).
+// terminal, periodic lines otherwise (--progress-interval), and what the
+// job waits for from the heartbeats.
 func (a *app) followOptions(client redis.UniversalClient, store *workoutput.Store) progress.Options {
 	return progress.Options{Out: a.stderr, Style: progress.Auto(a.stderr), Every: a.every,
-		Notes: func(ctx context.Context, st workoutput.Status) []string { return a.waiting(ctx, client, store, st)[0] },
-		Final: store.SetFinalLastError}
+		Notes: func(ctx context.Context, st workoutput.Status) []string { return a.waiting(ctx, client, store, st)[0] }}
+}
+
+// errorText is a failure's humanized reason (exitcode.Humanize) as the text
+// forms print it: a handler may fail with an empty error, which reads as
+// such.
+func errorText(text string) string {
+	if text == "" {
+		return "(an error with no message)"
+	}
+	return text
 }
 
 // writeStatus writes st, and what it waits for, for people; kept is as for
@@ -145,12 +154,8 @@ func writeStatus(w io.Writer, st workoutput.Status, waiting []string, kept time.
 		if st.State.Committed() {
 			attempt = fmt.Sprintf("failed after %d attempts", last.Attempts) // its final failure (Store.SetFinalLastError)
 		}
-		reason := exitcode.Humanize(last.Reason)
-		if reason == "" {
-			reason = "(an error with no message)"
-		}
 		fmt.Fprintf(tw, "last error\tevent %s, %s, %s: %s\n", last.EventID, attempt,
-			last.Time.UTC().Format(time.RFC3339), reason)
+			last.Time.UTC().Format(time.RFC3339), errorText(exitcode.Humanize(last.Reason)))
 	}
 	if st.Retried > 0 {
 		fmt.Fprintf(tw, "retried\t%d times (coordinator retry)\n", st.Retried)
@@ -443,13 +448,13 @@ func (r inspection) write(w io.Writer, st workoutput.Status, kept time.Duration)
 				fmt.Fprintf(w, "  %s\n", m.ID)
 				continue
 			}
-			fmt.Fprintf(w, "  %s: %d attempts failed, the last at %s: %s (retried)\n", m.ID, m.Attempts, m.At.Format(time.RFC3339), m.LastError)
+			fmt.Fprintf(w, "  %s: %d attempts failed, the last at %s: %s (retried)\n", m.ID, m.Attempts, m.At.Format(time.RFC3339), errorText(m.LastError))
 		}
 	}
 	if r.Failed != nil {
 		fmt.Fprintf(w, "\nfailed events (%d shown):\n", len(r.Failed))
 		for _, f := range r.Failed {
-			fmt.Fprintf(w, "  %s after %d attempts at %s: %s\n", f.ID, f.Attempts, f.At.Format(time.RFC3339), f.Reason)
+			fmt.Fprintf(w, "  %s after %d attempts at %s: %s\n", f.ID, f.Attempts, f.At.Format(time.RFC3339), errorText(f.Reason))
 		}
 	}
 	if r.Outputs != nil {

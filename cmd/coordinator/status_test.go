@@ -41,3 +41,27 @@ func TestWriteStatusShowsALastErrorWithoutText(t *testing.T) {
 		t.Errorf("status of a job without failed attempts =\n%s\nwant no last error", b.String())
 	}
 }
+
+// TestInspectShowsFailuresWithoutText: inspect --missing and --failed say
+// that an attempt failed with an empty error, instead of ending the line
+// with a bare colon.
+func TestInspectShowsFailuresWithoutText(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 2, 3, 4, 5, 0, time.UTC)
+	r := inspection{
+		Missing: []missingJSON{{ID: "e1", Attempts: 1, At: &at}},
+		Failed:  []failureJSON{{ID: "e2", Attempts: 3, At: at}},
+	}
+	var b strings.Builder
+	if err := r.write(&b, workoutput.Status{ID: "j", State: workoutput.StateRunning, Sealed: true, Total: 2, Failed: 1}, 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  e1: 1 attempts failed, the last at 2026-12-02T03:04:05Z: (an error with no message) (retried)\n",
+		"  e2 after 3 attempts at 2026-12-02T03:04:05Z: (an error with no message)\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("inspect =\n%s\nwant the line %q", b.String(), want)
+		}
+	}
+}
