@@ -402,7 +402,7 @@ func TestRegressHandOffErrors(t *testing.T) {
 		t.Parallel()
 		var created atomic.Value
 		r, store := hookedEnv(t, workoutput.Config{}, commandHook{after: func(cmd redis.Cmder) error {
-			if keys := scriptKeys(cmd); len(keys) == 5 && strings.HasSuffix(keys[1], ":events") && cmd.Err() == nil {
+			if keys := scriptKeys(cmd); len(keys) == 7 && strings.HasSuffix(keys[1], ":events") && strings.Contains(keys[5], ":staged:") && cmd.Err() == nil {
 				created.Store(keys[0])
 				return errInjected // the job was created; the reply is lost
 			}

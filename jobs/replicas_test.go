@@ -124,16 +124,20 @@ func TestRetryRunsWhenOnlyTheReplicasLag(t *testing.T) {
 	master := redistest.StartServer(t, redistest.ServerOptions{})
 	replica := redistest.StartReplica(t, master, redistest.ServerOptions{})
 	client := master.Client(t)
+	// The job is set up through a patient store (a replica that has just
+	// synced may take longer than 100 ms to acknowledge on a loaded
+	// machine); the retry goes through an impatient one.
+	setup := newStore(t, client, workoutput.Config{ReplicaAcks: 1, ReplicaTimeout: 3 * time.Second})
 	store := newStore(t, client, workoutput.Config{ReplicaAcks: 1, ReplicaTimeout: 100 * time.Millisecond})
-	job, err := store.Open(ctx, workoutput.Spec{Kind: "k", Retention: time.Hour}, workoutput.Batch{IDs: []string{"a", "b"}}, true)
+	job, err := setup.Open(ctx, workoutput.Spec{Kind: "k", Retention: time.Hour}, workoutput.Batch{IDs: []string{"a", "b"}}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Write(ctx, job.ID, workoutput.Record{Outputs: []workoutput.Output{{EventID: "a", Value: []byte(`1`)}},
+	if _, err := setup.Write(ctx, job.ID, workoutput.Record{Outputs: []workoutput.Output{{EventID: "a", Value: []byte(`1`)}},
 		Failures: []workoutput.Failure{{EventID: "b", Reason: "broken", Attempts: 4, Time: time.Now(), Payload: []byte(`2`)}}}); err != nil {
 		t.Fatal(err)
 	}
-	c := newCoordinator(t, client, store, CoordinatorConfig{})
+	c := newCoordinator(t, client, setup, CoordinatorConfig{})
 	if err := c.Handle("k", Count()); err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,16 @@ func keysOf(ns, id string) jobKeys {
 	}
 }
 
+// stagedIDsKeys returns the set and the list in which Open stages a large
+// batch of caller-given event IDs of job id before the job exists (see
+// Store.Open): under the job's hash tag, so that open.lua can rename them
+// into the job's events set and ids list, and unique to one call by token,
+// so that concurrent calls for the same job ID never share them.
+func stagedIDsKeys(ns, id, token string) (set, list string) {
+	base := ns + "job:{" + id + "}:staged:" + token + ":"
+	return base + "events", base + "ids"
+}
+
 // lockResource is the locks resource of job id: it holds the job's hash tag,
 // so every key locks derives from it lives in the job's slot.
 func lockResource(id string) string { return "job:{" + id + "}" }

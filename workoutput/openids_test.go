@@ -181,3 +181,47 @@ func TestOpenConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenStagedOnCluster opens a job of more caller-given IDs than Open
+// sends as arguments on the 3-master cluster: the staged pieces and the
+// rename into the job's keys stay in the job's slot, the job has every ID
+// once and in order, its outputs are gathered by ID, and no staged key is
+// left on any master.
+func TestOpenStagedOnCluster(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, true, workoutput.Config{})
+	ids := idsOf("c", 2500)
+	job, err := e.store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{IDs: ids}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, list := registered(t, e.r.Client, e.store.Config().Namespace, job.ID)
+	if !slices.Equal(list, ids) || !slices.Equal(set, slices.Sorted(slices.Values(ids))) {
+		t.Fatalf("the job registered %d IDs in its list and %d in its set, want its %d each once, in order", len(list), len(set), len(ids))
+	}
+	res, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: outs(ids...)})
+	if err != nil || !res.Completed {
+		t.Fatalf("the write of every output: %+v, %v; want the job completed", res, err)
+	}
+	got := 0
+	for _, err := range e.store.Gather(ctx, job.ID, int64(len(ids))) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got++
+	}
+	if got != len(ids) {
+		t.Errorf("gathered %d outputs, want %d", got, len(ids))
+	}
+	err = e.r.Client.(*redis.ClusterClient).ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		staged, err := c.Keys(ctx, e.r.Prefix+"*:staged:*").Result()
+		if err == nil && len(staged) > 0 {
+			err = fmt.Errorf("staged keys left: %v", staged)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -25,6 +25,7 @@ type Store struct {
 	hashes  cache.Hashes
 	cfg     Config
 	scripts scripts
+	staging staging // Open's staging of caller-given IDs; tests make it small
 }
 
 // New returns a Store on client. It returns an error wrapping ErrInvalid when
@@ -54,7 +55,7 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	followFailover(client)
-	return &Store{client: client, hashes: c.Hashes, cfg: c, scripts: newScripts()}, nil
+	return &Store{client: client, hashes: c.Hashes, cfg: c, scripts: newScripts(), staging: staging{inline: stageAbove, piece: stagePiece}}, nil
 }
 
 // Config returns the Store's configuration with defaults filled in.
@@ -114,7 +115,10 @@ func (s *Store) checkBatch(b Batch) error {
 // sweeper can never miss a job that exists. Open is idempotent: a retry of
 // the same request (same Spec.ID, same spec and events) after a lost reply
 // gets the first call's answer, as long as the job has not moved on. Another
-// request for a job ID in use gets ErrJobExists.
+// request for a job ID in use gets ErrJobExists. More than a thousand
+// caller-given IDs are sent in pieces of a thousand before the job is
+// created (stageIDs), so that no command holds Redis for the whole batch;
+// the job still appears at once, with all of them.
 func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, error) {
 	if spec.ID == "" {
 		spec.ID = NewJobID()
@@ -160,7 +164,6 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 		"maxretry", spec.MaxRetry, "policy", string(spec.FailurePolicy),
 		"expires", expires.UnixMilli(), "etimeout", spec.EventTimeout.Milliseconds(),
 	}
-	k := keysOf(s.cfg.Namespace, spec.ID)
 	// The index entry is written first and removed only once the job is
 	// finished, or gone past its deadline (Sweep): a job that exists is
 	// always indexed. Its first due time leaves SweepDelay for the clocks
@@ -171,19 +174,119 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	if err := s.indexNew(ctx, spec.ID, deadline.Add(s.cfg.SweepDelay)); err != nil {
 		return Job{}, err
 	}
-	args := make([]any, 0, 6+len(meta)+len(b.IDs))
-	args = append(args, s.now().UnixMilli(), expires.UnixMilli(), deadline.UnixMilli(),
-		openFingerprint(spec, b, seal), boolArg(seal), len(meta))
-	args = append(args, meta...)
-	for _, id := range b.IDs {
-		args = append(args, id)
+	oc := openCall{jobID: spec.ID, fingerprint: openFingerprint(spec, b, seal), seal: seal, meta: meta, expires: expires, deadline: deadline}
+	var (
+		res int64
+		err error
+	)
+	// Once more when the staged IDs were not all there (STAGED): a piece
+	// lost with a failover, say, or a call that took longer than stagedTTL.
+	for attempt := 1; attempt <= 2; attempt++ {
+		if res, err = s.open(ctx, oc, b.IDs); !errors.Is(err, errStagedIncomplete) {
+			break
+		}
 	}
-	cmd, rerr := s.runWrite(ctx, s.scripts.open, []string{k.meta, k.events, k.outputs, k.failures, k.ids}, args...)
-	res, err := cmd.Int()
-	if err = cmp.Or(err, rerr); err != nil {
-		return Job{}, s.scriptErr(spec.ID, err)
+	if err != nil {
+		return Job{}, err
 	}
 	return Job{ID: spec.ID, Created: time.UnixMilli(now.UnixMilli()), Deadline: time.UnixMilli(deadline.UnixMilli()), Completed: res == 1}, nil
+}
+
+// staging is how Open registers caller-given event IDs: more than inline
+// are sent in pieces of piece IDs before the job is created (stageIDs),
+// rather than as arguments of open.lua, which would hold Redis for the whole
+// batch: a script's arguments cost Redis about as much again as the
+// commands that store them, and 20,000 IDs held it for 16 ms in one call, a
+// million for most of a second (docs/BENCHMARKS.md, issue 17). A staged
+// piece is a MULTI/EXEC of SADD and RPUSH of its IDs and the PEXPIRE of
+// both keys, so that the staged keys always have a TTL: stagedTTL, after
+// which an Open that never finished leaves nothing behind.
+type staging struct {
+	inline, piece int
+}
+
+// The staging of every Store: a thousand IDs in one command cost Redis
+// about 0.3 ms.
+const (
+	stageAbove = 1000
+	stagePiece = 1000
+)
+
+// stagedTTL is the TTL of the staged keys of an Open.
+const stagedTTL = 10 * time.Minute
+
+// errStagedIncomplete reports that open.lua did not find every staged ID
+// once (STAGED).
+var errStagedIncomplete = errors.New("workoutput: the staged event IDs of the job were incomplete")
+
+// openCall is one call of open.lua: the job's ID, the request's
+// fingerprint, seal, the meta fields and values, and its times.
+type openCall struct {
+	jobID, fingerprint string
+	seal               bool
+	meta               []any
+	expires, deadline  time.Time
+}
+
+// open runs oc with ids: staged when there are more than
+// s.staging.inline, as arguments otherwise. It returns open.lua's answer.
+func (s *Store) open(ctx context.Context, oc openCall, ids []string) (int64, error) {
+	set, list := stagedIDsKeys(s.cfg.Namespace, oc.jobID, NewJobID())
+	if len(ids) <= s.staging.inline {
+		return s.runOpen(ctx, oc, ids, 0, set, list)
+	}
+	if err := s.stageIDs(ctx, oc.jobID, set, list, ids); err != nil {
+		// Best effort: the keys expire after stagedTTL anyway.
+		_ = s.client.Del(context.WithoutCancel(ctx), set, list).Err()
+		return 0, err
+	}
+	return s.runOpen(ctx, oc, nil, len(ids), set, list)
+}
+
+// runOpen runs open.lua for oc with the inline IDs as arguments, or with
+// staged IDs in the set and list given (staged > 0).
+func (s *Store) runOpen(ctx context.Context, oc openCall, inline []string, staged int, set, list string) (int64, error) {
+	k := keysOf(s.cfg.Namespace, oc.jobID)
+	args := make([]any, 0, 7+len(oc.meta)+len(inline))
+	args = append(args, s.now().UnixMilli(), oc.expires.UnixMilli(), oc.deadline.UnixMilli(),
+		oc.fingerprint, boolArg(oc.seal), staged, len(oc.meta))
+	args = append(args, oc.meta...)
+	for _, id := range inline {
+		args = append(args, id)
+	}
+	cmd, rerr := s.runWrite(ctx, s.scripts.open, []string{k.meta, k.events, k.outputs, k.failures, k.ids, set, list}, args...)
+	res, err := cmd.Int64()
+	if err = cmp.Or(err, rerr); err != nil {
+		if replyCode(err.Error()) == "STAGED" {
+			return 0, fmt.Errorf("%w: job %s, %d IDs staged", errStagedIncomplete, oc.jobID, staged)
+		}
+		return 0, s.scriptErr(oc.jobID, err)
+	}
+	return res, nil
+}
+
+// stageIDs stores ids in the set and the list given, in pieces of
+// s.staging.piece, each an atomic MULTI/EXEC that also gives both keys
+// stagedTTL.
+func (s *Store) stageIDs(ctx context.Context, jobID, set, list string, ids []string) error {
+	size := s.staging.piece
+	piece := make([]any, 0, size)
+	for start := 0; start < len(ids); start += size {
+		piece = piece[:0]
+		for _, id := range ids[start:min(start+size, len(ids))] {
+			piece = append(piece, id)
+		}
+		if _, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.SAdd(ctx, set, piece...)
+			p.RPush(ctx, list, piece...)
+			p.PExpire(ctx, set, stagedTTL)
+			p.PExpire(ctx, list, stagedTTL)
+			return nil
+		}); err != nil {
+			return redisErr(fmt.Sprintf("stage event IDs %d to %d of job %s", start, start+len(piece)-1, jobID), err)
+		}
+	}
+	return nil
 }
 
 // openFingerprint identifies an Open request by everything but its times,
