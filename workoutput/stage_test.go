@@ -141,7 +141,7 @@ func TestOpenStagingSequences(t *testing.T) {
 				trail = append(trail, fmt.Sprintf("open %d/%d with staged IDs that %s", j, r, how))
 				now := store.now()
 				oc := openCall{jobID: req.spec.ID, fingerprint: openFingerprint(req.spec, Batch{IDs: req.ids}, true), seal: true,
-					meta: []any{"kind", "k", "sealed", "0", "total", "0", "n", len(req.ids), "seq", 0, "expires", now.Add(time.Hour).UnixMilli()},
+					meta:    []any{"kind", "k", "sealed", "0", "total", "0", "n", len(req.ids), "seq", 0, "expires", now.Add(time.Hour).UnixMilli()},
 					expires: now.Add(time.Hour), deadline: now.Add(time.Minute)}
 				set, list := stagedIDsKeys(cfg.Namespace, req.spec.ID, NewJobID())
 				if err := store.stageIDs(ctx, req.spec.ID, set, list, req.ids); err != nil {
