@@ -24,6 +24,9 @@
 //	<ns>job:{<id>}:adds      hash  Add's idempotency key -> first sequence number
 //	<ns>job:{<id>}:payloads  hash  event ID -> payload of a failed event, for Retry
 //	<ns>job:{<id>}:errors    hash  event ID -> last failed attempt, while retried (Note)
+//	<ns>job:{<id>}:staged:<call>:events, ...:ids
+//	                         set, list  caller-given IDs an Open stages before it
+//	                               creates the job (over a thousand), 10 min
 //	<ns>fence:job:{<id>}     string highest fencing token accepted (locks)
 //	<ns>lock:job:{<id>}      string the coordinator's lock (locks)
 //	<ns>lock:job:{<id>}:token string the lock's token counter (locks)
