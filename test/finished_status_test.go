@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fanin-dev/fanin/internal/progress"
 	"github.com/fanin-dev/fanin/internal/redistest"
@@ -83,11 +84,14 @@ done
 		len(listed) != 1 || listed[0].ID != job || listed[0].LastError == nil || *listed[0].LastError != *status(t, e, job).LastError {
 		t.Errorf("list --state failed --json = %s; want the job with the last_error of status --json, %+v", out, status(t, e, job).LastError)
 	}
-	// The job does not record the FailedRetention of the coordinator that
-	// committed it: status says whose it is, and gives the binaries' (it
-	// said "kept 24h" as a fact, wrong for a library coordinator's).
-	if !regexp.MustCompile(`retention 0s \(failed: its data is kept for its coordinator's FailedRetention, 24h in coordinator run and serve: until \S+Z, for inspect, replay and retry\)`).MatchString(out) {
-		t.Errorf("status of a failed job without retention =\n%s\nwant its data kept for its coordinator's FailedRetention, 24h in the binaries", out)
+	// The commit records how long it keeps the data of a failed job
+	// without a retention of its own (the committing coordinator's
+	// FailedRetention, 24h in the binaries), and status says so.
+	if !regexp.MustCompile(`retention 0s \(failed: its data is kept 24h after it finished: until \S+Z, for inspect, replay and retry\)`).MatchString(out) {
+		t.Errorf("status of a failed job without retention =\n%s\nwant its data kept 24h after it finished", out)
+	}
+	if st := status(t, e, job); st.RetainedForMS != (24 * time.Hour).Milliseconds() {
+		t.Errorf("status --json retained_for_ms = %d; want 24h in ms", st.RetainedForMS)
 	}
 
 	// Retry refused: a job that is running, one without retention, and

@@ -449,3 +449,63 @@ func TestGatheredValuesAreTheCallers(t *testing.T) {
 		})
 	}
 }
+
+// TestRetainedForIsTheRetentionApplied: Status.RetainedFor is the retention
+// a commit or a cancel applied: the job's own, for a failed job without one
+// the FailedRetention of the Store that committed it, 0 when the data was
+// deleted at once; a retry of the job clears it with the rest of its
+// outcome.
+func TestRetainedForIsTheRetentionApplied(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, false, workoutput.Config{FailedRetention: 2 * time.Hour})
+	check := func(what, id string, state workoutput.State, want time.Duration, retained bool) {
+		t.Helper()
+		st, err := e.store.Status(ctx, id)
+		if err != nil || st.State != state || st.RetainedFor != want || st.Retained != retained {
+			t.Fatalf("%s: Status = %s, RetainedFor %v, Retained %v (%v); want %s, %v, %v", what, st.State, st.RetainedFor, st.Retained, err, state, want, retained)
+		}
+	}
+	commit := func(id string, state workoutput.State, retention time.Duration) {
+		t.Helper()
+		if _, err := e.store.Claim(ctx, workoutput.Claim{JobID: id, Token: 1, Mode: workoutput.ClaimCollect}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.Commit(ctx, workoutput.Commit{JobID: id, Token: 1, State: state, Retention: retention}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	kept := completeJob(t, e, workoutput.Spec{Kind: "k", Retention: 3 * time.Hour}, 2)
+	check("running", kept, workoutput.StateComplete, 0, false)
+	commit(kept, workoutput.StateDone, 3*time.Hour)
+	check("done with a retention of its own", kept, workoutput.StateDone, 3*time.Hour, true)
+
+	deleted := completeJob(t, e, workoutput.Spec{Kind: "k", Retention: workoutput.NoRetention}, 2)
+	commit(deleted, workoutput.StateDone, 0)
+	check("done without retention", deleted, workoutput.StateDone, 0, false)
+
+	job, err := e.store.Open(ctx, workoutput.Spec{Kind: "k", Retention: workoutput.NoRetention}, workoutput.Batch{IDs: []string{"a", "b"}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Write(ctx, job.ID, workoutput.Record{Outputs: outs("a"),
+		Failures: []workoutput.Failure{{EventID: "b", Reason: "broken", Attempts: 1, Time: time.Now(), Payload: []byte("2")}}}); err != nil {
+		t.Fatal(err)
+	}
+	commit(job.ID, workoutput.StateFailed, 0)
+	check("failed without retention", job.ID, workoutput.StateFailed, 2*time.Hour, true)
+	if _, err := e.store.Retry(ctx, job.ID, "retry-1"); err != nil {
+		t.Fatal(err)
+	}
+	check("retried", job.ID, workoutput.StateRunning, 0, false)
+
+	cancelled, err := e.store.Open(ctx, workoutput.Spec{Kind: "k", Retention: time.Hour}, workoutput.Batch{Generated: 1}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Cancel(ctx, cancelled.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("cancelled with a retention of its own", cancelled.ID, workoutput.StateCancelled, time.Hour, true)
+}

@@ -620,7 +620,8 @@ func (s *Store) Status(ctx context.Context, jobID string) (Status, error) {
 		EventTimeout: time.Duration(num("etimeout")) * time.Millisecond,
 		Token:        num("token"), Claimed: unixMilli(m["claimed"]), Finished: unixMilli(m["finished"]), Error: m["error"],
 		Stalled: m["stalled"], Retained: m["retained"] == "1",
-		Retrying: retrying.Val(), Retried: int(num("retries")), Kept: kept.Val(),
+		RetainedFor: time.Duration(num("keptfor")) * time.Millisecond,
+		Retrying:    retrying.Val(), Retried: int(num("retries")), Kept: kept.Val(),
 	}
 	if !st.State.accepting() {
 		// Collected, committed or cancelled: no attempt is retried any

@@ -198,6 +198,14 @@ type Status struct {
 	// result) is kept, so that it can be replayed; false before the job is
 	// finished and for a job finished with NoRetention.
 	Retained bool
+	// RetainedFor is how long a finished job's data is kept after
+	// Finished: the retention its commit or cancel applied, which for a
+	// failed job without a retention of its own is the FailedRetention of
+	// the Store that committed it. 0 when the data was deleted at once,
+	// before the job is finished, and for a job finished by a version of
+	// fanin that did not record it (Retained then tells whether its data is
+	// kept).
+	RetainedFor time.Duration
 	// Retrying is the number of events whose last attempt failed and that
 	// will be retried (Store.Note): neither output nor failure yet. 0 once
 	// the job no longer accepts events (collecting, committed, cancelled):

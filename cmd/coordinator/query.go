@@ -176,23 +176,28 @@ func writeStatus(w io.Writer, st workoutput.Status, waiting []string, kept time.
 }
 
 // retention describes how long st's data is kept once finished: its own
-// retention, and for a failed job committed without one, that its data is
-// kept for the FailedRetention of the coordinator that committed it
-// (workoutput.Config.FailedRetention). The job does not record that value
-// and a library coordinator may set any: the CLI can only give kept, the
-// one of coordinator run and serve (which have no setting for it), and
-// the time it would end, as such.
+// retention, and for a failed job committed without one, how long its data
+// is kept: the FailedRetention of the coordinator that committed it, which
+// the commit records (Status.RetainedFor). A job committed by a version of
+// fanin that did not record it gets kept, the FailedRetention of
+// coordinator run and serve (which have no setting for it), as such.
 func retention(st workoutput.Status, kept time.Duration) string {
 	r := st.Retention.String()
 	if st.State != workoutput.StateFailed || st.Retention > 0 || !st.Retained {
 		return r
 	}
-	until := ""
-	if !st.Finished.IsZero() {
-		until = ": until " + st.Finished.Add(kept).UTC().Format(time.RFC3339)
+	until := func(d time.Duration) string {
+		if st.Finished.IsZero() {
+			return ""
+		}
+		return ": until " + st.Finished.Add(d).UTC().Format(time.RFC3339)
+	}
+	if st.RetainedFor > 0 {
+		return fmt.Sprintf("%s (failed: its data is kept %s after it finished%s, for inspect, replay and retry)",
+			r, shortDuration(st.RetainedFor), until(st.RetainedFor))
 	}
 	return fmt.Sprintf("%s (failed: its data is kept for its coordinator's FailedRetention, %s in coordinator run and serve%s, for inspect, replay and retry)",
-		r, shortDuration(kept), until)
+		r, shortDuration(kept), until(kept))
 }
 
 // shortDuration is d without its trailing zero units: 24h, 1h30m, 90s.

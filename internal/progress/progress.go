@@ -225,6 +225,9 @@ type JSON struct {
 	// the heartbeats (jobs.JobGaps).
 	Waiting  []string `json:"waiting,omitempty"`
 	Retained bool     `json:"retained,omitempty"`
+	// RetainedForMS is how long a finished job's data is kept after it
+	// finished (workoutput.Status.RetainedFor); absent when unknown or 0.
+	RetainedForMS int64 `json:"retained_for_ms,omitempty"`
 	// Retrying counts the events whose last attempt failed and that will
 	// be retried; LastError is the last failed attempt noted (for a
 	// committed job: its latest failure for good where the caller read it,
@@ -263,6 +266,6 @@ func NewJSON(st workoutput.Status) JSON {
 		Created: st.Created.UTC(), Deadline: st.Deadline.UTC(), Completed: opt(st.Completed), Finished: opt(st.Finished),
 		RetentionMS: st.Retention.Milliseconds(), ChunkSize: st.ChunkSize, MaxRetry: st.MaxRetry,
 		FailurePolicy: string(st.FailurePolicy), EventTimeoutMS: st.EventTimeout.Milliseconds(), Token: st.Token, Error: st.Error,
-		Stalled: st.Stalled, Retained: st.Retained,
+		Stalled: st.Stalled, Retained: st.Retained, RetainedForMS: st.RetainedFor.Milliseconds(),
 	}
 }

@@ -20,6 +20,6 @@ if m[1] == 'cancelled' then
 end
 fanin_move(KEYS[1], m[1], 'cancel', 'cancelled')
 local retention = tonumber(m[2] or '0')
-redis.call('HSET', KEYS[1], 'finished', ARGV[1], 'retained', retention > 0 and '1' or '0')
+redis.call('HSET', KEYS[1], 'finished', ARGV[1], 'retained', retention > 0 and '1' or '0', 'keptfor', retention)
 fanin_retain({KEYS[1], KEYS[5], KEYS[7], KEYS[8]}, {KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[9], KEYS[10], KEYS[11]}, retention, tonumber(ARGV[2]))
 return 1

@@ -74,7 +74,7 @@ else
   redis.call('DEL', KEYS[5])
 end
 local retention = tonumber(ARGV[6])
-redis.call('HSET', KEYS[1], 'finished', ARGV[8], 'noutputs', n, 'retained', retention > 0 and '1' or '0')
+redis.call('HSET', KEYS[1], 'finished', ARGV[8], 'noutputs', n, 'retained', retention > 0 and '1' or '0', 'keptfor', retention)
 if ARGV[5] == '' then
   redis.call('HDEL', KEYS[1], 'error')
 else

@@ -69,7 +69,7 @@ if ARGV[1] ~= 'apply' then
 end
 fanin_move(KEYS[1], m[1], 'retry', 'running')
 redis.call('DEL', KEYS[3], KEYS[5], KEYS[10])
-redis.call('HDEL', KEYS[1], 'completed', 'completedby', 'finished', 'error', 'noutputs', 'retained', 'claimedfrom',
+redis.call('HDEL', KEYS[1], 'completed', 'completedby', 'finished', 'error', 'noutputs', 'retained', 'keptfor', 'claimedfrom',
   'stalled', 'lasterr', 'lastfail')
 local expires = tonumber(ARGV[3]) + tonumber(m[7] or '0') + tonumber(ARGV[4])
 redis.call('HSET', KEYS[1], 'deadline', ARGV[3], 'expires', expires, 'retry:' .. ARGV[2], todo .. ' ' .. ARGV[3],
