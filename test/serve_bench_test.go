@@ -23,8 +23,9 @@ import (
 // through `coordinator submit --events -` (stdin, spooled like a request
 // body), side by side in each round on one Redis (flushed between runs;
 // the order rotates every round). It reports the time of each, the ratio
-// HTTP / submit (the target is at most 2), and the peak RSS (VmHWM) of the
-// server and of the submit process. FANIN_BENCH_ROUNDS (default 3) rounds
+// HTTP / submit (the target is at most 2), the peak RSS (VmHWM) of the
+// server and of the submit process, and the longest command each made
+// Redis run (SLOWLOG). FANIN_BENCH_ROUNDS (default 3) rounds
 // run in one call, so run it once:
 //
 //	go test -run '^$' -bench SubmitHTTPvsCLI -benchtime 1x -timeout 60m ./test/
@@ -140,13 +141,33 @@ func BenchmarkSubmitHTTPvsCLI(b *testing.B) {
 	}
 	total := map[string]time.Duration{}
 	var submitPeak float64
+	// The longest command each way of submitting made Redis run
+	// (SLOWLOG: every command over 1 ms), over every round.
+	longest := map[string]time.Duration{}
+	for _, kv := range [][2]string{{"slowlog-log-slower-than", "1000"}, {"slowlog-max-len", "1000000"}} {
+		if err := client.ConfigSet(context.Background(), kv[0], kv[1]).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ResetTimer()
 	for i := range rounds * b.N {
 		var line []string
 		for k := range runs {
 			r := runs[(i+k)%len(runs)]
 			flush()
+			if err := client.SlowLogReset(context.Background()).Err(); err != nil {
+				b.Fatal(err)
+			}
 			took, peak := r.do()
+			slow, err := client.SlowLogGet(context.Background(), -1).Result()
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, s := range slow {
+				if len(s.Args) == 0 || !strings.EqualFold(s.Args[0], "flushall") {
+					longest[r.name] = max(longest[r.name], s.Duration)
+				}
+			}
 			total[r.name] += took
 			submitPeak = max(submitPeak, peak)
 			line = append(line, fmt.Sprintf("%s %.2fs", r.name, took.Seconds()))
@@ -163,6 +184,9 @@ func BenchmarkSubmitHTTPvsCLI(b *testing.B) {
 	b.ReportMetric(per("http")/per("submit-file"), "http/submit")
 	b.ReportMetric(peak, "serve-peak-MiB")
 	b.ReportMetric(submitPeak, "submit-peak-MiB")
+	for name, d := range longest {
+		b.ReportMetric(float64(d.Microseconds())/1000, name+"-longest-cmd-ms")
+	}
 	b.Logf("%d events, %.0f MiB: POST /jobs %.2fs, submit FILE %.2fs, submit - %.2fs per run (HTTP/submit %.2f); peak RSS: serve %.0f MiB (idle %.0f MiB), submit %.0f MiB",
 		n, float64(st.Size())/(1<<20), per("http"), per("submit-file"), per("submit-stdin"), per("http")/per("submit-file"), peak, idle, submitPeak)
 }
