@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,24 +43,56 @@ func (m *EventMetrics) Add(kind string, processed, failed, retried int) {
 // CensusTimeout bounds the read of a census at a scrape.
 const CensusTimeout = 5 * time.Second
 
-// censusCollector reports a census of the jobs at each scrape.
+// CensusReuse is how long a census is reported again instead of read anew:
+// a census costs Redis a few commands per job kept, so scrapes closer
+// together than this (a short scrape interval, or two Prometheus servers
+// scraping the same process) cost one census between them.
+const CensusReuse = 10 * time.Second
+
+// censusCollector reports a census of the jobs at each scrape, reading it
+// at most once per CensusReuse.
 type censusCollector struct {
 	census  func(context.Context) (workoutput.Census, error)
+	now     func() time.Time
 	jobs    *prometheus.Desc
 	pending *prometheus.Desc
+
+	mu   sync.Mutex // held while a census is read: a concurrent scrape waits for it
+	last workoutput.Census
+	at   time.Time // when last was read; zero before the first
 }
 
 // CensusCollector returns a collector of fanin_jobs{state} (jobs in Redis
 // by state) and fanin_events_pending{kind} (events of open and running
 // jobs without an output or a failure, by kind), read with census
-// (workoutput.Store.Census) at each scrape within CensusTimeout. Its cost
-// grows with the jobs kept: a few Redis commands per job per scrape.
+// (workoutput.Store.Census) within CensusTimeout at a scrape, unless one
+// was read less than CensusReuse before. A census costs a few Redis
+// commands per job kept.
 func CensusCollector(census func(context.Context) (workoutput.Census, error)) prometheus.Collector {
 	return &censusCollector{
 		census:  census,
+		now:     time.Now,
 		jobs:    prometheus.NewDesc("fanin_jobs", "Jobs in Redis, by state (finished jobs while kept).", []string{"state"}, nil),
 		pending: prometheus.NewDesc("fanin_events_pending", "Events of open and running jobs with neither an output nor a failure yet, by job kind.", []string{"kind"}, nil),
 	}
+}
+
+// read returns the last census if it is younger than CensusReuse, or reads
+// one; a census that fails to read is not kept.
+func (c *censusCollector) read() (workoutput.Census, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at.IsZero() && c.now().Sub(c.at) < CensusReuse {
+		return c.last, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), CensusTimeout)
+	defer cancel()
+	cs, err := c.census(ctx)
+	if err != nil {
+		return cs, err
+	}
+	c.last, c.at = cs, c.now()
+	return cs, nil
 }
 
 // Describe implements prometheus.Collector.
@@ -67,9 +100,7 @@ func (c *censusCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.jobs; c
 
 // Collect implements prometheus.Collector.
 func (c *censusCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), CensusTimeout)
-	defer cancel()
-	cs, err := c.census(ctx)
+	cs, err := c.read()
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.jobs, fmt.Errorf("telemetry: census of jobs: %w", err))
 		return
