@@ -82,6 +82,27 @@ func TestReplicaAcksWriteIsOnReplica(t *testing.T) {
 	if state, _ := e.onReplica.HGet(ctx, meta, "state").Result(); state != "cancelled" {
 		t.Fatalf("replica's state after Cancel = %q; want cancelled", state)
 	}
+
+	// An Open of more IDs than go inline, staged on other connections
+	// than the script's: every ID is on the replica when Open returns.
+	many := make([]string, 2500)
+	for i := range many {
+		many[i] = fmt.Sprint("m", i)
+	}
+	staged, err := e.store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{IDs: many}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "rep:job:{" + staged.ID + "}:"
+	if n, err := e.onReplica.SCard(ctx, base+"events").Result(); err != nil || n != int64(len(many)) {
+		t.Fatalf("replica's events set right after a staged Open: %d IDs, %v; want %d", n, err, len(many))
+	}
+	if n, err := e.onReplica.LLen(ctx, base+"ids").Result(); err != nil || n != int64(len(many)) {
+		t.Fatalf("replica's ids list right after a staged Open: %d IDs, %v; want %d", n, err, len(many))
+	}
+	if left, err := e.onReplica.Keys(ctx, base+"staged:*").Result(); err != nil || len(left) > 0 {
+		t.Fatalf("staged keys on the replica after Open: %v, %v; want none", left, err)
+	}
 }
 
 // TestReplicaAcksPausedReplica: while the replica is stopped, a write is
