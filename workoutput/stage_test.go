@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanin-dev/fanin/cache"
 	"github.com/fanin-dev/fanin/internal/redistest"
 )
 
@@ -94,8 +95,8 @@ func TestOpenStagingSequences(t *testing.T) {
 				}
 				met("too late", j, r)
 			case created[j] < 0 && !intact:
-				if !errors.Is(err, errStagedIncomplete) {
-					fail("an Open of job %d with incomplete staged IDs: %v, want errStagedIncomplete", j, err)
+				if !errors.Is(err, errStagedIncomplete) || !errors.Is(err, cache.ErrUnavailable) {
+					fail("an Open of job %d with incomplete staged IDs: %v, want errStagedIncomplete and cache.ErrUnavailable", j, err)
 				}
 				met("staged IDs incomplete", j, r)
 			case created[j] < 0:

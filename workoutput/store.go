@@ -216,7 +216,7 @@ const (
 const stagedTTL = 10 * time.Minute
 
 // errStagedIncomplete reports that open.lua did not find every staged ID
-// once (STAGED).
+// once (STAGED); Open's error then also wraps cache.ErrUnavailable.
 var errStagedIncomplete = errors.New("workoutput: the staged event IDs of the job were incomplete")
 
 // openCall is one call of open.lua: the job's ID, the request's
@@ -258,7 +258,9 @@ func (s *Store) runOpen(ctx context.Context, oc openCall, inline []string, stage
 	res, err := cmd.Int64()
 	if err = cmp.Or(err, rerr); err != nil {
 		if replyCode(err.Error()) == "STAGED" {
-			return 0, fmt.Errorf("%w: job %s, %d IDs staged", errStagedIncomplete, oc.jobID, staged)
+			// Transient, as the outage that lost a piece: a caller that
+			// rides out outages (jobs.Producer) opens the job again.
+			return 0, unavailable(fmt.Sprintf("open job %s with %d staged event IDs", oc.jobID, staged), errStagedIncomplete)
 		}
 		return 0, s.scriptErr(oc.jobID, err)
 	}
