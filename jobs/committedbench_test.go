@@ -183,19 +183,10 @@ func masterTimes(b *testing.B, masters []redis.UniversalClient) []time.Duration 
 	b.Helper()
 	times := make([]time.Duration, len(masters))
 	for i, m := range masters {
-		var sec float64
-		info, err := m.Info(context.Background(), "cpu").Result()
-		if err != nil {
+		var err error
+		if times[i], err = redistest.MainThreadCPU(context.Background(), m); err != nil {
 			b.Fatal(err)
 		}
-		for line := range strings.Lines(info) {
-			k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-			if ok && (k == "used_cpu_user_main_thread" || k == "used_cpu_sys_main_thread") {
-				f, _ := strconv.ParseFloat(v, 64)
-				sec += f
-			}
-		}
-		times[i] = time.Duration(sec * float64(time.Second))
 	}
 	return times
 }

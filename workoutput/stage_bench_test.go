@@ -3,7 +3,6 @@ package workoutput
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +35,7 @@ func BenchmarkOpenStall(b *testing.B) {
 					b.Fatal(err)
 				}
 				if mode == "inline" {
-					store.staging.inline = n
+					store.stagePiece = n // every ID an argument of open.lua
 				}
 				for _, kv := range [][2]string{{"slowlog-log-slower-than", "500"}, {"slowlog-max-len", "1000000"}} {
 					if err := c.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
@@ -96,21 +95,12 @@ func BenchmarkOpenStall(b *testing.B) {
 	}
 }
 
-// redisCPU returns the CPU time of the store's server's main thread
-// (used_cpu_user_main_thread + used_cpu_sys_main_thread of INFO cpu).
+// redisCPU returns the CPU time of the store's server's main thread.
 func redisCPU(b *testing.B, s *Store) time.Duration {
 	b.Helper()
-	info, err := s.client.Info(context.Background(), "cpu").Result()
+	cpu, err := redistest.MainThreadCPU(context.Background(), s.client)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var sec float64
-	for line := range strings.Lines(info) {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (k == "used_cpu_user_main_thread" || k == "used_cpu_sys_main_thread") {
-			f, _ := strconv.ParseFloat(v, 64)
-			sec += f
-		}
-	}
-	return time.Duration(sec * float64(time.Second))
+	return cpu
 }

@@ -36,7 +36,7 @@ func TestOpenStagingSequences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.staging = staging{inline: 2, piece: 2}
+	store.stagePiece = 2
 	// late reads a clock that moves an hour on at each read: every Open
 	// through it arrives past the job's deadline.
 	var hours atomic.Int64
@@ -46,7 +46,7 @@ func TestOpenStagingSequences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	late.staging = store.staging
+	late.stagePiece = store.stagePiece
 
 	// requests[j][r] is request r for job j: 1 to 7 IDs of its own.
 	const jobs, variants = 3, 3
@@ -81,7 +81,7 @@ func TestOpenStagingSequences(t *testing.T) {
 			t.Fatalf("seed %d, after %s: %s", seed, strings.Join(trail, "; "), fmt.Sprintf(format, args...))
 		}
 		met := func(outcome string, j, r int) {
-			seen[fmt.Sprintf("%s, staged %t", outcome, len(requests[j][r].ids) > store.staging.inline)]++
+			seen[fmt.Sprintf("%s, staged %t", outcome, len(requests[j][r].ids) > store.stagePiece)]++
 		}
 		// expect checks err against what the model says of request r of
 		// job j, made on time (onTime) or past the deadline, and updates
@@ -136,7 +136,7 @@ func TestOpenStagingSequences(t *testing.T) {
 				trail = append(trail, fmt.Sprintf("late open %d/%d", j, r))
 				_, err := late.Open(ctx, req.spec, Batch{IDs: req.ids}, true)
 				expect(j, r, false, true, err)
-			case op < 7 && len(req.ids) > store.staging.inline:
+			case op < 7 && len(req.ids) > store.stagePiece:
 				// Staged IDs damaged before open.lua runs.
 				how := []string{"lost a piece", "repeated a piece", "expired"}[rng.IntN(3)]
 				trail = append(trail, fmt.Sprintf("open %d/%d with staged IDs that %s", j, r, how))
@@ -275,7 +275,7 @@ func TestStagedKeysAlwaysHaveATTL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.staging = staging{inline: 2, piece: 2}
+	store.stagePiece = 2
 	id := NewJobID()
 	set, list := stagedIDsKeys(store.cfg.Namespace, id, NewJobID())
 	for n := 1; n <= 5; n++ {

@@ -21,11 +21,11 @@ import (
 
 // Store owns the state of fanin jobs in Redis. It is safe for concurrent use.
 type Store struct {
-	client  redis.UniversalClient
-	hashes  cache.Hashes
-	cfg     Config
-	scripts scripts
-	staging staging // Open's staging of caller-given IDs; tests make it small
+	client     redis.UniversalClient
+	hashes     cache.Hashes
+	cfg        Config
+	scripts    scripts
+	stagePiece int // see the constant stagePiece; tests make it small
 }
 
 // New returns a Store on client. It returns an error wrapping ErrInvalid when
@@ -55,7 +55,7 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	followFailover(client)
-	return &Store{client: client, hashes: c.Hashes, cfg: c, scripts: newScripts(), staging: staging{inline: stageAbove, piece: stagePiece}}, nil
+	return &Store{client: client, hashes: c.Hashes, cfg: c, scripts: newScripts(), stagePiece: stagePiece}, nil
 }
 
 // Config returns the Store's configuration with defaults filled in.
@@ -192,25 +192,17 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	return Job{ID: spec.ID, Created: time.UnixMilli(now.UnixMilli()), Deadline: time.UnixMilli(deadline.UnixMilli()), Completed: res == 1}, nil
 }
 
-// staging is how Open registers caller-given event IDs: more than inline
-// are sent in pieces of piece IDs before the job is created (stageIDs),
-// rather than as arguments of open.lua, which would hold Redis for the whole
-// batch: a script's arguments cost Redis about as much again as the
-// commands that store them, and 20,000 IDs held it for 16 ms in one call, a
-// million for most of a second (docs/BENCHMARKS.md, issue 17). A staged
-// piece is a MULTI/EXEC of SADD and RPUSH of its IDs and the PEXPIRE of
-// both keys, so that the staged keys always have a TTL: stagedTTL, after
-// which an Open that never finished leaves nothing behind.
-type staging struct {
-	inline, piece int
-}
-
-// The staging of every Store: a thousand IDs in one command cost Redis
-// about 0.3 ms.
-const (
-	stageAbove = 1000
-	stagePiece = 1000
-)
+// stagePiece is how Open registers caller-given event IDs: up to
+// stagePiece go as arguments of open.lua; more are sent in pieces of
+// stagePiece before the job is created (stageIDs), as arguments of
+// open.lua would hold Redis for the whole batch: a script's arguments cost
+// Redis about as much again as the commands that store them, and 20,000
+// IDs held it for 16 ms in one call, a million for most of a second
+// (docs/BENCHMARKS.md, issue 17); a thousand in one command cost it about
+// 0.3 ms. A staged piece is a MULTI/EXEC of SADD and RPUSH of its IDs and
+// the PEXPIRE of both keys, so that the staged keys always have a TTL:
+// stagedTTL, after which an Open that never finished leaves nothing behind.
+const stagePiece = 1000
 
 // stagedTTL is the TTL of the staged keys of an Open.
 const stagedTTL = 10 * time.Minute
@@ -228,13 +220,18 @@ type openCall struct {
 	expires, deadline  time.Time
 }
 
-// open runs oc with ids: staged when there are more than
-// s.staging.inline, as arguments otherwise. It returns open.lua's answer.
+// inlineToken stands for the call in the staged keys that open.lua is given,
+// and does not touch, when the IDs go as arguments.
+const inlineToken = "inline"
+
+// open runs oc with ids: staged when there are more than s.stagePiece, as
+// arguments otherwise. It returns open.lua's answer.
 func (s *Store) open(ctx context.Context, oc openCall, ids []string) (int64, error) {
-	set, list := stagedIDsKeys(s.cfg.Namespace, oc.jobID, NewJobID())
-	if len(ids) <= s.staging.inline {
+	if len(ids) <= s.stagePiece {
+		set, list := stagedIDsKeys(s.cfg.Namespace, oc.jobID, inlineToken)
 		return s.runOpen(ctx, oc, ids, 0, set, list)
 	}
+	set, list := stagedIDsKeys(s.cfg.Namespace, oc.jobID, NewJobID())
 	if err := s.stageIDs(ctx, oc.jobID, set, list, ids); err != nil {
 		// Best effort: the keys expire after stagedTTL anyway.
 		_ = s.client.Del(context.WithoutCancel(ctx), set, list).Err()
@@ -268,16 +265,11 @@ func (s *Store) runOpen(ctx context.Context, oc openCall, inline []string, stage
 }
 
 // stageIDs stores ids in the set and the list given, in pieces of
-// s.staging.piece, each an atomic MULTI/EXEC that also gives both keys
+// s.stagePiece, each an atomic MULTI/EXEC that also gives both keys
 // stagedTTL.
 func (s *Store) stageIDs(ctx context.Context, jobID, set, list string, ids []string) error {
-	size := s.staging.piece
-	piece := make([]any, 0, size)
-	for start := 0; start < len(ids); start += size {
-		piece = piece[:0]
-		for _, id := range ids[start:min(start+size, len(ids))] {
-			piece = append(piece, id)
-		}
+	for start := 0; start < len(ids); start += s.stagePiece {
+		piece := stringArgs(ids[start:min(start+s.stagePiece, len(ids))])
 		if _, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.SAdd(ctx, set, piece...)
 			p.RPush(ctx, list, piece...)

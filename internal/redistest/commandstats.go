@@ -6,9 +6,31 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
+
+// MainThreadCPU returns the CPU time (user and system) the main thread of
+// server has used so far (used_cpu_user_main_thread and
+// used_cpu_sys_main_thread of INFO cpu): what bounds Redis's throughput,
+// the network I/O of the commands included, each command counted once
+// (INFO commandstats counts the commands a script calls twice).
+func MainThreadCPU(ctx context.Context, server redis.UniversalClient) (time.Duration, error) {
+	info, err := server.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0, fmt.Errorf("redistest: INFO cpu: %w", err)
+	}
+	var sec float64
+	for line := range strings.Lines(info) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_user_main_thread" || k == "used_cpu_sys_main_thread") {
+			f, _ := strconv.ParseFloat(v, 64)
+			sec += f
+		}
+	}
+	return time.Duration(sec * float64(time.Second)), nil
+}
 
 // CommandTimes returns the server time spent so far in each command, in
 // microseconds (the usec field of INFO commandstats), summed over servers
