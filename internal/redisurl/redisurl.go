@@ -232,6 +232,9 @@ func parse(raw string, opts Options) (*Target, error) {
 		}
 		variant = "sentinel"
 	}
+	if err := checkQuery(rest); err != nil {
+		return nil, err
+	}
 	if opts.CAFile != "" && base != "rediss" {
 		return nil, fmt.Errorf("a CA file is given but the URL is %s, not TLS (want rediss://)", scheme)
 	}
@@ -717,6 +720,31 @@ func (t *Target) secrets() []string {
 }
 
 // urlErr drops the URL net/url puts in its errors (it holds the password).
+// checkQuery refuses a URL whose query (in rest, the URL after "://") has a
+// pair that net/url cannot read (a '%' not followed by two hex digits, or a
+// ';'): net/url, and go-redis after it, drop such a pair without a word, so
+// a mistyped option would be ignored. The error names the parameter, never
+// its value, which may be a password.
+func checkQuery(rest string) error {
+	_, query, ok := strings.Cut(rest, "?")
+	if !ok {
+		return nil
+	}
+	query, _, _ = strings.Cut(query, "#")
+	for i, pair := range strings.Split(query, "&") {
+		if _, err := url.ParseQuery(pair); err == nil {
+			continue
+		}
+		key, _, _ := strings.Cut(pair, "=")
+		const want = "(want name=value pairs separated by '&', each '%' followed by two hex digits)"
+		if name, err := url.QueryUnescape(key); err == nil && !strings.Contains(name, ";") {
+			return fmt.Errorf("query parameter %q cannot be read %s", name, want)
+		}
+		return fmt.Errorf("query parameter %d cannot be read %s", i+1, want)
+	}
+	return nil
+}
+
 func urlErr(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -190,6 +190,12 @@ func TestParseErrorsNameTheProblemWithoutSecrets(t *testing.T) {
 		{"redis://u:topsecret@h1:1,h2:/0", redisurl.Options{}, `port "" of address "h2:"`},
 		{"redis+sentinel://u:topsecret@s1:/m", redisurl.Options{}, `port "" of address "s1:"`},
 		{"redis://u:topsecret@[::1]:", redisurl.Options{}, `port "" of address "[::1]:"`},
+		// A pair net/url cannot read, which it would drop without a word.
+		{"redis://u:topsecret@h:1/0?dial_timeout=%zz", redisurl.Options{}, `query parameter "dial_timeout" cannot be read`},
+		{"redis://u:topsecret@h:1/0?dial_timeout=1s;max_retries=2", redisurl.Options{}, `query parameter "dial_timeout" cannot be read`},
+		{"redis+sentinel://s1:26379/m?sentinel_password=top%zzsecret", redisurl.Options{}, `query parameter "sentinel_password" cannot be read`},
+		{"redis+cluster://u:topsecret@h:1?%zz=1", redisurl.Options{}, `query parameter 1 cannot be read`},
+		{"unix://u:topsecret@/tmp/r.sock?db=1&x=%g", redisurl.Options{}, `query parameter "x" cannot be read`},
 	} {
 		_, err := redisurl.Parse(tc.raw, tc.opts)
 		if !errors.Is(err, redisurl.ErrInvalid) {
