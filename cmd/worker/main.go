@@ -140,7 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	})
 	fs := cmd.Flags()
 	o.common.AddFlags(fs)
-	fs.IntVar(&o.concurrency, "concurrency", runtime.NumCPU(), "events processed at once: the number of Asynq workers (env "+envConcurrency+")")
+	fs.IntVar(&o.concurrency, "concurrency", workersPerCPU*runtime.NumCPU(), "chunks of events processed at once: the number of Asynq workers, by default 2 per CPU (env "+envConcurrency+")")
 	fs.StringVar(&o.queues, "queues", jobs.DefaultQueue, "Asynq queues to serve, comma-separated, each optionally with a priority: high=6,default=3 (env "+envQueues+"; default NAMESPACE:default under a --namespace other than fanin:)")
 	fs.StringArrayVar(&o.exec, "exec", nil, "KIND=COMMAND: handle events of KIND with COMMAND, a co-process speaking JSON lines (repeatable; env "+envExec+")")
 	fs.IntVar(&o.execProcs, "exec-procs", 0, "co-processes per --exec kind (default: --concurrency, so that every Asynq worker can run an event of the kind at once)")
@@ -204,6 +204,15 @@ func parseQueues(s string) (map[string]int, error) {
 // per interval on Redis. Asynq's own default, 1 s, made a small job wait
 // up to a second and a half before it started.
 const defaultPollInterval = 10 * time.Millisecond
+
+// workersPerCPU is --concurrency's default per CPU. An Asynq worker
+// alternates between running a chunk's handlers (CPU) and waiting on Redis
+// (the dequeue, the write of the outputs, the done), so two per CPU keep
+// the CPUs busy through the waits: a warm 20,000-event job through the
+// binaries on 2 vCPUs was faster with 4 workers than with 2 in 17 of 20
+// alternating pairs, medians 192 and 210 ms (docs/BENCHMARKS.md, issue 17,
+// seventh step); 8 was not faster than 4 beyond the noise.
+const workersPerCPU = 2
 
 // maxRetryDelay caps the delays of --retry-delay.
 const maxRetryDelay = 10 * time.Minute
