@@ -266,7 +266,9 @@ func (c *core) apply(payload string) {
 	if err != nil || m.Instance == c.id {
 		return
 	}
-	c.invalidations.Add(1)
+	// Counted once applied (Stats.Invalidations): a reader that sees the
+	// count also sees L1 without the keys the message names.
+	defer c.invalidations.Add(1)
 	if m.All || m.HasPrefix {
 		c.updateLocal(0, false, change{prefix: m.Prefix, byPrefix: true})
 		return
