@@ -120,8 +120,8 @@ func (h *Hybrid) listen(ctx context.Context) {
 				_ = h.pubsub.Ping(ctx) // a dead connection fails the next receive
 				continue
 			}
-			h.resubscriptions.Add(1)
 			h.dropLocal()
+			h.resubscriptions.Add(1) // once L1 is empty, as Stats says
 			select {
 			case <-ctx.Done():
 				return
@@ -134,8 +134,8 @@ func (h *Hybrid) listen(ctx context.Context) {
 			h.apply(m.Payload)
 		case *redis.Subscription:
 			// The connection was re-established and resubscribed.
-			h.resubscriptions.Add(1)
 			h.dropLocal()
+			h.resubscriptions.Add(1)
 		}
 	}
 }
