@@ -129,22 +129,15 @@ func (d binDeployment) commandTimes(b *testing.B) map[string]int64 {
 	return times
 }
 
-// redisCPU returns used_cpu_user + used_cpu_sys of INFO cpu.
+// redisCPU returns the CPU time of c's server, every thread
+// (redistest.ServerCPU).
 func redisCPU(b *testing.B, c redis.UniversalClient) time.Duration {
 	b.Helper()
-	info, err := c.Info(context.Background(), "cpu").Result()
+	cpu, err := redistest.ServerCPU(context.Background(), c)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var total float64
-	for line := range strings.Lines(info) {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		if k == "used_cpu_user" || k == "used_cpu_sys" {
-			f, _ := strconv.ParseFloat(v, 64)
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second))
+	return cpu
 }
 
 // sightingEvents returns n zombie sightings as events.

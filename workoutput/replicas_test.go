@@ -85,10 +85,7 @@ func TestReplicaAcksWriteIsOnReplica(t *testing.T) {
 
 	// An Open of more IDs than go inline, staged on other connections
 	// than the script's: every ID is on the replica when Open returns.
-	many := make([]string, 2500)
-	for i := range many {
-		many[i] = fmt.Sprint("m", i)
-	}
+	many := idsOf("m", 2500)
 	staged, err := e.store.Open(ctx, workoutput.Spec{Kind: "k"}, workoutput.Batch{IDs: many}, true)
 	if err != nil {
 		t.Fatal(err)

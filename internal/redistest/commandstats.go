@@ -17,6 +17,17 @@ import (
 // the network I/O of the commands included, each command counted once
 // (INFO commandstats counts the commands a script calls twice).
 func MainThreadCPU(ctx context.Context, server redis.UniversalClient) (time.Duration, error) {
+	return infoCPU(ctx, server, "used_cpu_user_main_thread", "used_cpu_sys_main_thread")
+}
+
+// ServerCPU returns the CPU time (user and system) of every thread of
+// server so far (used_cpu_user and used_cpu_sys of INFO cpu).
+func ServerCPU(ctx context.Context, server redis.UniversalClient) (time.Duration, error) {
+	return infoCPU(ctx, server, "used_cpu_user", "used_cpu_sys")
+}
+
+// infoCPU returns the sum of the fields of INFO cpu named, in seconds.
+func infoCPU(ctx context.Context, server redis.UniversalClient, fields ...string) (time.Duration, error) {
 	info, err := server.Info(ctx, "cpu").Result()
 	if err != nil {
 		return 0, fmt.Errorf("redistest: INFO cpu: %w", err)
@@ -24,7 +35,7 @@ func MainThreadCPU(ctx context.Context, server redis.UniversalClient) (time.Dura
 	var sec float64
 	for line := range strings.Lines(info) {
 		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (k == "used_cpu_user_main_thread" || k == "used_cpu_sys_main_thread") {
+		if ok && slices.Contains(fields, k) {
 			f, _ := strconv.ParseFloat(v, 64)
 			sec += f
 		}

@@ -719,7 +719,6 @@ func (t *Target) secrets() []string {
 	return nil
 }
 
-// urlErr drops the URL net/url puts in its errors (it holds the password).
 // checkQuery refuses a URL whose query (in rest, the URL after "://") has a
 // pair that net/url cannot read (a '%' not followed by two hex digits, or a
 // ';'): net/url, and go-redis after it, drop such a pair without a word, so
@@ -745,6 +744,7 @@ func checkQuery(rest string) error {
 	return nil
 }
 
+// urlErr drops the URL net/url puts in its errors (it holds the password).
 func urlErr(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
