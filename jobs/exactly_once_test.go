@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/fanin-dev/fanin/internal/redistest"
 	"github.com/fanin-dev/fanin/workoutput"
 )
 
@@ -49,7 +51,20 @@ func testExactlyOnce(t *testing.T, cluster bool) {
 	// chunk (events 1800-1899) succeeds on that attempt.
 	failingID := workoutput.GeneratedID(1889)
 	ctx := context.Background()
-	client := testRedis(t, cluster)
+	// newClient connects to the test's server (or cluster): each worker
+	// pool gets a client, with its connection pool, of its own, as a
+	// separate worker process would (sharing one, 12 workers and the
+	// producer's enqueues waited for its connections past go-redis's
+	// PoolTimeout on a loaded machine).
+	var newClient func() redis.UniversalClient
+	if cluster {
+		c := redistest.StartCluster(t, redistest.ClusterOptions{})
+		newClient = func() redis.UniversalClient { return c.Client(t) }
+	} else {
+		srv := redistest.StartServer(t, redistest.ServerOptions{})
+		newClient = func() redis.UniversalClient { return srv.Client(t) }
+	}
+	client := newClient()
 	store := newStore(t, client, workoutput.Config{})
 
 	var (
@@ -68,8 +83,10 @@ func testExactlyOnce(t *testing.T, cluster bool) {
 	}
 
 	for range 3 {
-		// Each pool has its own Store, as separate worker processes would.
-		mux, err := NewMux(client, newStore(t, client, workoutput.Config{}), MuxConfig{
+		// Each pool has its own client and Store, as separate worker
+		// processes would.
+		poolClient := newClient()
+		mux, err := NewMux(poolClient, newStore(t, poolClient, workoutput.Config{}), MuxConfig{
 			CollectQueue: collectQueue,
 			OnComplete: func(_ context.Context, _ string, err error) {
 				if err != nil {
@@ -100,7 +117,7 @@ func testExactlyOnce(t *testing.T, cluster bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		startPool(t, client, 4, asynq.HandlerFunc(func(ctx context.Context, task *asynq.Task) error {
+		startPool(t, poolClient, 4, asynq.HandlerFunc(func(ctx context.Context, task *asynq.Task) error {
 			c, err := decodeChunk(task.Payload())
 			if err != nil {
 				return err
