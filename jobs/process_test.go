@@ -23,7 +23,7 @@ import (
 // Environment of a helper process: this test binary, re-executed as a
 // coordinator whose reducer blocks until a file exists.
 const (
-	helperEnv        = "FANIN_JOBS_HELPER" // "collect", "gather" or "worker"
+	helperEnv        = "FANIN_JOBS_HELPER" // "collect", "gather", "worker" or "ping"
 	helperURLEnv     = "FANIN_JOBS_URL"
 	helperClusterEnv = "FANIN_JOBS_CLUSTER"
 	helperNSEnv      = "FANIN_JOBS_NAMESPACE"
@@ -33,7 +33,8 @@ const (
 )
 
 // runHelper runs the helper mode named by helperEnv: "collect" (the
-// takeover tests) or "gather" (BenchmarkGather).
+// takeover tests), "gather" (BenchmarkGather), "worker" (the fault tests)
+// or "ping" (the real-time probe of the benchmarks' pingProbe).
 func runHelper() int {
 	var client redis.UniversalClient
 	if os.Getenv(helperClusterEnv) == "1" {
@@ -62,6 +63,8 @@ func runHelper() int {
 		err = runGatherHelper(client)
 	case "worker":
 		err = runWorkerHelper(client)
+	case "ping":
+		err = runPingHelper(client)
 	default:
 		err = fmt.Errorf("unknown helper mode %q", mode)
 	}
