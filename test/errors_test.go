@@ -45,6 +45,7 @@ func TestBadInputGivesClearErrorsAndExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := write("good.jsonl", "{\"id\":\"a\"}\n")
+	long := write("long.jsonl", "{\"id\":\"a\"}\n{\"id\":\"b\",\"p\":\""+strings.Repeat("x", 200)+"\"}\n")
 	up := env("FANIN_REDIS_URL=" + srv.URL())
 	down := env("FANIN_REDIS_URL=redis://app:hunter2@" + closedAddr(t) + "/0")
 	job := "8f14e45f-ceea-467f-a0e6-5f1b5c8e6a3d"
@@ -78,6 +79,11 @@ func TestBadInputGivesClearErrorsAndExitCodes(t *testing.T) {
 		{"submit unreadable file", up, "coordinator", []string{"submit", "--kind", "k", "--events", unreadable}, 2, "permission denied"},
 		{"submit malformed line", up, "coordinator", []string{"submit", "--kind", "k", "--events", malformed}, 2, "malformed.jsonl line 3: not valid JSON"},
 		{"submit bad ID field", up, "coordinator", []string{"submit", "--kind", "k", "--events", badID}, 2, `badid.jsonl line 3: field "id" is 42`},
+		// An input that never ends a line is refused at the largest event
+		// instead of read into memory for ever.
+		{"submit endless line", up, "coordinator", []string{"submit", "--kind", "k", "--events", "/dev/zero"}, 2, "/dev/zero line 1 is over 1048576 bytes (the largest event accepted, --max-event-size)"},
+		{"submit line over max event size", up, "coordinator", []string{"submit", "--kind", "k", "--events", long, "--max-event-size", "100"}, 2, "long.jsonl line 2 is over 100 bytes"},
+		{"submit zero max event size", up, "coordinator", []string{"submit", "--kind", "k", "--events", good, "--max-event-size", "0"}, 2, "--max-event-size 0"},
 		{"submit bad policy", up, "coordinator", []string{"submit", "--kind", "k", "--events", good, "--policy", "maybe"}, 2, "--policy"},
 		{"submit bad retention", up, "coordinator", []string{"submit", "--kind", "k", "--events", good, "--retention", "soon"}, 2, "--retention"},
 		{"submit unreachable", down, "coordinator", []string{"submit", "--kind", "k", "--events", good}, 4, "Redis unreachable"},

@@ -72,7 +72,11 @@ and cancels the job, which list then shows as cancelled.`,
 			if events == "-" {
 				src = "stdin"
 			}
-			in, err := jobfile.Open(events, src, idField)
+			limits, err := a.common.StoreConfig()
+			if err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
+			in, err := jobfile.Open(events, src, idField, limits.MaxEventSize)
 			if errorsIs(err, jobfile.ErrInput) {
 				return exitcode.With(exitcode.Usage, err)
 			}

@@ -46,16 +46,30 @@ func Read(r io.Reader, name, idField string) ([]jobs.Event, error) {
 }
 
 // Scan yields the events of r one by one, in order, reading r as the
-// sequence is consumed (one line at a time, whatever the size of r); name
-// and idField are as for Read. Each event's Payload is its own copy. A
+// sequence is consumed (one line at a time, whatever the size of r; wrap r
+// with LimitLines to bound the size of a line too); name and idField are
+// as for Read. Each event's Payload is its own copy. A
 // malformed line (ErrMalformed, naming the line) or a read error ends the
 // sequence as its last pair, with a zero Event; events before it have been
-// yielded already. Breaking out of the loop stops reading.
+// yielded already; a line cut short by a read error is that error, not a
+// malformed line (a *LineTooLongError of a LineLimiter as it is). Breaking
+// out of the loop stops reading.
 func Scan(r io.Reader, name, idField string) iter.Seq2[jobs.Event, error] {
 	return func(yield func(jobs.Event, error) bool) {
 		br := bufio.NewReaderSize(r, 64<<10)
 		for n := 1; ; n++ {
 			line, err := br.ReadBytes('\n')
+			var tooLong *LineTooLongError
+			switch {
+			case errors.As(err, &tooLong):
+				yield(jobs.Event{}, err)
+				return
+			case err != nil && !errors.Is(err, io.EOF):
+				// The line was cut short by the error: the error is the
+				// news, not that the rest does not parse.
+				yield(jobs.Event{}, fmt.Errorf("eventfile: read %s at line %d: %w", name, n, err))
+				return
+			}
 			if len(line) > 0 {
 				e, ok, perr := parse(line, idField)
 				if perr != nil {
@@ -66,11 +80,7 @@ func Scan(r io.Reader, name, idField string) iter.Seq2[jobs.Event, error] {
 					return
 				}
 			}
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				yield(jobs.Event{}, fmt.Errorf("eventfile: read %s at line %d: %w", name, n, err))
+			if err != nil { // io.EOF
 				return
 			}
 		}

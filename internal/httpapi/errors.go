@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/fanin-dev/fanin/cache"
+	"github.com/fanin-dev/fanin/internal/eventfile"
 	"github.com/fanin-dev/fanin/internal/exitcode"
 	"github.com/fanin-dev/fanin/internal/jobfile"
 	"github.com/fanin-dev/fanin/internal/refusal"
@@ -55,7 +56,7 @@ func errorf(status int, code, format string, args ...any) *apiError {
 func classify(err error) *apiError {
 	var ae *apiError
 	var mb *http.MaxBytesError
-	var ll *lineTooLong
+	var ll *eventfile.LineTooLongError
 	msg := exitcode.Message(err)
 	switch {
 	case errors.As(err, &ae):

@@ -1,16 +1,15 @@
 package httpapi
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/fanin-dev/fanin/internal/eventfile"
 	"github.com/fanin-dev/fanin/internal/jobfile"
 	"github.com/fanin-dev/fanin/jobs"
 )
@@ -118,12 +117,8 @@ func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
 	case <-ctx.Done():
 		return
 	}
-	limited := &lineLimiter{r: body, max: s.cfg.MaxLine}
-	events, err := jobfile.Spool(limited, "request body", idField)
+	events, err := jobfile.Spool(eventfile.LimitLines(body, "request body", s.cfg.MaxLine), "request body", idField)
 	if err != nil {
-		if limited.err != nil {
-			err = limited.err // why the body was cut
-		}
 		fail(err)
 		return
 	}
@@ -161,55 +156,4 @@ func (s *Server) served(ctx context.Context, kind, queue string) []string {
 		return []string{}
 	}
 	return append([]string{}, jobs.Gaps(members, kind, cmp.Or(queue, jobs.DefaultQueue))...)
-}
-
-// lineTooLong is the error of a body line over the limit.
-type lineTooLong struct{ line, max int }
-
-func (e *lineTooLong) Error() string {
-	return fmt.Sprintf("request body line %d is over %d bytes (the largest event the server accepts)", e.line, e.max)
-}
-
-// lineLimiter reads r and fails with lineTooLong as soon as a line (its
-// end of line and any '\r' excepted) is over max bytes, so that no line
-// larger than an event is held in memory. It keeps the first error it
-// returned (its own, or one of r other than io.EOF) in err: the reader of
-// lines reports a line cut short by an error as malformed, and err tells
-// why it was cut.
-type lineLimiter struct {
-	r    io.Reader
-	max  int
-	cur  int // bytes of the current line so far
-	line int // lines before the current one
-	err  error
-}
-
-func (l *lineLimiter) Read(p []byte) (int, error) {
-	if l.err != nil {
-		return 0, l.err
-	}
-	n, err := l.r.Read(p)
-	b := p[:n]
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		seg := b
-		if i >= 0 {
-			seg = b[:i]
-		}
-		l.cur += len(seg) - bytes.Count(seg, []byte{'\r'})
-		if l.cur > l.max {
-			l.err = &lineTooLong{line: l.line + 1, max: l.max}
-			return n - len(b), l.err
-		}
-		if i < 0 {
-			break
-		}
-		l.cur = 0
-		l.line++
-		b = b[i+1:]
-	}
-	if err != nil && err != io.EOF {
-		l.err = err
-	}
-	return n, err
 }

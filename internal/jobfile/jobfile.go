@@ -137,18 +137,22 @@ type sized struct {
 
 // Open makes the first pass over the events at path ("-" is stdin; name
 // names it in errors). A regular file is read again in place; other input
-// (stdin, a pipe) is spooled to a temporary file on the way. Errors of the
-// input wrap ErrInput. Close the Events when done.
-func Open(path, name, idField string) (*Events, error) {
+// (stdin, a pipe, a device) is spooled to a temporary file on the way. A
+// line over maxLine bytes (the largest event, Config.MaxEventSize) ends
+// the pass at once with an *eventfile.LineTooLongError, so that an input
+// that never ends a line (/dev/zero) is not read into memory. Errors of
+// the input wrap ErrInput. Close the Events when done.
+func Open(path, name, idField string, maxLine int) (*Events, error) {
 	r, err := eventfile.Open(path)
 	if err != nil {
 		return nil, inputError(err)
 	}
+	limited := eventfile.LimitLines(r, name, maxLine)
 	if f, ok := r.(*os.File); ok && regular(f) {
-		return check(f, false, f, name, idField)
+		return check(limited, false, f, name, idField)
 	}
 	defer r.Close()
-	return Spool(r, name, idField)
+	return Spool(limited, name, idField)
 }
 
 // Spool makes the first pass over the events read from r, copying them to

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/fanin-dev/fanin/internal/eventfile"
 	"github.com/fanin-dev/fanin/internal/jobfile"
 	"github.com/fanin-dev/fanin/internal/redistest"
 	"github.com/fanin-dev/fanin/jobs"
@@ -134,6 +136,27 @@ func TestBadInputWritesNothing(t *testing.T) {
 	}
 	if k := keys(t, r); len(k) > 0 {
 		t.Fatalf("bad input wrote to Redis: %v", k)
+	}
+}
+
+// TestOpenStopsAtALineOverTheLimit: Open refuses a line over maxLine as
+// soon as it is read, from a regular file (read in place) as from a device
+// that never ends a line (spooled), with ErrInput and the line's number.
+func TestOpenStopsAtALineOverTheLimit(t *testing.T) {
+	t.Parallel()
+	long := filepath.Join(t.TempDir(), "long.jsonl")
+	if err := os.WriteFile(long, []byte("{\"id\":\"a\"}\n{\"id\":\"b\",\"p\":\""+strings.Repeat("x", 100)+"\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, line := range map[string]int{long: 2, "/dev/zero": 1} {
+		in, err := jobfile.Open(path, path, "id", 64)
+		if err == nil {
+			in.Close()
+		}
+		var ll *eventfile.LineTooLongError
+		if !errors.Is(err, jobfile.ErrInput) || !errors.As(err, &ll) || ll.Line != line || ll.Max != 64 {
+			t.Errorf("Open(%s) = %v; want ErrInput and line %d over 64 bytes", path, err, line)
+		}
 	}
 }
 

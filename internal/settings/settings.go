@@ -145,7 +145,7 @@ func (c *Common) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", telemetry.FormatText, "log format: text or json (env "+EnvLogFormat+")")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error (env "+EnvLogLevel+")")
 	fs.IntVar(&c.ReplicaAcks, "replica-acks", 0, "replicas that must acknowledge every job write before it counts as done (Redis WAIT), so a failover loses nothing acknowledged; while fewer replicas answer (missing, or still in their first sync), a write is applied on the master, not acknowledged, and retried: workers ride it out, submit for --replica-wait (env "+EnvReplicaAcks+"; 0: the master's acknowledgement is enough)")
-	fs.IntVar(&c.MaxEventSize, "max-event-size", workoutput.DefaultMaxEventSize, "largest event payload in bytes: submit refuses a larger event (nothing is submitted); a failed event's payload, kept for coordinator retry, is bounded by it too (env "+EnvMaxEventSize+")")
+	fs.IntVar(&c.MaxEventSize, "max-event-size", workoutput.DefaultMaxEventSize, "largest event payload in bytes: submit refuses a larger event, and a longer line of the events file as soon as it reads that far (nothing is submitted); a failed event's payload, kept for coordinator retry, is bounded by it too (env "+EnvMaxEventSize+")")
 	fs.IntVar(&c.MaxOutputSize, "max-output-size", workoutput.DefaultMaxOutputSize, "largest output in bytes: a worker records a larger output as the event's failure (env "+EnvMaxOutputSize+")")
 	fs.DurationVar(&c.ReplicaTimeout, "replica-timeout", workoutput.DefaultReplicaTimeout, "with --replica-acks, how long one write waits for the replicas before it is retried; meanwhile the write is applied on the master but not acknowledged, and readers of the master already see it (env "+EnvReplicaTimeout+")")
 }
@@ -352,13 +352,24 @@ func (c *Common) OpenStore(clientName string) (redis.UniversalClient, *redisurl.
 
 // Store returns the work-output store of the settings' deployment.
 func (c *Common) Store(client redis.UniversalClient) (*workoutput.Store, error) {
-	d, err := c.Deployment()
+	cfg, err := c.StoreConfig()
 	if err != nil {
 		return nil, err
 	}
-	if c.MaxEventSize < 1 || c.MaxOutputSize < 1 {
-		return nil, fmt.Errorf("--max-event-size %d and --max-output-size %d (want at least 1 byte each)", c.MaxEventSize, c.MaxOutputSize)
+	return workoutput.New(client, cfg)
+}
+
+// StoreConfig returns the checked workoutput.Config of the settings'
+// deployment, as Store gives it to its store: what submit needs to know of
+// its limits before it connects.
+func (c *Common) StoreConfig() (workoutput.Config, error) {
+	d, err := c.Deployment()
+	if err != nil {
+		return workoutput.Config{}, err
 	}
-	return workoutput.New(client, workoutput.Config{Namespace: d.Namespace(), ReplicaAcks: c.ReplicaAcks, ReplicaTimeout: c.ReplicaTimeout,
-		MaxEventSize: c.MaxEventSize, MaxOutputSize: c.MaxOutputSize})
+	if c.MaxEventSize < 1 || c.MaxOutputSize < 1 {
+		return workoutput.Config{}, fmt.Errorf("--max-event-size %d and --max-output-size %d (want at least 1 byte each)", c.MaxEventSize, c.MaxOutputSize)
+	}
+	return workoutput.Config{Namespace: d.Namespace(), ReplicaAcks: c.ReplicaAcks, ReplicaTimeout: c.ReplicaTimeout,
+		MaxEventSize: c.MaxEventSize, MaxOutputSize: c.MaxOutputSize}, nil
 }
