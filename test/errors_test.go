@@ -63,6 +63,10 @@ func TestBadInputGivesClearErrorsAndExitCodes(t *testing.T) {
 		{"worker zero concurrency", up, "worker", []string{"--concurrency", "0"}, 2, "--concurrency"},
 		{"worker serves the collect queue", up, "worker", []string{"--queues", "default,fanin-collect"}, 2, "collect queue"},
 		{"worker bad exec", up, "worker", []string{"--exec", "nokind"}, 2, "KIND=COMMAND"},
+		// Refused at start, not at every event of the kind.
+		{"worker exec of a missing program", up, "worker", []string{"--exec", "k=/no/such/handler --flag"}, 2, "--exec k: invalid configuration: \"/no/such/handler --flag\" runs /no/such/handler, which is not an executable file: no such file or directory"},
+		{"worker exec of a bad command", up, "worker", []string{"--exec", "k=cat |"}, 2, "is not a valid sh command"},
+		{"run exec reducer not in PATH", up, "coordinator", []string{"run", "--reducer", "k=exec:no-such-reducer-fanin x"}, 2, "runs no-such-reducer-fanin, which sh does not find"},
 		{"worker bad log format", up, "worker", []string{"--log-format", "xml"}, 2, "log format"},
 		{"worker malformed URL", up, "worker", []string{"--redis", "redis://app:hunter2@127.0.0.1:notaport"}, 2, "invalid port"},
 		{"worker unknown scheme", up, "worker", []string{"--redis", "http://127.0.0.1:6379"}, 2, `scheme "http"`},

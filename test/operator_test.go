@@ -445,7 +445,8 @@ func TestScripting(t *testing.T) {
 	dir := t.TempDir()
 	events := writeFile(t, dir, "e.jsonl", `{"id":"a"}`+"\n"+`{"id":"big","pad":"0123456789"}`+"\n")
 	r := runBin(t, e, "coordinator", "submit", "--kind", "k", "--events", events, "--max-event-size", "20")
-	if r.code != 2 || !strings.Contains(r.stderr, `coordinator: too large: event "big" is 31 bytes (want at most 20, --max-event-size)`) {
+	// Refused as soon as the line is read, as POST /jobs does.
+	if r.code != 2 || !strings.Contains(r.stderr, `coordinator: `+events+` line 2 is over 20 bytes (the largest event accepted, --max-event-size)`) {
 		t.Errorf("submit of an oversize event: exit %d, stderr %q", r.code, r.stderr)
 	}
 	job := strings.TrimSpace(mustRun(t, e, "coordinator", "submit", "--kind", "k", "--events", events))

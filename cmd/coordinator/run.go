@@ -48,8 +48,8 @@ non-zero exit fails the attempt; FANIN_JOB_ID, FANIN_JOB_KIND,
 FANIN_JOB_OUTPUTS, FANIN_JOB_FAILED and FANIN_JOB_MISSING describe the job).`
 
 // register registers the built-in reducers and those of the flags on c.
-func (r *reducerFlags) register(c *jobs.Coordinator) error {
-	set, err := r.set()
+func (r *reducerFlags) register(ctx context.Context, c *jobs.Coordinator) error {
+	set, err := r.set(ctx)
 	if err != nil {
 		return err
 	}
@@ -62,8 +62,8 @@ func (r *reducerFlags) register(c *jobs.Coordinator) error {
 }
 
 // set returns the reducer of each kind: the built-in ones and those of the
-// flags.
-func (r *reducerFlags) set() (map[string]jobs.Reducer, error) {
+// flags, whose exec commands it checks (execproc.CheckCommand).
+func (r *reducerFlags) set(ctx context.Context) (map[string]jobs.Reducer, error) {
 	set := map[string]jobs.Reducer{
 		zombiejob.Kind: zombiejob.Reducer(),
 		"jsonl":        jobs.JSONLines(),
@@ -83,7 +83,11 @@ func (r *reducerFlags) set() (map[string]jobs.Reducer, error) {
 		case name == "count":
 			set[kind] = jobs.Count()
 		case strings.HasPrefix(name, "exec:"):
-			red, err := execproc.Reducer(strings.TrimPrefix(name, "exec:"))
+			command := strings.TrimPrefix(name, "exec:")
+			if err := execproc.CheckCommand(ctx, command); err != nil {
+				return nil, exitcode.With(exitcode.Usage, fmt.Errorf("--reducer %s: %w", kind, err))
+			}
+			red, err := execproc.Reducer(command)
 			if err != nil {
 				return nil, exitcode.With(exitcode.Usage, fmt.Errorf("--reducer %s: %w", kind, err))
 			}
@@ -113,7 +117,7 @@ func (f *coordinatorFlags) addFlags(fs *pflag.FlagSet) {
 }
 
 // build returns a coordinator with the reducers registered.
-func (f *coordinatorFlags) build(a *app, client redis.UniversalClient, store *workoutput.Store, onCommit func(context.Context, jobs.Outcome), extra ...jobs.Sink) (*jobs.Coordinator, error) {
+func (f *coordinatorFlags) build(ctx context.Context, a *app, client redis.UniversalClient, store *workoutput.Store, onCommit func(context.Context, jobs.Outcome), extra ...jobs.Sink) (*jobs.Coordinator, error) {
 	if f.concurrency < 1 || f.sweep <= 0 || f.lockTTL <= 0 {
 		return nil, usage("--concurrency must be >= 1, --sweep-interval and --lock-ttl > 0")
 	}
@@ -141,7 +145,7 @@ func (f *coordinatorFlags) build(a *app, client redis.UniversalClient, store *wo
 	if err != nil {
 		return nil, exitcode.With(exitcode.Usage, err)
 	}
-	if err := f.reducers.register(c); err != nil {
+	if err := f.reducers.register(ctx, c); err != nil {
 		_ = c.Close()
 		return nil, err
 	}
@@ -194,7 +198,7 @@ SIGTERM or SIGINT stops it after the collections in progress.
 				return nil
 			})
 			onCommit := func(_ context.Context, out jobs.Outcome) { committed.WithLabelValues(string(out.State)).Inc() }
-			c, err := f.build(a, client, store, onCommit, counter)
+			c, err := f.build(cmd.Context(), a, client, store, onCommit, counter)
 			if err != nil {
 				return err
 			}
@@ -253,7 +257,7 @@ replayed or committed.
 			if err := checkOut(out); err != nil {
 				return err
 			}
-			c, err := f.build(a, client, store, nil)
+			c, err := f.build(ctx, a, client, store, nil)
 			if err != nil {
 				return err
 			}

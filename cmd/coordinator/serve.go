@@ -95,7 +95,7 @@ progress get 30 s to finish, the daemon finishes its collections.
 			if err != nil {
 				return err
 			}
-			c, err := f.build(a, client, store, nil)
+			c, err := f.build(cmd.Context(), a, client, store, nil)
 			if err != nil {
 				return err
 			}

@@ -294,6 +294,9 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 		if !ok || strings.TrimSpace(kind) == "" || strings.TrimSpace(command) == "" {
 			return usage("--exec %q (want KIND=COMMAND)", spec)
 		}
+		if err := execproc.CheckCommand(ctx, command); err != nil {
+			return exitcode.With(exitcode.Usage, fmt.Errorf("--exec %s: %w", kind, err))
+		}
 		h, err := execproc.NewHandler(execproc.Config{Kind: kind, Command: command, Procs: o.execProcs, Logger: log})
 		if err != nil {
 			return exitcode.With(exitcode.Usage, err)
