@@ -126,8 +126,9 @@ func (p *pingProbe) startRealTime(url string) {
 // max-PING-ms (ordinary priority) and max-PING-rt-ms (real time), and the
 // longest command as max-command-ms. Over several iterations each metric
 // is the largest of them: *worst holds what the earlier probes saw. (The
-// benchmark's gather-ms is the mean of its iterations, peak-RSS-MiB the
-// largest.)
+// benchmark's gather-ms, coordinator-cpu-ms and redis-cpu-ms are the means
+// of its iterations, peak-RSS-MiB the largest; redis-cpu-ms includes the
+// probes' PINGs.)
 func (p *pingProbe) end(b *testing.B, worst *probeWorst) {
 	b.Helper()
 	close(p.stop)
@@ -276,8 +277,12 @@ func BenchmarkGather(b *testing.B) {
 
 		b.Run("baseline-hvals/n=1M/ids="+ids, func(b *testing.B) {
 			var worst probeWorst
-			var total time.Duration
+			var total, redisCPU time.Duration
 			for i := range b.N {
+				before, err := redistest.ServerCPU(ctx, client)
+				if err != nil {
+					b.Fatal(err)
+				}
 				probe := startPingProbe(b, srv)
 				start := time.Now()
 				vals, err := client.HVals(ctx, key).Result()
@@ -286,25 +291,44 @@ func BenchmarkGather(b *testing.B) {
 				if err != nil || len(vals) != benchGatherN {
 					b.Fatalf("HVALS = %d values, %v", len(vals), err)
 				}
+				after, err := redistest.ServerCPU(ctx, client)
+				if err != nil {
+					b.Fatal(err)
+				}
+				redisCPU += after - before
 				b.ReportMetric(float64(total.Milliseconds())/float64(i+1), "gather-ms")
+				b.ReportMetric(float64(redisCPU.Milliseconds())/float64(i+1), "redis-cpu-ms")
 			}
 		})
 		reduce := func(b *testing.B) {
 			var worst probeWorst
-			var total time.Duration
+			var total, childCPU, redisCPU time.Duration
 			var peak int64
 			for i := range b.N {
+				before, err := redistest.ServerCPU(ctx, client)
+				if err != nil {
+					b.Fatal(err)
+				}
 				probe := startPingProbe(b, srv)
 				// Replay collects the complete job the first time and
 				// reduces the retained outputs again the next times.
-				gather, rss, res := runGatherChild(b, srv.URL(), id)
+				gather, rss, cpu, res := runGatherChild(b, srv.URL(), id)
 				probe.end(b, &worst)
+				after, err := redistest.ServerCPU(ctx, client)
+				if err != nil {
+					b.Fatal(err)
+				}
 				if res != `{"outputs":1000000,"failed":0,"missing":0}` {
 					b.Fatalf("result %s", res)
 				}
 				total += gather
+				childCPU += cpu
+				redisCPU += after - before
 				peak = max(peak, rss)
-				b.ReportMetric(float64(total.Milliseconds())/float64(i+1), "gather-ms")
+				n := float64(i + 1)
+				b.ReportMetric(float64(total.Milliseconds())/n, "gather-ms")
+				b.ReportMetric(float64(childCPU.Milliseconds())/n, "coordinator-cpu-ms")
+				b.ReportMetric(float64(redisCPU.Milliseconds())/n, "redis-cpu-ms")
 				b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
 			}
 		}
@@ -331,9 +355,9 @@ func BenchmarkGather(b *testing.B) {
 }
 
 // runGatherChild runs Replay of jobID with Count in a child
-// process and returns the reduce time, the child's peak RSS in bytes, and
-// the result.
-func runGatherChild(b *testing.B, url, jobID string) (time.Duration, int64, string) {
+// process and returns the reduce time, the child's peak RSS in bytes, its
+// CPU time (user and system, the process's whole life), and the result.
+func runGatherChild(b *testing.B, url, jobID string) (time.Duration, int64, time.Duration, string) {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"=gather", helperURLEnv+"="+url, helperJobEnv+"="+jobID)
@@ -346,7 +370,8 @@ func runGatherChild(b *testing.B, url, jobID string) (time.Duration, int64, stri
 	if _, err := fmt.Sscanf(string(out), "gathered %d %d %s", &ms, &kb, &res); err != nil {
 		b.Fatalf("gather child said %q: %v", out, err)
 	}
-	return time.Duration(ms) * time.Millisecond, kb << 10, res
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return time.Duration(ms) * time.Millisecond, kb << 10, cpu, res
 }
 
 // runGatherHelper is the child of BenchmarkGather.
