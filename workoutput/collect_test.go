@@ -145,6 +145,7 @@ func TestClaimGatherCommit(t *testing.T) {
 			{"hgetall", 0, 10, false},
 			{"generated", 0, 2500, false},
 			{"given", 2500, 0, false},
+			{"given-one-page", 150, 0, false}, // fewer pages than fetching goroutines
 			{"mixed", 1300, 1201, false},
 			{"hscan", 2500, 0, true},
 			{"hscan-mixed", 1300, 1201, true},
