@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -509,4 +510,50 @@ func TestRetainedForIsTheRetentionApplied(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("cancelled with a retention of its own", cancelled.ID, workoutput.StateCancelled, time.Hour, true)
+}
+
+// TestGatherByIDGeneratedShapes: for jobs of generated shapes (caller-given
+// and generated IDs in random numbers, pages of random sizes, so that pages
+// start and end anywhere in the list of IDs, and fewer or more pages than
+// the fetching goroutines), Gather yields every output exactly once, with
+// its value.
+func TestGatherByIDGeneratedShapes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, false, workoutput.Config{})
+	rng := rand.New(rand.NewPCG(17, 1))
+	for round := range 40 {
+		given, generated, page := rng.IntN(60), rng.IntN(60), 1+rng.IntN(9)
+		if given+generated == 0 {
+			continue
+		}
+		store, err := workoutput.New(e.r.Client, workoutput.Config{Namespace: e.r.Prefix, SmallHash: -1, ScanPage: page})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := completeMixedJob(t, e, workoutput.Spec{Kind: "k"}, given, generated)
+		seen := map[string]string{}
+		for o, err := range store.Gather(ctx, id, int64(given+generated)) {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			if _, dup := seen[o.EventID]; dup {
+				t.Fatalf("round %d (given %d, generated %d, page %d): %s yielded twice", round, given, generated, page, o.EventID)
+			}
+			seen[o.EventID] = string(o.Value)
+		}
+		if len(seen) != given+generated {
+			t.Fatalf("round %d (given %d, generated %d, page %d): %d outputs, want %d", round, given, generated, page, len(seen), given+generated)
+		}
+		for i := range given {
+			if v := seen[fmt.Sprint("e", i)]; v != fmt.Sprint(i) {
+				t.Fatalf("round %d: output of e%d = %q", round, i, v)
+			}
+		}
+		for i := range generated {
+			if v := seen[workoutput.GeneratedID(int64(i))]; v != fmt.Sprint("g", i) {
+				t.Fatalf("round %d: output of #%d = %q", round, i, v)
+			}
+		}
+	}
 }
