@@ -434,21 +434,29 @@ func (s *Store) fetchScan(jobID string, page int) fetcher {
 
 // prefetch runs fetch in workers goroutines and yields the pages they emit,
 // at most workers pages ahead of the consumer. The goroutines end before
-// the sequence does, also when the consumer stops early.
+// the sequence does, also when the consumer stops early. When ctx ends
+// first, the sequence ends with an error wrapping its cause, never as if
+// every page had been read.
 func prefetch(ctx context.Context, workers int, fetch fetcher) iter.Seq2[[]Output, error] {
 	type page struct {
 		outs []Output
 		err  error
 	}
 	return func(yield func([]Output, error) bool) {
+		parent := ctx
 		ctx, cancel := context.WithCancel(ctx)
 		ch := make(chan page, workers)
 		var wg sync.WaitGroup
+		// cut records that a goroutine dropped a page or an error because
+		// ctx ended: before the consumer stops (which cancels ctx only once
+		// it is done), that is parent's end.
+		var cut atomic.Bool
 		emit := func(outs []Output) bool {
 			select {
 			case ch <- page{outs: outs}:
 				return true
 			case <-ctx.Done():
+				cut.Store(true)
 				return false
 			}
 		}
@@ -458,6 +466,7 @@ func prefetch(ctx context.Context, workers int, fetch fetcher) iter.Seq2[[]Outpu
 					select {
 					case ch <- page{err: err}:
 					case <-ctx.Done():
+						cut.Store(true)
 					}
 				}
 			})
@@ -472,6 +481,9 @@ func prefetch(ctx context.Context, workers int, fetch fetcher) iter.Seq2[[]Outpu
 			if !yield(p.outs, p.err) || p.err != nil {
 				return
 			}
+		}
+		if cut.Load() {
+			yield(nil, fmt.Errorf("outputs read in part only: %w", context.Cause(parent)))
 		}
 	}
 }

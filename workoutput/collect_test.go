@@ -557,3 +557,39 @@ func TestGatherByIDGeneratedShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestGatherEndsWithAnErrorWhenItsContextEnds: when the caller's context
+// ends in the middle of a paged Gather (the coordinator's lock lost, say),
+// the sequence ends with an error wrapping the context's cause, or with
+// every output: never early and silently, as if the job had no more.
+func TestGatherEndsWithAnErrorWhenItsContextEnds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false, workoutput.Config{})
+	store, err := workoutput.New(e.r.Client, workoutput.Config{Namespace: e.r.Prefix, SmallHash: -1, ScanPage: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cause := errors.New("the lock was lost")
+	for _, shape := range []struct{ given, generated int }{{0, 200}, {200, 0}, {100, 100}} {
+		id := completeMixedJob(t, e, workoutput.Spec{Kind: "k"}, shape.given, shape.generated)
+		n := shape.given + shape.generated
+		for round := range 30 {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			got := 0
+			var last error
+			for _, err := range store.Gather(ctx, id, int64(n)) {
+				if err != nil {
+					last = err
+					break
+				}
+				if got++; got == 1+round%9 {
+					cancel(cause)
+				}
+			}
+			cancel(nil)
+			if got < n && (last == nil || (!errors.Is(last, cause) && !errors.Is(last, context.Canceled))) {
+				t.Fatalf("%+v round %d: %d of %d outputs, then %v; want all or an error of the context", shape, round, got, n, last)
+			}
+		}
+	}
+}

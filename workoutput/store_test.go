@@ -382,7 +382,10 @@ func TestSweep(t *testing.T) {
 		if err := e.store.Notify(ctx, complete); err != nil {
 			t.Fatal(err)
 		}
-		overdue := open(time.Millisecond, 1)
+		// Past its deadline at the sweep's time, not when it is opened: a
+		// deadline of 1 ms could pass between Open's clock reading and its
+		// script on a loaded machine (TOOLATE).
+		overdue := open(time.Minute, 1)
 		running := open(time.Hour, 1)
 		early := open(time.Hour, 1) // marked due, but not complete
 		if err := e.store.MarkDue(ctx, early); err != nil {
@@ -395,7 +398,7 @@ func TestSweep(t *testing.T) {
 		if _, err := e.r.Client.ZScore(ctx, idx, cancelled).Result(); !errors.Is(err, redis.Nil) {
 			t.Fatalf("index entry of a cancelled job: %v; want none", err)
 		}
-		at := time.Now().Add(workoutput.DefaultSweepDelay + time.Second)
+		at := time.Now().Add(time.Minute + workoutput.DefaultSweepDelay + time.Second)
 		res, err := e.store.Sweep(ctx, at, time.Minute)
 		if err != nil {
 			t.Fatal(err)
