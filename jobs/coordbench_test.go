@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,10 +39,10 @@ const (
 // as Redis answers, so it counts Redis's own delays only. It also reads the
 // server's latency monitor for the longest command Redis ran.
 type pingProbe struct {
-	stop  chan struct{}
-	done  chan struct{}
-	max   atomic.Int64
-	admin *redis.Client // reads the server's own latency monitor
+	stop    chan struct{}
+	done    chan struct{}
+	longest time.Duration // the ordinary probe's, set before done closes
+	admin   *redis.Client // reads the server's own latency monitor
 
 	rt      *exec.Cmd      // the real-time probe; nil when it could not start
 	rtStdin io.WriteCloser // closed to stop it
@@ -71,21 +70,7 @@ func startPingProbe(b *testing.B, srv *redistest.Server) *pingProbe {
 	go func() {
 		defer close(p.done)
 		defer c.Close()
-		for {
-			select {
-			case <-p.stop:
-				return
-			default:
-			}
-			start := time.Now()
-			if err := c.Ping(context.Background()).Err(); err != nil {
-				return
-			}
-			if d := int64(time.Since(start)); d > p.max.Load() {
-				p.max.Store(d)
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
+		_, p.longest, _ = pingUntil(p.stop, c)
 	}()
 	return p
 }
@@ -133,7 +118,7 @@ func (p *pingProbe) end(b *testing.B, worst *probeWorst) {
 	b.Helper()
 	close(p.stop)
 	<-p.done
-	worst.ping = max(worst.ping, time.Duration(p.max.Load()))
+	worst.ping = max(worst.ping, p.longest)
 	b.ReportMetric(ms(worst.ping), "max-PING-ms")
 	if p.rt != nil {
 		p.rtStdin.Close()
@@ -163,11 +148,10 @@ type probeWorst struct {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // runPingHelper is the real-time PING probe of pingProbe: it sends PINGs
-// on one connection, one every 0.2 ms, says "ready" after the first
-// answer, and once its stdin is closed prints "pinged <n> <longest ns>".
+// as pingUntil does, says "ready" after the first answer, and once its
+// stdin is closed prints "pinged <n> <longest ns>".
 func runPingHelper(client redis.UniversalClient) error {
-	ctx := context.Background()
-	if err := client.Ping(ctx).Err(); err != nil {
+	if err := client.Ping(context.Background()).Err(); err != nil {
 		return err
 	}
 	fmt.Println("ready")
@@ -176,18 +160,27 @@ func runPingHelper(client redis.UniversalClient) error {
 		io.Copy(io.Discard, os.Stdin)
 		close(stop)
 	}()
-	var n int
-	var longest time.Duration
+	n, longest, err := pingUntil(stop, client)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("pinged %d %d\n", n, longest.Nanoseconds())
+	return nil
+}
+
+// pingUntil sends PINGs on c, one every 0.2 ms, until stop closes, and
+// returns how many were answered and the longest round trip; an error
+// ends it early.
+func pingUntil(stop <-chan struct{}, c redis.UniversalClient) (n int, longest time.Duration, err error) {
 	for {
 		select {
 		case <-stop:
-			fmt.Printf("pinged %d %d\n", n, longest.Nanoseconds())
-			return nil
+			return n, longest, nil
 		default:
 		}
 		start := time.Now()
-		if err := client.Ping(ctx).Err(); err != nil {
-			return err
+		if err := c.Ping(context.Background()).Err(); err != nil {
+			return n, longest, err
 		}
 		n++
 		longest = max(longest, time.Since(start))
@@ -279,10 +272,7 @@ func BenchmarkGather(b *testing.B) {
 			var worst probeWorst
 			var total, redisCPU time.Duration
 			for i := range b.N {
-				before, err := redistest.ServerCPU(ctx, client)
-				if err != nil {
-					b.Fatal(err)
-				}
+				before := redistest.ServerCPU(b, client)
 				probe := startPingProbe(b, srv)
 				start := time.Now()
 				vals, err := client.HVals(ctx, key).Result()
@@ -291,11 +281,7 @@ func BenchmarkGather(b *testing.B) {
 				if err != nil || len(vals) != benchGatherN {
 					b.Fatalf("HVALS = %d values, %v", len(vals), err)
 				}
-				after, err := redistest.ServerCPU(ctx, client)
-				if err != nil {
-					b.Fatal(err)
-				}
-				redisCPU += after - before
+				redisCPU += redistest.ServerCPU(b, client) - before
 				b.ReportMetric(float64(total.Milliseconds())/float64(i+1), "gather-ms")
 				b.ReportMetric(float64(redisCPU.Milliseconds())/float64(i+1), "redis-cpu-ms")
 			}
@@ -305,25 +291,18 @@ func BenchmarkGather(b *testing.B) {
 			var total, childCPU, redisCPU time.Duration
 			var peak int64
 			for i := range b.N {
-				before, err := redistest.ServerCPU(ctx, client)
-				if err != nil {
-					b.Fatal(err)
-				}
+				before := redistest.ServerCPU(b, client)
 				probe := startPingProbe(b, srv)
 				// Replay collects the complete job the first time and
 				// reduces the retained outputs again the next times.
 				gather, rss, cpu, res := runGatherChild(b, srv.URL(), id)
 				probe.end(b, &worst)
-				after, err := redistest.ServerCPU(ctx, client)
-				if err != nil {
-					b.Fatal(err)
-				}
+				redisCPU += redistest.ServerCPU(b, client) - before
 				if res != `{"outputs":1000000,"failed":0,"missing":0}` {
 					b.Fatalf("result %s", res)
 				}
 				total += gather
 				childCPU += cpu
-				redisCPU += after - before
 				peak = max(peak, rss)
 				n := float64(i + 1)
 				b.ReportMetric(float64(total.Milliseconds())/n, "gather-ms")

@@ -98,7 +98,7 @@ func startBinDeployment(b *testing.B, workerArgs ...string) binDeployment {
 // process, zeroed, on first touch).
 func (d binDeployment) usage(b *testing.B) map[string]float64 {
 	b.Helper()
-	out := map[string]float64{"redis-cpu-ms": float64(redisCPU(b, d.client).Milliseconds())}
+	out := map[string]float64{"redis-cpu-ms": float64(redistest.ServerCPU(b, d.client).Milliseconds())}
 	for name, pid := range d.pids {
 		raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		if err != nil {
@@ -127,17 +127,6 @@ func (d binDeployment) commandTimes(b *testing.B) map[string]int64 {
 		b.Fatal(err)
 	}
 	return times
-}
-
-// redisCPU returns the CPU time of c's server, every thread
-// (redistest.ServerCPU).
-func redisCPU(b *testing.B, c redis.UniversalClient) time.Duration {
-	b.Helper()
-	cpu, err := redistest.ServerCPU(context.Background(), c)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return cpu
 }
 
 // sightingEvents returns n zombie sightings as events.

@@ -21,9 +21,9 @@ func (e *LineTooLongError) Error() string {
 // LineLimiter reads from an io.Reader and fails with a *LineTooLongError
 // as soon as a line (its end of line and any '\r' excepted) is over its
 // limit, so that no line larger than an event is ever held in memory, also
-// when the input never ends a line (/dev/zero, say). It keeps the first
-// error it returned (its own, or one of its reader other than io.EOF):
-// see Err.
+// when the input never ends a line (/dev/zero, say). Once it has returned
+// an error (its own, or one of its reader other than io.EOF), every later
+// Read returns it again.
 type LineLimiter struct {
 	r    io.Reader
 	name string
@@ -70,7 +70,3 @@ func (l *LineLimiter) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// Err returns the first error Read returned other than io.EOF: why the
-// input was cut, when it was.
-func (l *LineLimiter) Err() error { return l.err }

@@ -23,15 +23,10 @@ var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./+@%:,-]+$`)
 // keyword of sh. A first word that is quoted, expanded or an assignment is
 // not looked at. Nothing of the command runs. The error wraps ErrInvalid.
 func CheckCommand(ctx context.Context, command string) error {
-	var stderr bytes.Buffer
-	syntax := exec.CommandContext(ctx, "sh", "-n", "-c", command)
-	syntax.Stderr = &stderr
-	if err := syntax.Run(); err != nil {
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) {
-			return fmt.Errorf("%w: cannot run sh to check %q: %v", ErrInvalid, command, err)
-		}
-		return fmt.Errorf("%w: %q is not a valid sh command: %s", ErrInvalid, command, strings.TrimSpace(stderr.String()))
+	if ok, stderr, err := runSh(ctx, "-n", "-c", command); err != nil {
+		return fmt.Errorf("%w: cannot run sh to check %q: %v", ErrInvalid, command, err)
+	} else if !ok {
+		return fmt.Errorf("%w: %q is not a valid sh command: %s", ErrInvalid, command, stderr)
 	}
 	fields := strings.Fields(command)
 	if len(fields) == 0 {
@@ -54,13 +49,26 @@ func CheckCommand(ctx context.Context, command string) error {
 		return nil
 	}
 	// A name: in PATH, or a builtin, keyword or alias of sh.
-	lookup := exec.CommandContext(ctx, "sh", "-c", `command -v "$1" >/dev/null`, "sh", word)
-	if err := lookup.Run(); err != nil {
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) {
-			return fmt.Errorf("%w: cannot run sh to check %q: %v", ErrInvalid, command, err)
-		}
+	if ok, _, err := runSh(ctx, "-c", `command -v "$1" >/dev/null`, "sh", word); err != nil {
+		return fmt.Errorf("%w: cannot run sh to check %q: %v", ErrInvalid, command, err)
+	} else if !ok {
 		return fmt.Errorf("%w: %q runs %s, which sh does not find (not in PATH, nor a builtin)", ErrInvalid, command, word)
 	}
 	return nil
+}
+
+// runSh runs sh with args and reports whether it exited 0, with its
+// stderr otherwise; err is for an sh that could not run at all.
+func runSh(ctx context.Context, args ...string) (ok bool, stderr string, err error) {
+	var buf bytes.Buffer
+	cmd := exec.CommandContext(ctx, "sh", args...)
+	cmd.Stderr = &buf
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			return false, "", err
+		}
+		return false, strings.TrimSpace(buf.String()), nil
+	}
+	return true, "", nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"iter"
 	"os"
 	"slices"
 	"time"
@@ -115,6 +116,10 @@ type Events struct {
 	// spool of the input removed by Close.
 	file  *os.File
 	spool bool
+	// maxLine bounds the lines of a file read again in place (0: a spool,
+	// whose lines the first pass bounded): the file may have changed
+	// since.
+	maxLine int
 	// n is the number of events, and given how many have a caller-given ID.
 	n, given int
 	// sizes are the events that were larger than every event before them,
@@ -149,7 +154,12 @@ func Open(path, name, idField string, maxLine int) (*Events, error) {
 	}
 	limited := eventfile.LimitLines(r, name, maxLine)
 	if f, ok := r.(*os.File); ok && regular(f) {
-		return check(limited, false, f, name, idField)
+		c, err := check(limited, false, f, name, idField)
+		if err != nil {
+			return nil, err
+		}
+		c.maxLine = maxLine
+		return c, nil
 	}
 	defer r.Close()
 	return Spool(limited, name, idField)
@@ -242,7 +252,7 @@ func (c *Events) firstIDError(seed maphash.Seed, hashes []uint64, bad int, badEr
 	}
 	seen := make(map[string]struct{})
 	k := 0
-	for e, err := range eventfile.Scan(c.file, c.name, c.idField) {
+	for e, err := range c.again() {
 		if err != nil {
 			return nil, fmt.Errorf("%s changed during submit: %w", c.name, err)
 		}
@@ -262,6 +272,15 @@ func (c *Events) firstIDError(seed maphash.Seed, hashes []uint64, bad int, badEr
 		seen[e.ID] = struct{}{}
 	}
 	return badErr, nil
+}
+
+// again reads the events of c.file once more, from its current offset.
+func (c *Events) again() iter.Seq2[jobs.Event, error] {
+	var r io.Reader = c.file
+	if c.maxLine > 0 {
+		r = eventfile.LimitLines(c.file, c.name, c.maxLine)
+	}
+	return eventfile.Scan(r, c.name, c.idField)
 }
 
 // regular reports whether f is a regular file, which can be read twice.
@@ -315,7 +334,7 @@ func (c *Events) Submit(ctx context.Context, p *jobs.Producer, store *workoutput
 func (c *Events) add(ctx context.Context, job *jobs.Job, batch int) (int, error) {
 	buf := make([]jobs.Event, 0, batch)
 	n := 0
-	for e, err := range eventfile.Scan(c.file, c.name, c.idField) {
+	for e, err := range c.again() {
 		if err != nil {
 			return n, fmt.Errorf("%s changed during submit: %w", c.name, err)
 		}

@@ -160,6 +160,32 @@ func TestOpenStopsAtALineOverTheLimit(t *testing.T) {
 	}
 }
 
+// TestSecondPassKeepsTheLineLimit: a file read again in place may have
+// changed since the first pass; a line over the limit then ends Submit
+// with the same error as in the first pass (and the job is cancelled), not
+// a read of the whole line.
+func TestSecondPassKeepsTheLineLimit(t *testing.T) {
+	t.Parallel()
+	_, store, p := fixture(t, workoutput.Config{})
+	path := filepath.Join(t.TempDir(), "e.jsonl")
+	if err := os.WriteFile(path, []byte("{\"id\":\"a\"}\n{\"id\":\"b\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, err := jobfile.Open(path, "e.jsonl", "id", 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if err := os.WriteFile(path, []byte("{\"id\":\"a\",\"p\":\""+strings.Repeat("x", 1000)+"\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = in.Submit(context.Background(), p, store, workoutput.Spec{Kind: "k"}, 10)
+	var ll *eventfile.LineTooLongError
+	if !errors.As(err, &ll) || ll.Line != 1 || !strings.Contains(err.Error(), "changed during submit") {
+		t.Fatalf("Submit of a file changed since Open = %v; want line 1 over 64 bytes, changed during submit", err)
+	}
+}
+
 // TestSettingsSpec: every setting reaches the spec, and bad ones name the
 // parameter.
 func TestSettingsSpec(t *testing.T) {

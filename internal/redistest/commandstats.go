@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,9 +22,15 @@ func MainThreadCPU(ctx context.Context, server redis.UniversalClient) (time.Dura
 }
 
 // ServerCPU returns the CPU time (user and system) of every thread of
-// server so far (used_cpu_user and used_cpu_sys of INFO cpu).
-func ServerCPU(ctx context.Context, server redis.UniversalClient) (time.Duration, error) {
-	return infoCPU(ctx, server, "used_cpu_user", "used_cpu_sys")
+// server so far (used_cpu_user and used_cpu_sys of INFO cpu); an error
+// fails tb.
+func ServerCPU(tb testing.TB, server redis.UniversalClient) time.Duration {
+	tb.Helper()
+	cpu, err := infoCPU(context.Background(), server, "used_cpu_user", "used_cpu_sys")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cpu
 }
 
 // infoCPU returns the sum of the fields of INFO cpu named, in seconds.
