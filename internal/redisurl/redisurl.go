@@ -235,6 +235,10 @@ func parse(raw string, opts Options) (*Target, error) {
 	if err := checkQuery(rest); err != nil {
 		return nil, err
 	}
+	if strings.Contains(rest, "#") {
+		// net/url and go-redis drop a fragment without a word.
+		return nil, errors.New("it has a fragment ('#' and what follows), which a Redis URL does not use (want none; a '#' in the password is written %23)")
+	}
 	if opts.CAFile != "" && base != "rediss" {
 		return nil, fmt.Errorf("a CA file is given but the URL is %s, not TLS (want rediss://)", scheme)
 	}

@@ -196,6 +196,9 @@ func TestParseErrorsNameTheProblemWithoutSecrets(t *testing.T) {
 		{"redis+sentinel://s1:26379/m?sentinel_password=top%zzsecret", redisurl.Options{}, `query parameter "sentinel_password" cannot be read`},
 		{"redis+cluster://u:topsecret@h:1?%zz=1", redisurl.Options{}, `query parameter 1 cannot be read`},
 		{"unix://u:topsecret@/tmp/r.sock?db=1&x=%g", redisurl.Options{}, `query parameter "x" cannot be read`},
+		// A fragment, which they would drop as well.
+		{"redis://u:topsecret@h:1/0#db=2", redisurl.Options{}, "has a fragment"},
+		{"redis+cluster://u:topsecret@h:1?read_timeout=1s#x", redisurl.Options{}, "has a fragment"},
 	} {
 		_, err := redisurl.Parse(tc.raw, tc.opts)
 		if !errors.Is(err, redisurl.ErrInvalid) {
