@@ -207,8 +207,11 @@ func (s *Store) Result(ctx context.Context, jobID string) ([]byte, error) {
 // Write accepts registered event IDs only, so every output is found on
 // every path. A claimed job's outputs no longer change, so HSCAN yields
 // each output once (Redis repeats a field only when the hash is resized
-// during the scan, which only writes do). An error ends the sequence as its
-// last pair.
+// during the scan, which only writes do). Gather refuses to read a job that
+// still accepts writes by HSCAN, with an error wrapping ErrState (Claim it
+// first); the other paths yield each output at most once in any state. A
+// job that does not exist is an error wrapping ErrJobNotFound. An error
+// ends the sequence as its last pair.
 func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[Output, error] {
 	return func(yield func(Output, error) bool) {
 		if err := ValidateJobID(jobID); err != nil {
@@ -219,7 +222,7 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 		var meta *redis.SliceCmd
 		var listed *redis.IntCmd
 		if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			meta = p.HMGet(ctx, k.meta, "n", "seq", "omax")
+			meta = p.HMGet(ctx, k.meta, "n", "seq", "omax", "state")
 			listed = p.LLen(ctx, k.ids)
 			return nil
 		}); err != nil {
@@ -236,6 +239,11 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 			return n
 		}
 		n, seq, omax := field(0), field(1), field(2)
+		state, _ := m[3].(string)
+		if state == "" {
+			yield(Output{}, notFound(jobID))
+			return
+		}
 		if omax < 0 { // written before outputs were measured
 			omax = int64(s.cfg.MaxOutputSize)
 		}
@@ -266,9 +274,15 @@ func (s *Store) Gather(ctx context.Context, jobID string, size int64) iter.Seq2[
 		// Pages held at once: one being filled per worker, workers in the
 		// channel, and the one the caller handles.
 		page := int(min(max(budget/(int64(2*workers+1)*max(omax, 1)), 1), int64(s.cfg.ScanPage)))
-		if byID {
+		switch {
+		case byID:
 			fetch = s.fetchByID(jobID, given, seq, page)
-		} else {
+		case State(state).accepting():
+			// A write during the scan may resize the hash, and HSCAN
+			// then repeats fields: only a claimed job is read this way.
+			yield(Output{}, fmt.Errorf("%w: job %s is %s and registered without its list of event IDs: Gather reads it only once claimed (want Claim first)", ErrState, jobID, state))
+			return
+		default:
 			fetch = s.fetchScan(jobID, page)
 		}
 		for outs, err := range prefetch(ctx, workers, fetch) {

@@ -163,6 +163,24 @@ func TestClaimGatherCommit(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
+				// Before the claim, the job still accepts writes: HSCAN is
+				// refused, the other paths read each output once.
+				var early []error
+				earlySeen := map[string]int{}
+				for o, err := range e.store.Gather(ctx, id, int64(n)) {
+					if err != nil {
+						early = append(early, err)
+						continue
+					}
+					earlySeen[o.EventID]++
+				}
+				if tc.unlisted {
+					if len(early) != 1 || !errors.Is(early[0], workoutput.ErrState) || len(earlySeen) != 0 {
+						t.Fatalf("Gather before the claim = %d outputs, errors %v; want only an ErrState", len(earlySeen), early)
+					}
+				} else if len(early) != 0 || len(earlySeen) != n || slices.Max(slices.Collect(maps.Values(earlySeen))) != 1 {
+					t.Fatalf("Gather before the claim = %d distinct outputs, errors %v; want %d once each", len(earlySeen), early, n)
+				}
 				lp, err := locks.New(locks.Config{Redis: e.r.Client, KeyPrefix: e.r.Prefix})
 				if err != nil {
 					t.Fatal(err)
@@ -387,6 +405,24 @@ func TestClaimRules(t *testing.T) {
 	}
 	if _, err := e.store.Claim(ctx, workoutput.Claim{JobID: id, Token: 2, Mode: workoutput.ClaimReplay}); !errors.Is(err, workoutput.ErrNotRetained) {
 		t.Fatalf("replay Claim without outputs = %v; want ErrNotRetained", err)
+	}
+}
+
+// TestGatherOfAJobThatDoesNotExist checks that Gather names a job it cannot
+// find instead of yielding nothing, as if the job had no outputs, on every
+// read path the size would choose.
+func TestGatherOfAJobThatDoesNotExist(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, false, workoutput.Config{SmallHash: 10})
+	for _, size := range []int64{0, 5, 100_000} {
+		var errs []error
+		for _, err := range e.store.Gather(ctx, workoutput.NewJobID(), size) {
+			errs = append(errs, err)
+		}
+		if len(errs) != 1 || !errors.Is(errs[0], workoutput.ErrJobNotFound) {
+			t.Fatalf("Gather of no job, size %d = %v; want one ErrJobNotFound", size, errs)
+		}
 	}
 }
 
