@@ -11,7 +11,7 @@ import (
 
 // Floor is the heap size the collector waits for while the live heap is
 // below half of it.
-const Floor = 32 << 20
+const Floor = 16 << 20
 
 // heapMinimum is the Go runtime's smallest heap goal at GOGC=100: it
 // scales with GOGC, so a GOGC above floor/heapMinimum would put the goal of
