@@ -393,6 +393,23 @@ func TestCollectErrors(t *testing.T) {
 	if _, err := NewCoordinator(e.r.Client, e.store, CoordinatorConfig{LockTTL: -time.Second}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("NewCoordinator with a negative LockTTL = %v; want ErrInvalid", err)
 	}
+	// Periods that would poll Redis in a loop are refused, the shortest
+	// allowed accepted.
+	for _, tc := range []struct {
+		cfg  CoordinatorConfig
+		want string
+	}{
+		{CoordinatorConfig{SweepInterval: time.Nanosecond}, "SweepInterval is 1ns (want at least 10ms"},
+		{CoordinatorConfig{SweepInterval: MinSweepInterval - 1}, "SweepInterval"},
+		{CoordinatorConfig{TaskCheckInterval: time.Microsecond}, "TaskCheckInterval is 1µs (want at least 1ms"},
+		{CoordinatorConfig{LockTTL: MinLockTTL - 1}, "LockTTL"},
+		{CoordinatorConfig{SweepInterval: MinSweepInterval, TaskCheckInterval: MinTaskCheckInterval, LockTTL: MinLockTTL}, ""},
+	} {
+		_, err := NewCoordinator(e.r.Client, e.store, tc.cfg)
+		if tc.want == "" && err != nil || tc.want != "" && (!errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want)) {
+			t.Fatalf("NewCoordinator(%+v) = %v; want %q", tc.cfg, err, tc.want)
+		}
+	}
 	other := sealedJob(t, e.store, workoutput.Spec{Kind: "other"}, "a")
 	write(t, e.store, other, []string{"a"})
 	if _, err := c.Collect(ctx, other); !errors.Is(err, ErrNoReducer) {

@@ -66,13 +66,24 @@ func TestBadInputGivesClearErrorsAndExitCodes(t *testing.T) {
 		// Refused at start, not at every event of the kind.
 		{"worker exec of a missing program", up, "worker", []string{"--exec", "k=/no/such/handler --flag"}, 2, "--exec k: invalid configuration: \"/no/such/handler --flag\" runs /no/such/handler, which is not an executable file: no such file or directory"},
 		{"worker exec of a bad command", up, "worker", []string{"--exec", "k=cat |"}, 2, "is not a valid sh command"},
+		// A sweep every 1ns was 39,000 commands a second from an idle
+		// coordinator.
+		{"run sweep interval under 10ms", up, "coordinator", []string{"run", "--sweep-interval", "1ns"}, 2, "--sweep-interval 1ns (want at least 10ms"},
+		{"run zero concurrency", up, "coordinator", []string{"run", "--concurrency", "0"}, 2, "--concurrency 0 (want at least 1)"},
+		{"run lock TTL under 10ms", up, "coordinator", []string{"run", "--lock-ttl", "1ms"}, 2, "--lock-ttl 1ms (want at least 10ms)"},
 		{"run exec reducer not in PATH", up, "coordinator", []string{"run", "--reducer", "k=exec:no-such-reducer-fanin x"}, 2, "runs no-such-reducer-fanin, which sh does not find"},
 		{"worker bad log format", up, "worker", []string{"--log-format", "xml"}, 2, "log format"},
+		// An idle worker polling at 1ns asked Redis 70,000 times a second.
+		{"worker poll interval under 1ms", up, "worker", []string{"--poll-interval", "1ns"}, 2, "--poll-interval 1ns (want at least 1ms"},
+		{"worker zero poll interval", up, "worker", []string{"--poll-interval", "0"}, 2, "--poll-interval 0s (want at least 1ms"},
 		{"worker malformed URL", up, "worker", []string{"--redis", "redis://app:hunter2@127.0.0.1:notaport"}, 2, "invalid port"},
 		{"worker unknown scheme", up, "worker", []string{"--redis", "http://127.0.0.1:6379"}, 2, `scheme "http"`},
 		{"worker unreachable", down, "worker", []string{"--redis-wait", "1s"}, 4, "Redis unreachable"},
 		{"run unreachable", down, "coordinator", []string{"run", "--redis-wait", "1s"}, 4, "gave up after --redis-wait 1s"},
 		{"worker bad env URL", env("FANIN_REDIS_URL=nonsense"), "worker", nil, 2, "no scheme"},
+		// A CA file that never ends is refused at 1 MiB, not read for ever.
+		{"worker endless CA file", up, "worker", []string{"--redis", "rediss://127.0.0.1:1", "--redis-ca-file", "/dev/zero"}, 2, "CA file /dev/zero is over 1048576 bytes"},
+		{"coordinator endless CA file", up, "coordinator", []string{"--redis", "rediss://127.0.0.1:1", "--redis-ca-file", "/dev/zero", "status", job}, 2, "CA file /dev/zero is over 1048576 bytes"},
 		{"coordinator unknown command", up, "coordinator", []string{"frobnicate"}, 2, "unknown command"},
 		{"coordinator missing job", up, "coordinator", []string{"status"}, 2, "accepts 1 arg"},
 		{"coordinator bad job ID", up, "coordinator", []string{"status", "not-a-uuid"}, 2, "not a UUID"},

@@ -118,8 +118,13 @@ func (f *coordinatorFlags) addFlags(fs *pflag.FlagSet) {
 
 // build returns a coordinator with the reducers registered.
 func (f *coordinatorFlags) build(ctx context.Context, a *app, client redis.UniversalClient, store *workoutput.Store, onCommit func(context.Context, jobs.Outcome), extra ...jobs.Sink) (*jobs.Coordinator, error) {
-	if f.concurrency < 1 || f.sweep <= 0 || f.lockTTL <= 0 {
-		return nil, usage("--concurrency must be >= 1, --sweep-interval and --lock-ttl > 0")
+	switch {
+	case f.concurrency < 1:
+		return nil, usage("--concurrency %d (want at least 1)", f.concurrency)
+	case f.sweep < jobs.MinSweepInterval:
+		return nil, usage("--sweep-interval %v (want at least %v: each sweep is a script call on Redis)", f.sweep, jobs.MinSweepInterval)
+	case f.lockTTL < jobs.MinLockTTL:
+		return nil, usage("--lock-ttl %v (want at least %v)", f.lockTTL, jobs.MinLockTTL)
 	}
 	d, err := a.common.CheckQueues()
 	if err != nil {

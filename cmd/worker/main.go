@@ -144,7 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.queues, "queues", jobs.DefaultQueue, "Asynq queues to serve, comma-separated, each optionally with a priority: high=6,default=3 (env "+envQueues+"; default NAMESPACE:default under a --namespace other than fanin:)")
 	fs.StringArrayVar(&o.exec, "exec", nil, "KIND=COMMAND: handle events of KIND with COMMAND, a co-process speaking JSON lines (repeatable; env "+envExec+")")
 	fs.IntVar(&o.execProcs, "exec-procs", 0, "co-processes per --exec kind (default: --concurrency, so that every Asynq worker can run an event of the kind at once)")
-	fs.DurationVar(&o.pollInterval, "poll-interval", defaultPollInterval, "how often an idle worker looks for new events: the delay before a job's first events start; each look is one small script call on Redis (env "+envPoll+"; see docs/BENCHMARKS.md)")
+	fs.DurationVar(&o.pollInterval, "poll-interval", defaultPollInterval, "how often an idle worker looks for new events: the delay before a job's first events start; each look is one small script call on Redis; at least 1ms (env "+envPoll+"; see docs/BENCHMARKS.md)")
 	fs.DurationVar(&o.eventTimeout, "event-timeout", jobs.DefaultEventTimeout, "how long one event may run, unless its job says otherwise (submit --event-timeout): then the attempt fails with \"timed out after D\" and is retried, an exec co-process is killed with its process group")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long events in flight may finish before they go back to the queue")
 	fs.DurationVar(&o.retryDelay, "retry-delay", 0, "delay before the first retry of a failed or lost chunk, doubled for each further retry up to 10m (default Asynq's: 15s plus up to 30s per retry, plus retries^4 s)")
@@ -205,6 +205,11 @@ func parseQueues(s string) (map[string]int, error) {
 // up to a second and a half before it started.
 const defaultPollInterval = 10 * time.Millisecond
 
+// minPollInterval is the shortest --poll-interval accepted: an idle worker
+// at 1ns asked Redis 70,000 times a second (an Asynq processor polls in a
+// loop), at 1ms about 4,000 per process with 4 Asynq workers.
+const minPollInterval = time.Millisecond
+
 // workersPerCPU is --concurrency's default per CPU. An Asynq worker
 // alternates between running a chunk's handlers (CPU) and waiting on Redis
 // (the dequeue, the write of the outputs, the done), so two per CPU keep
@@ -251,6 +256,10 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	}
 	if o.concurrency < 1 {
 		return usage("--concurrency %d (want at least 1)", o.concurrency)
+	}
+	if o.pollInterval < minPollInterval {
+		// Asynq would poll Redis in a loop, or take 0 for its own 1s.
+		return usage("--poll-interval %v (want at least %v: each look for new events is a script call on Redis)", o.pollInterval, minPollInterval)
 	}
 	if o.execProcs == 0 {
 		o.execProcs = o.concurrency

@@ -416,14 +416,37 @@ func (t *Target) db() int {
 	return 0
 }
 
+// maxCAFile is the largest CA file read: a system bundle of every public CA
+// is about 220 KB, and a path such as /dev/zero would otherwise be read
+// until memory runs out.
+const maxCAFile = 1 << 20
+
+// readCAFile reads the CA file at path, at most maxCAFile bytes. A pipe
+// (a shell's process substitution, <(...)) is read as a file is.
+func readCAFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("CA file: %w", err)
+	}
+	defer f.Close()
+	pem, err := io.ReadAll(io.LimitReader(f, maxCAFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("CA file: %w", err)
+	}
+	if len(pem) > maxCAFile {
+		return nil, fmt.Errorf("CA file %s is over %d bytes (want a PEM file of the CA certificates that sign the server's)", path, maxCAFile)
+	}
+	return pem, nil
+}
+
 // configure applies what every client of fanin needs: honoured context
 // deadlines, the client name, the CA file.
 func (t *Target) configure(opts Options) error {
 	var roots *x509.CertPool
 	if opts.CAFile != "" {
-		pem, err := os.ReadFile(opts.CAFile)
+		pem, err := readCAFile(opts.CAFile)
 		if err != nil {
-			return fmt.Errorf("CA file: %w", err)
+			return err
 		}
 		roots = x509.NewCertPool()
 		if !roots.AppendCertsFromPEM(pem) {

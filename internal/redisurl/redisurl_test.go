@@ -1,6 +1,7 @@
 package redisurl_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -153,6 +154,15 @@ func TestParseErrorsNameTheProblemWithoutSecrets(t *testing.T) {
 	if err := os.WriteFile(ca, []byte("not a certificate"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A CA file is read up to 1 MiB: one of exactly that size is read (and
+	// holds no certificate), one byte more is refused for its size.
+	edge, big := filepath.Join(t.TempDir(), "edge.pem"), filepath.Join(t.TempDir(), "big.pem")
+	if err := os.WriteFile(edge, bytes.Repeat([]byte("x"), 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(big, bytes.Repeat([]byte("x"), 1<<20+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		raw  string
 		opts redisurl.Options
@@ -171,6 +181,10 @@ func TestParseErrorsNameTheProblemWithoutSecrets(t *testing.T) {
 		{"redis://u:topsecret@h:1", redisurl.Options{CAFile: ca}, "not TLS"},
 		{"rediss://u:topsecret@h:1", redisurl.Options{CAFile: ca}, "no PEM certificate"},
 		{"rediss://u:topsecret@h:1", redisurl.Options{CAFile: filepath.Join(t.TempDir(), "missing.pem")}, "no such file"},
+		{"rediss://u:topsecret@h:1", redisurl.Options{CAFile: "/dev/zero"}, "CA file /dev/zero is over 1048576 bytes"},
+		{"rediss://u:topsecret@h:1", redisurl.Options{CAFile: t.TempDir()}, "is a directory"},
+		{"rediss://u:topsecret@h:1", redisurl.Options{CAFile: big}, "is over 1048576 bytes"},
+		{"rediss://u:topsecret@h:1", redisurl.Options{CAFile: edge}, "no PEM certificate"},
 		{"redis+cluster://u:topsecret@h:1", redisurl.Options{SentinelMaster: "m"}, "cannot go with"},
 		{"redis+sentinel://h:1/m?sentinel_password=topsecret&bad=1", redisurl.Options{}, "bad"},
 		{"redis://u:top/secret@h:1", redisurl.Options{}, "percent-encoded"},
