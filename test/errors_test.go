@@ -102,6 +102,9 @@ func TestBadInputGivesClearErrorsAndExitCodes(t *testing.T) {
 		{"submit bad policy", up, "coordinator", []string{"submit", "--kind", "k", "--events", good, "--policy", "maybe"}, 2, "--policy"},
 		{"submit bad retention", up, "coordinator", []string{"submit", "--kind", "k", "--events", good, "--retention", "soon"}, 2, "--retention"},
 		{"submit unreachable", down, "coordinator", []string{"submit", "--kind", "k", "--events", good}, 4, "Redis unreachable"},
+		// A timeout before the first progress read names the state read
+		// before waiting (it printed "is still  after", "0 of 0").
+		{"submit wait times out at once", up, "coordinator", []string{"submit", "--kind", "k", "--events", good, "--wait", "--timeout", "1ns"}, 5, "is still running after --timeout 1ns (0 of 1 events finished)"},
 		{"list bad state", up, "coordinator", []string{"list", "--state", "sleeping"}, 2, "--state"},
 		{"run bad reducer", up, "coordinator", []string{"run", "--reducer", "k=magic"}, 2, "unknown reducer"},
 		{"demo bad workers", up, "zombies", []string{"--workers", "0"}, 2, "--workers"},

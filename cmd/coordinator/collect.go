@@ -78,8 +78,12 @@ func (a *app) collect(ctx context.Context, client redis.UniversalClient, store *
 		if a.json {
 			opts.Style = progress.None
 		}
+		before := st
 		st, err = progress.Follow(wctx, store, id, opts)
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			if st.State == "" { // the timeout came before Follow's first read
+				st = before
+			}
 			return exitcode.With(exitcode.NotReady, fmt.Errorf("job %s is still %s after --timeout %v (%d of %d events finished)", id, st.State, f.timeout, st.Done+st.Failed, st.Total))
 		}
 		if err != nil {
