@@ -229,6 +229,35 @@ done
 
 // TestExecProcsFollowConcurrency: without --exec-procs, a worker of
 // --concurrency 3 runs 3 co-processes of its exec kind at once.
+// TestEndlessCoprocessAnswerIsCut: a co-process that answers with a line
+// that never ends (cat /dev/zero) costs the worker at most --max-output-size
+// plus 64 KiB: the event fails with a reason naming the limit, and the
+// worker stays up (before: the worker read the line into memory, 1.2 GB in
+// 6 s).
+func TestEndlessCoprocessAnswerIsCut(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	e := env("FANIN_REDIS_URL=" + srv.URL())
+	dir := t.TempDir()
+	w := start(t, e, "worker", "--concurrency", "1", "--max-output-size", "1000", "--exec", "z=cat /dev/zero")
+	start(t, e, "coordinator", "run", "--reducer", "z=count", "--sweep-interval", "1s")
+	events := writeFile(t, dir, "z.jsonl", `{"id":"a"}`+"\n")
+	job := strings.TrimSpace(mustRun(t, e, "coordinator", "submit", "--kind", "z", "--events", events, "--max-retry", "0"))
+	if r := runBin(t, e, "coordinator", "collect", job, "--wait", "--timeout", "1m"); r.code != 3 {
+		t.Fatalf("collect of a job whose co-process never ends its line: exit %d, %q; want 3 (failed)", r.code, r.stderr)
+	}
+	reason := status(t, e, job).LastError
+	want := `"cat /dev/zero" answered a line over 66536 bytes`
+	if reason == nil || !strings.Contains(reason.Reason, want) {
+		t.Fatalf("last error %+v; want a reason with %q", reason, want)
+	}
+	select {
+	case <-w.done:
+		t.Fatalf("the worker exited: %s", w.logText())
+	default:
+	}
+}
+
 func TestExecProcsFollowConcurrency(t *testing.T) {
 	t.Parallel()
 	srv := redistest.StartServer(t, redistest.ServerOptions{})

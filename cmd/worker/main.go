@@ -306,7 +306,7 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 		if err := execproc.CheckCommand(ctx, command); err != nil {
 			return exitcode.With(exitcode.Usage, fmt.Errorf("--exec %s: %w", kind, err))
 		}
-		h, err := execproc.NewHandler(execproc.Config{Kind: kind, Command: command, Procs: o.execProcs, Logger: log})
+		h, err := execproc.NewHandler(execproc.Config{Kind: kind, Command: command, Procs: o.execProcs, MaxOutputSize: store.Config().MaxOutputSize, Logger: log})
 		if err != nil {
 			return exitcode.With(exitcode.Usage, err)
 		}

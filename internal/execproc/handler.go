@@ -33,10 +33,25 @@ type Config struct {
 	Command string
 	// Procs is the number of co-processes. Default 1.
 	Procs int
+	// MaxOutputSize is the largest output the caller accepts
+	// (workoutput.Config.MaxOutputSize): a response line longer than it
+	// plus ResponseOverhead is not read further, and is a protocol error.
+	// Default DefaultMaxOutputSize.
+	MaxOutputSize int
 	// Logger receives the co-processes' stderr and restarts. Default:
 	// discarded.
 	Logger *slog.Logger
 }
+
+// DefaultMaxOutputSize is Config.MaxOutputSize's default, workoutput's
+// default largest output.
+const DefaultMaxOutputSize = 1 << 20
+
+// ResponseOverhead is what a response line may hold beyond its output: the
+// JSON envelope and an error message. A line past MaxOutputSize plus this
+// could only be an output the caller would refuse, and reading it whole
+// would take memory without bound (a co-process writing without a newline).
+const ResponseOverhead = 64 << 10
 
 // request is one line to a co-process.
 type request struct {
@@ -80,8 +95,14 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if cfg.Procs < 0 {
 		return nil, fmt.Errorf("%w: %d co-processes (want >= 1)", ErrInvalid, cfg.Procs)
 	}
+	if cfg.MaxOutputSize < 0 {
+		return nil, fmt.Errorf("%w: MaxOutputSize %d (want >= 1, or 0 for the default)", ErrInvalid, cfg.MaxOutputSize)
+	}
 	if cfg.Procs == 0 {
 		cfg.Procs = 1
+	}
+	if cfg.MaxOutputSize == 0 {
+		cfg.MaxOutputSize = DefaultMaxOutputSize
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -151,7 +172,12 @@ func (h *Handler) roundTrip(ctx context.Context, p *proc, line []byte) (response
 			done <- result{err: fmt.Errorf("%w: write to %q: %v", ErrProtocol, h.cfg.Command, err)}
 			return
 		}
-		out, err := p.stdout.ReadBytes('\n')
+		limit := h.cfg.MaxOutputSize + ResponseOverhead
+		out, err := readLine(p.stdout, limit)
+		if errors.Is(err, errLineTooLong) {
+			done <- result{err: fmt.Errorf("%w: %q answered a line over %d bytes (want a response of at most the largest output, %d bytes, and its envelope)", ErrProtocol, h.cfg.Command, limit, h.cfg.MaxOutputSize)}
+			return
+		}
 		if err != nil {
 			done <- result{err: fmt.Errorf("%w: %q exited or closed its stdout before answering", ErrProtocol, h.cfg.Command)}
 			return
@@ -174,6 +200,25 @@ func (h *Handler) roundTrip(ctx context.Context, p *proc, line []byte) (response
 		end := h.stop(p, "killed: "+context.Cause(ctx).Error()) // unblocks the goroutine
 		<-done
 		return response{}, &killedError{msg: "co-process " + end, cause: ctx.Err()}
+	}
+}
+
+// errLineTooLong reports a line longer than readLine's limit.
+var errLineTooLong = errors.New("line too long")
+
+// readLine reads one line ending in '\n' from r, at most limit bytes
+// before the newline; a longer line is errLineTooLong, its rest unread.
+func readLine(r *bufio.Reader, limit int) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := r.ReadSlice('\n')
+		if len(line)+len(frag) > limit+1 { // +1: the newline
+			return nil, errLineTooLong
+		}
+		line = append(line, frag...)
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return line, err
+		}
 	}
 }
 

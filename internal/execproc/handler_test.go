@@ -68,9 +68,39 @@ func TestHandlerRestartsCrashedCoprocess(t *testing.T) {
 	pid(`{"n":4}`)
 }
 
+// TestResponseLinesAreBounded: a response line is read up to the largest
+// output plus ResponseOverhead and no further; a longer one, or one that
+// never ends, is a protocol error (the event is retried) and the
+// co-process is restarted, instead of the line being read into memory
+// without bound.
+func TestResponseLinesAreBounded(t *testing.T) {
+	t.Parallel()
+	const maxOutput = 10
+	h, err := execproc.NewHandler(execproc.Config{Kind: "k", Command: helperCommand("handle"), Procs: 1, MaxOutputSize: maxOutput})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	ctx := context.Background()
+	limit := maxOutput + execproc.ResponseOverhead
+	if out, err := h.Handle(ctx, []byte(fmt.Sprintf(`{"pad":%d}`, limit))); err != nil || len(out) != limit-len(`{"output":}`) {
+		t.Fatalf("a line of exactly %d bytes: %d bytes of output, %v; want it read", limit, len(out), err)
+	}
+	for _, payload := range []string{fmt.Sprintf(`{"pad":%d}`, limit+1), `"endless"`} {
+		_, err := h.Handle(ctx, []byte(payload))
+		want := fmt.Sprintf("answered a line over %d bytes", limit)
+		if !errors.Is(err, execproc.ErrProtocol) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Handle(%s) = %v; want ErrProtocol and %q", payload, err, want)
+		}
+	}
+	if out, err := h.Handle(ctx, []byte(`{"n":1}`)); err != nil || !strings.Contains(string(out), `"echo":{"n":1}`) {
+		t.Fatalf("after the long lines: %s, %v; want the restarted co-process's answer", out, err)
+	}
+}
+
 func TestNewHandlerRejectsBadConfig(t *testing.T) {
 	t.Parallel()
-	for _, cfg := range []execproc.Config{{Kind: "k"}, {Command: "cat"}, {Kind: "k", Command: "cat", Procs: -1}} {
+	for _, cfg := range []execproc.Config{{Kind: "k"}, {Command: "cat"}, {Kind: "k", Command: "cat", Procs: -1}, {Kind: "k", Command: "cat", MaxOutputSize: -1}} {
 		if _, err := execproc.NewHandler(cfg); !errors.Is(err, execproc.ErrInvalid) {
 			t.Errorf("NewHandler(%+v) = %v, want ErrInvalid", cfg, err)
 		}

@@ -44,6 +44,21 @@ func TestMain(m *testing.M) {
 			}
 			fmt.Fprintf(os.Stderr, "grandchild %d\n", child.Process.Pid)
 			select {}
+		case strings.HasPrefix(p, `{"pad":`):
+			// A response line of exactly pad bytes before its newline.
+			var v struct {
+				Pad int `json:"pad"`
+			}
+			_ = json.Unmarshal(req.Payload, &v)
+			fmt.Printf("{\"output\":\"%s\"}\n", strings.Repeat("x", v.Pad-len(`{"output":""}`)))
+		case p == `"endless"`:
+			// A line that never ends, until the handler stops reading.
+			chunk := []byte(strings.Repeat("x", 4096))
+			for {
+				if _, err := os.Stdout.Write(chunk); err != nil {
+					os.Exit(1)
+				}
+			}
 		case p == `"garbage"`:
 			fmt.Println("this is not JSON")
 		case p == `"bad"`:
