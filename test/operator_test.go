@@ -258,6 +258,34 @@ func TestEndlessCoprocessAnswerIsCut(t *testing.T) {
 	}
 }
 
+// TestExecReducersCannotHoldAJob: a reducer command that writes without
+// end fails its job at once with the result's limit named (before: the
+// coordinator read and discarded it, at a core's worth of CPU, until the
+// reduce timeout, 10 minutes an attempt); one that leaves a process running
+// gets its result and that process is killed with its group.
+func TestExecReducersCannotHoldAJob(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	e := env("FANIN_REDIS_URL=" + srv.URL())
+	dir := t.TempDir()
+	left := filepath.Join(dir, "left")
+	start(t, e, "worker", "--concurrency", "1", "--exec", `z=while read -r l; do echo '{"output":1}'; done`,
+		"--exec", `y=while read -r l; do echo '{"output":1}'; done`)
+	start(t, e, "coordinator", "run", "--reducer", "z=exec:cat /dev/zero",
+		"--reducer", "y=exec:sleep 300 & echo $! > "+left+"; echo result", "--sweep-interval", "1s")
+	events := writeFile(t, dir, "e.jsonl", `{"id":"a"}`+"\n")
+	endless := strings.TrimSpace(mustRun(t, e, "coordinator", "submit", "--kind", "z", "--events", events))
+	if r := runBin(t, e, "coordinator", "collect", endless, "--wait", "--timeout", "2m"); r.code != 3 || !strings.Contains(r.stderr, "exceeds 16777216 bytes (it was stopped)") {
+		t.Fatalf("collect of a job whose reducer writes without end: exit %d, %q; want 3 and the result's limit", r.code, r.stderr)
+	}
+	leaves := strings.TrimSpace(mustRun(t, e, "coordinator", "submit", "--kind", "y", "--events", events))
+	if out := mustRun(t, e, "coordinator", "collect", leaves, "--wait", "--timeout", "2m"); out != "result\n" {
+		t.Fatalf("result of a reducer that left a process running: %q; want %q", out, "result\n")
+	}
+	pid := pidIn(t, left)
+	waitFor(t, "the reducer's leftover sleep to be killed with its group", func() bool { return gone(pid) })
+}
+
 func TestExecProcsFollowConcurrency(t *testing.T) {
 	t.Parallel()
 	srv := redistest.StartServer(t, redistest.ServerOptions{})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,12 +25,23 @@ func timeAfter() <-chan time.Time { return time.After(closeGrace) }
 // reduction, writes the job's outputs to its stdin as JSON lines and takes
 // its stdout as the result. Its stderr is included in the error when it
 // fails.
+//
+// The command runs as the leader of a process group of its own, killed
+// whole when the reduction's context ends, as soon as the result passes
+// Input.MaxResultSize (an error wrapping jobs.ErrResultTooLarge: a command
+// that writes without end is not read for ever), and once the command has
+// exited, so that nothing it started outlives it: its result is what it
+// wrote until it exited, even if something it left running holds its
+// stdout open (for at most waitDelay).
 func Reducer(command string) (jobs.Reducer, error) {
 	if strings.TrimSpace(command) == "" {
 		return nil, fmt.Errorf("%w: an exec reducer needs a command", ErrInvalid)
 	}
 	return jobs.ReducerFunc(func(ctx context.Context, job jobs.JobInfo, in *jobs.Input) ([]byte, error) {
 		cmd := exec.CommandContext(ctx, "sh", "-c", command)
+		inGroup(cmd)
+		cmd.Cancel = func() error { return killGroup(cmd.Process.Pid) }
+		cmd.WaitDelay = waitDelay
 		cmd.Env = append(os.Environ(),
 			"FANIN_JOB_ID="+job.ID, "FANIN_JOB_KIND="+job.Kind, "FANIN_JOB_NAME="+job.Name,
 			"FANIN_JOB_OUTPUTS="+strconv.FormatInt(job.Outputs, 10),
@@ -40,21 +52,28 @@ func Reducer(command string) (jobs.Reducer, error) {
 			return nil, err
 		}
 		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &limited{&stdout, in.MaxResultSize() + 1}, &limited{&stderr, 4096}
+		result := &limited{b: &stdout, n: in.MaxResultSize(), over: func() { _ = killGroup(cmd.Process.Pid) }}
+		cmd.Stdout, cmd.Stderr = result, &limited{b: &stderr, n: 4096}
 		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("execproc: start reducer %q: %w", command, err)
 		}
 		werr := writeOutputs(stdin, in)
 		_ = stdin.Close()
 		err = cmd.Wait()
+		_ = killGroup(cmd.Process.Pid) // whatever it left running
+		if result.exceeded {
+			return nil, fmt.Errorf("%w: the result of reducer %q exceeds %d bytes (it was stopped)", jobs.ErrResultTooLarge, command, in.MaxResultSize())
+		}
+		if errors.Is(err, exec.ErrWaitDelay) {
+			// It exited successfully; a process it left running held its
+			// stdout past waitDelay (and is killed above).
+			err = nil
+		}
 		if werr != nil && err == nil {
 			return nil, werr
 		}
 		if err != nil {
 			return nil, fmt.Errorf("execproc: reducer %q: %w: %s", command, err, strings.TrimSpace(stderr.String()))
-		}
-		if stdout.Len() > in.MaxResultSize() {
-			return nil, fmt.Errorf("%w: the result of reducer %q exceeds %d bytes", jobs.ErrResultTooLarge, command, in.MaxResultSize())
 		}
 		return stdout.Bytes(), nil
 	}), nil
@@ -83,14 +102,29 @@ func writeOutputs(w io.Writer, in *jobs.Input) error {
 	return nil
 }
 
-// limited keeps at most n bytes and discards the rest.
+// limited keeps at most n bytes. Without over it discards the rest; with
+// over, the first write past n calls it, records exceeded and fails, which
+// ends the copy from the command.
 type limited struct {
-	b *bytes.Buffer
-	n int
+	b        *bytes.Buffer
+	n        int
+	over     func()
+	exceeded bool
 }
 
+// errExceeded ends the copy of a result past its limit.
+var errExceeded = errors.New("execproc: result over its limit")
+
 func (l *limited) Write(p []byte) (int, error) {
-	if room := l.n - l.b.Len(); room > 0 {
+	room := l.n - l.b.Len()
+	if len(p) > room && l.over != nil {
+		if !l.exceeded {
+			l.exceeded = true
+			l.over()
+		}
+		return 0, errExceeded
+	}
+	if room > 0 {
 		l.b.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
