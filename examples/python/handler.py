@@ -3,8 +3,10 @@
 
 A long-lived co-process: one JSON request per line on stdin
 ({"job", "event", "kind", "payload"}), one JSON answer per line on stdout
-({"output": ...} or {"error": "...", "permanent": true}). Each event is a line
-of text ({"id": "...", "text": "..."}); its output counts its words.
+({"output": ...} or {"error": "...", "permanent": true}), with the request's
+"event" echoed so that the worker checks each answer belongs to its request.
+Each event is a line of text ({"id": "...", "text": "..."}); its output
+counts its words.
 """
 
 import json
@@ -23,5 +25,6 @@ for line in sys.stdin:
         for w in WORD.findall(text.lower()):
             counts[w] = counts.get(w, 0) + 1
         answer = {"output": counts}
+    answer["event"] = req["event"]
     sys.stdout.write(json.dumps(answer, sort_keys=True) + "\n")
     sys.stdout.flush()

@@ -61,8 +61,12 @@ type request struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
-// response is one line from a co-process.
+// response is one line from a co-process. Event is optional: a
+// co-process that echoes the request's event ID has every answer checked
+// against its request, so that one extra or missing line cannot shift
+// answers onto the wrong events.
 type response struct {
+	Event     string          `json:"event"`
 	Output    json.RawMessage `json:"output"`
 	Error     string          `json:"error"`
 	Permanent bool            `json:"permanent"`
@@ -136,7 +140,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: encode request: %v", jobs.ErrBadInput, err)
 	}
-	resp, err := h.roundTrip(ctx, p, append(line, '\n'))
+	resp, err := h.roundTrip(ctx, p, jobs.EventID(ctx), append(line, '\n'))
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +156,12 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) ([]byte, error) {
 	return resp.Output, nil
 }
 
-// roundTrip sends one request to p (starting it when needed) and reads the
-// response, giving up when ctx ends. On any failure the co-process is
+// roundTrip sends one request for event to p (starting it when needed) and
+// reads the response, giving up when ctx ends. A response that names
+// another event is a protocol error. On any failure the co-process is
 // stopped, and the error says how it ended and what it last wrote on
 // stderr.
-func (h *Handler) roundTrip(ctx context.Context, p *proc, line []byte) (response, error) {
+func (h *Handler) roundTrip(ctx context.Context, p *proc, event string, line []byte) (response, error) {
 	if p.cmd == nil {
 		if err := h.start(p); err != nil {
 			return response{}, err
@@ -185,6 +190,10 @@ func (h *Handler) roundTrip(ctx context.Context, p *proc, line []byte) (response
 		var r response
 		if err := json.Unmarshal(out, &r); err != nil {
 			done <- result{err: fmt.Errorf("%w: %q answered %.200q, not a JSON response: %v", ErrProtocol, h.cfg.Command, out, err)}
+			return
+		}
+		if r.Event != "" && r.Event != event {
+			done <- result{err: fmt.Errorf("%w: %q answered for event %.100q, not %q: it wrote more or fewer lines than it was sent", ErrProtocol, h.cfg.Command, r.Event, event)}
 			return
 		}
 		done <- result{resp: r}

@@ -68,6 +68,32 @@ func TestHandlerRestartsCrashedCoprocess(t *testing.T) {
 	pid(`{"n":4}`)
 }
 
+// TestAnswerForAnotherEventIsRefused: an answer that names another event
+// than its request's is a protocol error and restarts the co-process (a
+// handler that wrote one line too many would otherwise shift every later
+// answer onto the wrong event); one that names its own event (empty here,
+// outside a job: test.TestPythonProducerMatchesEmbeddedDemo runs a handler
+// that echoes real ones), or none, is taken.
+func TestAnswerForAnotherEventIsRefused(t *testing.T) {
+	t.Parallel()
+	h, err := execproc.NewHandler(execproc.Config{Kind: "k", Command: helperCommand("handle"), Procs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	ctx := context.Background()
+	if out, err := h.Handle(ctx, []byte(`"echo-event"`)); err != nil || string(out) != "2" {
+		t.Fatalf("an answer naming its own event: %s, %v; want it taken", out, err)
+	}
+	_, err = h.Handle(ctx, []byte(`"other-event"`))
+	if want := `answered for event "someone-else"`; !errors.Is(err, execproc.ErrProtocol) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("an answer naming another event: %v; want ErrProtocol and %q", err, want)
+	}
+	if out, err := h.Handle(ctx, []byte(`{"n":1}`)); err != nil || !strings.Contains(string(out), `"echo":{"n":1}`) {
+		t.Fatalf("after it: %s, %v; want the restarted co-process's answer", out, err)
+	}
+}
+
 // TestResponseLinesAreBounded: a response line is read up to the largest
 // output plus ResponseOverhead and no further; a longer one, or one that
 // never ends, is a protocol error (the event is retried) and the

@@ -59,6 +59,11 @@ func TestMain(m *testing.M) {
 					os.Exit(1)
 				}
 			}
+		case p == `"other-event"`:
+			// An answer left over from another request.
+			fmt.Println(`{"event":"someone-else","output":1}`)
+		case p == `"echo-event"`:
+			fmt.Printf("{\"event\":%q,\"output\":2}\n", req.Event)
 		case p == `"garbage"`:
 			fmt.Println("this is not JSON")
 		case p == `"bad"`:
