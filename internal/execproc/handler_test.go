@@ -16,6 +16,17 @@ import (
 	"github.com/fanin-dev/fanin/jobs"
 )
 
+// helperHandler returns a Handler of cfg, closed when the test ends.
+func helperHandler(t *testing.T, cfg execproc.Config) *execproc.Handler {
+	t.Helper()
+	h, err := execproc.NewHandler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	return h
+}
+
 // helperCommand runs this test binary as a co-process.
 func helperCommand(mode string) string {
 	return fmt.Sprintf("EXECPROC_HELPER=%s exec %q", mode, os.Args[0])
@@ -23,11 +34,7 @@ func helperCommand(mode string) string {
 
 func TestHandlerRestartsCrashedCoprocess(t *testing.T) {
 	t.Parallel()
-	h, err := execproc.NewHandler(execproc.Config{Kind: "echo", Command: helperCommand("handle"), Procs: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	h := helperHandler(t, execproc.Config{Kind: "echo", Command: helperCommand("handle"), Procs: 1})
 	ctx := context.Background()
 	pid := func(payload string) int {
 		t.Helper()
@@ -76,16 +83,12 @@ func TestHandlerRestartsCrashedCoprocess(t *testing.T) {
 // that echoes real ones), or none, is taken.
 func TestAnswerForAnotherEventIsRefused(t *testing.T) {
 	t.Parallel()
-	h, err := execproc.NewHandler(execproc.Config{Kind: "k", Command: helperCommand("handle"), Procs: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	h := helperHandler(t, execproc.Config{Kind: "k", Command: helperCommand("handle"), Procs: 1})
 	ctx := context.Background()
 	if out, err := h.Handle(ctx, []byte(`"echo-event"`)); err != nil || string(out) != "2" {
 		t.Fatalf("an answer naming its own event: %s, %v; want it taken", out, err)
 	}
-	_, err = h.Handle(ctx, []byte(`"other-event"`))
+	_, err := h.Handle(ctx, []byte(`"other-event"`))
 	if want := `answered for event "someone-else"`; !errors.Is(err, execproc.ErrProtocol) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("an answer naming another event: %v; want ErrProtocol and %q", err, want)
 	}
@@ -102,11 +105,7 @@ func TestAnswerForAnotherEventIsRefused(t *testing.T) {
 func TestResponseLinesAreBounded(t *testing.T) {
 	t.Parallel()
 	const maxOutput = 10
-	h, err := execproc.NewHandler(execproc.Config{Kind: "k", Command: helperCommand("handle"), Procs: 1, MaxOutputSize: maxOutput})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	h := helperHandler(t, execproc.Config{Kind: "k", Command: helperCommand("handle"), Procs: 1, MaxOutputSize: maxOutput})
 	ctx := context.Background()
 	limit := maxOutput + execproc.ResponseOverhead
 	if out, err := h.Handle(ctx, []byte(fmt.Sprintf(`{"pad":%d}`, limit))); err != nil || len(out) != limit-len(`{"output":}`) {
@@ -142,14 +141,10 @@ func TestNewHandlerRejectsBadConfig(t *testing.T) {
 // co-process that exits names its exit status the same way.
 func TestTimedOutCoprocessIsKilledWithItsGroup(t *testing.T) {
 	t.Parallel()
-	h, err := execproc.NewHandler(execproc.Config{Kind: "k", Command: helperCommand("handle"), Procs: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	h := helperHandler(t, execproc.Config{Kind: "k", Command: helperCommand("handle"), Procs: 1})
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	_, err = h.Handle(ctx, []byte(`"hang"`))
+	_, err := h.Handle(ctx, []byte(`"hang"`))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Handle(hang) = %v; want it to wrap context.DeadlineExceeded", err)
 	}
