@@ -20,3 +20,7 @@ func killGroup(pid int) error {
 	_ = p.Kill()
 	return nil
 }
+
+// killLeftovers does nothing where process groups are not available: the
+// leader has been waited for, and its PID may already name another process.
+func killLeftovers(int) {}

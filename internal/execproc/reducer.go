@@ -60,7 +60,7 @@ func Reducer(command string) (jobs.Reducer, error) {
 		werr := writeOutputs(stdin, in)
 		_ = stdin.Close()
 		err = cmd.Wait()
-		_ = killGroup(cmd.Process.Pid) // whatever it left running
+		killLeftovers(cmd.Process.Pid) // whatever it left running
 		if result.exceeded {
 			return nil, fmt.Errorf("%w: the result of reducer %q exceeds %d bytes (it was stopped)", jobs.ErrResultTooLarge, command, in.MaxResultSize())
 		}
