@@ -368,14 +368,11 @@ func (s *Store) fetchByID(jobID string, given, seq int64, page int) fetcher {
 			}
 			var hm *redis.SliceCmd
 			var nextLR *redis.StringSliceCmd
-			if !ahead || nextFirst >= min(nextEnd, given) { // no listed ID next: the HMGET alone
-				hm = s.client.HMGet(ctx, k.outputs, ids...)
-				if err := hm.Err(); err != nil {
-					return redisErr("outputs of job "+jobID, err)
-				}
-			} else if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 				hm = p.HMGet(ctx, k.outputs, ids...)
-				nextLR = p.LRange(ctx, k.ids, nextFirst, min(nextEnd, given)-1)
+				if ahead && nextFirst < min(nextEnd, given) { // listed IDs next
+					nextLR = p.LRange(ctx, k.ids, nextFirst, min(nextEnd, given)-1)
+				}
 				return nil
 			}); err != nil {
 				if hm.Err() != nil {

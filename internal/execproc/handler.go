@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fanin-dev/fanin/jobs"
+	"github.com/fanin-dev/fanin/workoutput"
 )
 
 // ErrInvalid is returned for a bad configuration.
@@ -36,16 +37,12 @@ type Config struct {
 	// MaxOutputSize is the largest output the caller accepts
 	// (workoutput.Config.MaxOutputSize): a response line longer than it
 	// plus ResponseOverhead is not read further, and is a protocol error.
-	// Default DefaultMaxOutputSize.
+	// Default workoutput.DefaultMaxOutputSize.
 	MaxOutputSize int
 	// Logger receives the co-processes' stderr and restarts. Default:
 	// discarded.
 	Logger *slog.Logger
 }
-
-// DefaultMaxOutputSize is Config.MaxOutputSize's default, workoutput's
-// default largest output.
-const DefaultMaxOutputSize = 1 << 20
 
 // ResponseOverhead is what a response line may hold beyond its output: the
 // JSON envelope and an error message. A line past MaxOutputSize plus this
@@ -106,7 +103,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		cfg.Procs = 1
 	}
 	if cfg.MaxOutputSize == 0 {
-		cfg.MaxOutputSize = DefaultMaxOutputSize
+		cfg.MaxOutputSize = workoutput.DefaultMaxOutputSize
 	}
 	log := cfg.Logger
 	if log == nil {
