@@ -285,6 +285,10 @@ func parse(raw string, opts Options) (*Target, error) {
 			}
 		} else {
 			t.Mode = ModeSingle
+			if path := strings.Trim(u.Path, "/"); path != "" && u.Query().Has("db") {
+				// go-redis takes db= over the path without a word.
+				return nil, fmt.Errorf("the database is given twice, as /%s and db=%s (want one of them)", path, u.Query().Get("db"))
+			}
 			t.single, err = redis.ParseURL(u.String())
 			if err == nil {
 				t.Addrs = []string{t.single.Addr}

@@ -212,6 +212,9 @@ func TestParseErrorsNameTheProblemWithoutSecrets(t *testing.T) {
 		{"unix://u:topsecret@/tmp/r.sock?db=1&x=%g", redisurl.Options{}, `query parameter "x" cannot be read`},
 		// A fragment, which they would drop as well.
 		{"redis://u:topsecret@h:1/0#db=2", redisurl.Options{}, "has a fragment"},
+		// A database in the path and in the query, which go-redis would take
+		// from the query without a word.
+		{"redis://u:topsecret@h:1/0?db=1", redisurl.Options{}, "the database is given twice, as /0 and db=1 (want one of them)"},
 		{"redis+cluster://u:topsecret@h:1?read_timeout=1s#x", redisurl.Options{}, "has a fragment"},
 	} {
 		_, err := redisurl.Parse(tc.raw, tc.opts)
