@@ -90,6 +90,8 @@ func TestBadInputGivesClearErrorsAndExitCodes(t *testing.T) {
 		{"coordinator unknown job", up, "coordinator", []string{"status", job}, 1, "job not found"},
 		{"coordinator unreachable", down, "coordinator", []string{"status", job}, 4, "Redis unreachable"},
 		{"submit without kind", up, "coordinator", []string{"submit", "--events", good}, 2, "--kind"},
+		// Exit 1, "arrived after its deadline", before the floor.
+		{"submit deadline under 1ms", up, "coordinator", []string{"submit", "--kind", "k", "--events", good, "--deadline", "1ns"}, 2, "--deadline 1ns (want at least 1ms"},
 		{"submit missing file", up, "coordinator", []string{"submit", "--kind", "k", "--events", filepath.Join(dir, "none.jsonl")}, 2, "no such file"},
 		{"submit unreadable file", up, "coordinator", []string{"submit", "--kind", "k", "--events", unreadable}, 2, "permission denied"},
 		{"submit malformed line", up, "coordinator", []string{"submit", "--kind", "k", "--events", malformed}, 2, "malformed.jsonl line 3: not valid JSON"},

@@ -9,6 +9,10 @@ import (
 	"github.com/fanin-dev/fanin/cache"
 )
 
+// MinDeadline is the shortest Spec.Deadline: a job's times are kept to
+// the millisecond.
+const MinDeadline = time.Millisecond
+
 // Defaults of Config.
 const (
 	// DefaultNamespace prefixes every key workoutput writes.

@@ -131,6 +131,9 @@ func (s *Store) Open(ctx context.Context, spec Spec, b Batch, seal bool) (Job, e
 	if spec.Deadline < 0 || (spec.Retention < 0 && spec.Retention != NoRetention) || spec.ChunkSize < 0 || (spec.MaxRetry < 0 && spec.MaxRetry != NoRetry) || spec.EventTimeout < 0 {
 		return Job{}, fmt.Errorf("%w: Spec has a negative Deadline, Retention, ChunkSize, MaxRetry or EventTimeout (want >= 0, 0 means the default; Retention may be NoRetention, MaxRetry NoRetry)", ErrInvalid)
 	}
+	if spec.Deadline > 0 && spec.Deadline < MinDeadline {
+		return Job{}, fmt.Errorf("%w: Spec.Deadline is %v (want at least %v, a job's times are kept to the millisecond; 0 means the default)", ErrInvalid, spec.Deadline, MinDeadline)
+	}
 	switch spec.FailurePolicy {
 	case "":
 		spec.FailurePolicy = PolicyFail
@@ -869,7 +872,7 @@ func (s *Store) scriptErr(jobID string, err error) error {
 	case strings.HasPrefix(msg, "STATE "):
 		return fmt.Errorf("%w: job %s is %s", ErrState, jobID, msg[6:])
 	case msg == "TOOLATE":
-		return fmt.Errorf("%w: job %s: the request to create it arrived after its deadline", ErrState, jobID)
+		return fmt.Errorf("%w: job %s: the request to create it arrived after its deadline (want a deadline longer than the submission takes)", ErrState, jobID)
 	case strings.HasPrefix(msg, "UNKNOWN "):
 		return unknownEvent(jobID, msg[8:])
 	case strings.HasPrefix(msg, "OUTCOME "):

@@ -470,6 +470,10 @@ func TestBadInput(t *testing.T) {
 			_, err := s.Open(ctx, workoutput.Spec{Kind: "k", FailurePolicy: "retry"}, workoutput.Batch{}, true)
 			return err
 		}, workoutput.ErrInvalid, `workoutput: invalid input: Spec.FailurePolicy is "retry" (want "fail" or "continue")`},
+		{"deadline under a millisecond", func() error {
+			_, err := s.Open(ctx, workoutput.Spec{Kind: "k", Deadline: time.Nanosecond}, workoutput.Batch{Generated: 1}, true)
+			return err
+		}, workoutput.ErrInvalid, "workoutput: invalid input: Spec.Deadline is 1ns (want at least 1ms, a job's times are kept to the millisecond; 0 means the default)"},
 		{"job ID taken", func() error {
 			_, err := s.Open(ctx, workoutput.Spec{ID: open.ID, Kind: "k"}, workoutput.Batch{}, true)
 			return err

@@ -97,6 +97,9 @@ func (s Settings) Spec(param func(string) string) (workoutput.Spec, error) {
 	if spec.FailurePolicy != workoutput.PolicyFail && spec.FailurePolicy != workoutput.PolicyContinue {
 		return spec, settingsError("%s %q (want %s or %s)", param("policy"), s.Policy, workoutput.PolicyFail, workoutput.PolicyContinue)
 	}
+	if s.Deadline < 0 || (s.Deadline > 0 && s.Deadline < workoutput.MinDeadline) {
+		return spec, settingsError("%s %v (want at least %v, a job's times are kept to the millisecond; 0 for the default)", param("deadline"), s.Deadline, workoutput.MinDeadline)
+	}
 	if s.EventTimeout < 0 {
 		return spec, settingsError("%s %v (want a positive duration, or 0 for the worker's)", param("event-timeout"), s.EventTimeout)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fanin-dev/fanin/internal/eventfile"
 	"github.com/fanin-dev/fanin/internal/jobfile"
@@ -196,6 +197,9 @@ func TestSettingsSpec(t *testing.T) {
 	if err != nil || spec.Kind != "k" || spec.Name != "n" || spec.Retention.Hours() != 2 || spec.MaxRetry != 4 || spec.FailurePolicy != workoutput.PolicyFail {
 		t.Fatalf("Spec = %+v, %v", spec, err)
 	}
+	if spec, err := (jobfile.Settings{Kind: "k", Policy: "fail", Deadline: workoutput.MinDeadline}).Spec(param); err != nil || spec.Deadline != workoutput.MinDeadline {
+		t.Errorf("Deadline of MinDeadline: Spec.Deadline = %v, %v; want %v", spec.Deadline, err, workoutput.MinDeadline)
+	}
 	// No MaxRetry given: the producer's default; 0 given: no retry.
 	for _, tc := range []struct {
 		given *int
@@ -212,6 +216,9 @@ func TestSettingsSpec(t *testing.T) {
 		{Kind: "k", Policy: "fail", Chunk: jobs.MaxChunkSize + 1},
 		{Kind: "k", Policy: "fail", Chunk: -1},
 		{Kind: "k", Policy: "fail", MaxRetry: &negative},
+		{Kind: "k", Policy: "fail", Deadline: time.Nanosecond},
+		{Kind: "k", Policy: "fail", Deadline: workoutput.MinDeadline - 1},
+		{Kind: "k", Policy: "fail", Deadline: -time.Hour},
 	} {
 		if _, err := s.Spec(param); !errors.Is(err, jobfile.ErrSettings) || !strings.Contains(err.Error(), "?") {
 			t.Errorf("%+v: %v, want ErrSettings naming the parameter", s, err)
