@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/heapfloor"
 	"github.com/fanin-dev/fanin/internal/httpapi"
 	"github.com/fanin-dev/fanin/internal/settings"
 	"github.com/fanin-dev/fanin/jobs"
@@ -134,6 +135,7 @@ progress get 30 s to finish, the daemon finishes its collections.
 			case err != nil && ctx.Err() == nil:
 				stop()
 			case err == nil && withDaemon:
+				go heapfloor.Pretouch(heapfloor.Floor) // as settings.StartDaemon does
 				var left func()
 				if left, err = settings.Announce(ctx, client, store.Config().Namespace, jobs.RoleCoordinator, c.Kinds(), []string{a.common.CollectQueue}, a.log); err != nil {
 					break

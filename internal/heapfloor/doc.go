@@ -15,6 +15,13 @@
 // Go's default, never less, so a fixed GOGC of a few hundred, which
 // multiplies a large live heap too, is not needed.
 //
-// A user's GOGC or GOMEMLIMIT in the environment wins: Start then does
-// nothing.
+// Pretouch, which the daemons call once at start, touches the floor's
+// pages before the first job needs them, so that the first job does not
+// pay their page faults (a cold 20,000-event job took about 4,000 in the
+// worker and as many in the coordinator; docs/BENCHMARKS.md, issue 17,
+// tenth step). It costs those faults once, in the background, and leaves
+// an idle daemon with about Floor more resident memory.
+//
+// A user's GOGC or GOMEMLIMIT in the environment wins: Start and Pretouch
+// then do nothing.
 package heapfloor

@@ -43,7 +43,7 @@ func Percent(live, floor uint64) int {
 // collection it sets GOGC from the live heap that collection found
 // (Percent): the collector's own rule, with the floor added.
 func Start(floor uint64) (stop func(), applied bool) {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+	if userSetting() {
 		return func() {}, false
 	}
 	t := &tuner{floor: floor, sample: []metrics.Sample{{Name: liveMetric}}}
@@ -55,6 +55,36 @@ func Start(floor uint64) (stop func(), applied bool) {
 		defer t.mu.Unlock()
 		debug.SetGCPercent(100)
 	}, true
+}
+
+// userSetting reports whether the environment sets the collector (GOGC
+// or GOMEMLIMIT): then the user's setting wins over the floor.
+func userSetting() bool {
+	return os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != ""
+}
+
+// Pretouch touches floor bytes of heap once and frees them, and reports
+// whether it did. A daemon calls it at start (in its own goroutine) so
+// that its first job finds the pages of the heap the floor lets it grow
+// to already in the process: a page the process has never touched costs a
+// page fault on first use, 11.5 µs on the VMs of docs/BENCHMARKS.md, and a
+// first 20,000-event job took 4,000 of them in the worker and as many in
+// the coordinator. The runtime keeps freed pages for its next allocations
+// and returns them to the system only above the heap goal, which the floor
+// keeps at floor while little is alive. Like Start, it does nothing when
+// GOGC or GOMEMLIMIT is set, and a short-lived command has no use for it.
+func Pretouch(floor uint64) bool {
+	if userSetting() {
+		return false
+	}
+	const page = 4096
+	b := make([]byte, floor)
+	for i := 0; i < len(b); i += page {
+		b[i] = 1
+	}
+	runtime.KeepAlive(b)
+	runtime.GC() // frees b: its pages go back to the runtime's free heap
+	return true
 }
 
 // tuner sets GOGC after each collection.

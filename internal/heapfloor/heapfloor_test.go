@@ -3,6 +3,7 @@ package heapfloor
 import (
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"testing"
 	"time"
@@ -97,6 +98,39 @@ func TestStartLeavesTheUsersSetting(t *testing.T) {
 			defer stop()
 			if applied {
 				t.Fatalf("Start applied the floor though %s is set", env)
+			}
+		})
+	}
+}
+
+// TestPretouchLeavesTouchedPagesInTheHeap checks that the pages Pretouch
+// touched stay with the runtime, free for the next allocations, instead of
+// going back to the system: the runtime's count of free heap memory not
+// yet returned grows by about what was touched.
+func TestPretouchLeavesTouchedPagesInTheHeap(t *testing.T) {
+	// Not parallel: it runs collections and reads this process's heap.
+	const size = 16 << 20
+	free := func() uint64 {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	debug.FreeOSMemory() // what is free now goes back to the system
+	before := free()
+	if !Pretouch(size) {
+		t.Fatal("Pretouch did nothing, though neither GOGC nor GOMEMLIMIT is set (unset them to run this test)")
+	}
+	if after := free(); after < before+size/2 {
+		t.Fatalf("free heap not returned to the system: %d bytes before Pretouch(%d), %d after; want at least %d more", before, size, after, size/2)
+	}
+}
+
+func TestPretouchLeavesTheUsersSetting(t *testing.T) {
+	for _, env := range []string{"GOGC", "GOMEMLIMIT"} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, map[string]string{"GOGC": "150", "GOMEMLIMIT": "1GiB"}[env])
+			if Pretouch(Floor) {
+				t.Fatalf("Pretouch touched the heap though %s is set", env)
 			}
 		})
 	}

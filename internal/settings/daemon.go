@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fanin-dev/fanin/internal/exitcode"
+	"github.com/fanin-dev/fanin/internal/heapfloor"
 	"github.com/fanin-dev/fanin/internal/redisurl"
 	"github.com/fanin-dev/fanin/internal/telemetry"
 	"github.com/fanin-dev/fanin/jobs"
@@ -36,7 +37,9 @@ type Daemon struct {
 // that /healthz says "unhealthy" while Redis does not answer, then waits for
 // Redis with WaitForRedis. It reports stopped when ctx ended during the wait
 // (a SIGTERM before Redis came up: the daemon should exit 0), and an error
-// with the usage exit code for a bad metrics address.
+// with the usage exit code for a bad metrics address. Once Redis answers,
+// it touches the heap the daemon will grow to, in the background
+// (heapfloor.Pretouch).
 func StartDaemon(ctx context.Context, d Daemon) (stopped bool, err error) {
 	if d.MetricsAddr != "" {
 		ms, err := telemetry.Listen(d.MetricsAddr, d.Registry, func(ctx context.Context) error { return d.Client.Ping(ctx).Err() })
@@ -53,6 +56,7 @@ func StartDaemon(ctx context.Context, d Daemon) (stopped bool, err error) {
 		}
 		return false, err
 	}
+	go heapfloor.Pretouch(heapfloor.Floor) // the first job finds its heap's pages
 	return false, nil
 }
 
