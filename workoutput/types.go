@@ -31,8 +31,8 @@ type Spec struct {
 	Kind string
 	// Name is a free label for humans. Optional.
 	Name string
-	// Deadline is how long the job may take from its creation. Default
-	// Config.DefaultDeadline.
+	// Deadline is how long the job may take from its creation, at least
+	// MinDeadline. Default Config.DefaultDeadline.
 	Deadline time.Duration
 	// Retention is how long the job's data is kept once finished. Default
 	// Config.DefaultRetention; NoRetention deletes the job's data as soon as
