@@ -470,6 +470,11 @@ func (c *Coordinator) collect(ctx context.Context, jobID string, mode workoutput
 	default:
 		res, attempts, err := c.reduce(w.Context(), r, info)
 		out.Attempts = attempts
+		if err == nil && res == nil {
+			// An empty result is a result: a nil Commit.Result stores
+			// none, and the job would be done without one.
+			res = []byte{}
+		}
 		if err != nil && w.Context().Err() != nil {
 			// The lock is lost or ctx ended: whoever holds the job now
 			// commits it.

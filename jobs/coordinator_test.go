@@ -381,6 +381,36 @@ func TestReducerErrorsThenReplay(t *testing.T) {
 	}
 }
 
+// TestEmptyResultIsCommitted: a reducer that returns nothing (nil, or the
+// JSONLines reducer of a job without events) commits an empty result,
+// which Store.Result returns, instead of a done job without a result.
+func TestEmptyResultIsCommitted(t *testing.T) {
+	t.Parallel()
+	e := newCoordEnv(t, false)
+	ctx := context.Background()
+	c := e.coordinator(t, CoordinatorConfig{})
+	if err := c.Handle("nil", ReducerFunc(func(context.Context, JobInfo, *Input) ([]byte, error) { return nil, nil })); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Handle("lines", JSONLines()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		kind string
+		ids  []string
+	}{{"nil", []string{"a"}}, {"lines", nil}} {
+		id := sealedJob(t, e.store, workoutput.Spec{Kind: tc.kind}, tc.ids...)
+		write(t, e.store, id, tc.ids)
+		out, err := c.Collect(ctx, id)
+		if err != nil || out.State != workoutput.StateDone || out.Result == nil || len(out.Result) != 0 {
+			t.Fatalf("%s: Collect = %+v, %v; want done with an empty result", tc.kind, out, err)
+		}
+		if res, err := e.store.Result(ctx, id); err != nil || len(res) != 0 {
+			t.Fatalf("%s: Result = %q, %v; want an empty result", tc.kind, res, err)
+		}
+	}
+}
+
 // TestCollectErrors covers the errors of Collect that change nothing.
 func TestCollectErrors(t *testing.T) {
 	t.Parallel()

@@ -24,7 +24,8 @@ import (
 // Reduce should honour ctx: it is cancelled, with cause locks.ErrLost, when
 // the coordinator loses the job's lock (another coordinator takes over).
 // Reduce may run more than once for a job (a retry, a takeover, a replay);
-// only one result is committed.
+// only one result is committed. A nil or empty result is committed as an
+// empty result, which Store.Result returns as such.
 type Reducer interface {
 	Reduce(ctx context.Context, job JobInfo, in *Input) ([]byte, error)
 }
