@@ -132,12 +132,18 @@ func (r *Registry) Beat(ctx context.Context, m Member) error {
 	if err != nil {
 		return fmt.Errorf("%w: encode member: %v", ErrInvalid, err)
 	}
-	_, err = r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, r.key, m.ID, b)
 		p.PExpire(ctx, r.key, r.cfg.TTL)
 		return nil
 	})
 	if err != nil {
+		for _, c := range cmds { // EXECABORT names no cause; the refused command does (NOPERM, OOM)
+			if c.Err() != nil && !redis.HasErrorPrefix(c.Err(), "EXECABORT") {
+				err = c.Err()
+				break
+			}
+		}
 		return fmt.Errorf("jobs: heartbeat of %s %s: %w", m.Role, m.ID, err)
 	}
 	return nil

@@ -96,6 +96,22 @@ func redisErr(what string, err error) error {
 	return unavailable(what, err)
 }
 
+// txErr returns the error of a MULTI/EXEC pipeline whose commands were
+// cmds: for EXECABORT (Redis refused a command as it was queued, and so
+// the whole transaction), the refused command's own error, which names the
+// cause (NOPERM, OOM, READONLY), instead of the abort's.
+func txErr(cmds []redis.Cmder, err error) error {
+	if err == nil || !redis.HasErrorPrefix(err, "EXECABORT") {
+		return err
+	}
+	for _, c := range cmds {
+		if e := c.Err(); e != nil && !redis.HasErrorPrefix(e, "EXECABORT") {
+			return e
+		}
+	}
+	return err
+}
+
 // isOutageReply reports whether a Redis error reply says the server cannot
 // serve the command for now.
 func isOutageReply(msg string) bool {

@@ -134,7 +134,7 @@ func (s *Store) fastWrite(ctx context.Context, jobID, wid string, pairs []any, g
 				err = finish.Err()
 			}
 			if err != nil {
-				return err
+				return txErr(cmds, err)
 			}
 			res.Completed = finish.Val() == int64(1)
 			return nil

@@ -93,7 +93,7 @@ func (s *Store) runWrite(ctx context.Context, script *redis.Script, keys []strin
 func (s *Store) replicated(ctx context.Context, key string, write func(redis.Pipeliner)) error {
 	if s.cfg.ReplicaAcks == 0 {
 		if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error { write(p); return nil }); err != nil {
-			return unavailable("write to "+key, err)
+			return redisErr("write to "+key, err)
 		}
 		return nil
 	}
@@ -114,6 +114,13 @@ func (s *Store) replicated(ctx context.Context, key string, write func(redis.Pip
 		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
 			s.followFailure(ctx, err)
 			break
+		}
+	}
+	for _, c := range cmds { // a refusal (NOPERM) is not an outage
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			if err := redisErr("replicated write to "+key, err); !errors.Is(err, cache.ErrUnavailable) {
+				return err
+			}
 		}
 	}
 	if err := wait.Err(); err != nil {

@@ -273,14 +273,15 @@ func (s *Store) runOpen(ctx context.Context, oc openCall, inline []string, stage
 func (s *Store) stageIDs(ctx context.Context, jobID, set, list string, ids []string) error {
 	for start := 0; start < len(ids); start += s.stagePiece {
 		piece := stringArgs(ids[start:min(start+s.stagePiece, len(ids))])
-		if _, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		cmds, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.SAdd(ctx, set, piece...)
 			p.RPush(ctx, list, piece...)
 			p.PExpire(ctx, set, stagedTTL)
 			p.PExpire(ctx, list, stagedTTL)
 			return nil
-		}); err != nil {
-			return redisErr(fmt.Sprintf("stage event IDs %d to %d of job %s", start, start+len(piece)-1, jobID), err)
+		})
+		if err != nil {
+			return redisErr(fmt.Sprintf("stage event IDs %d to %d of job %s", start, start+len(piece)-1, jobID), txErr(cmds, err))
 		}
 	}
 	return nil
@@ -592,7 +593,7 @@ func (s *Store) Status(ctx context.Context, jobID string) (Status, error) {
 	k := keysOf(s.cfg.Namespace, jobID)
 	var meta *redis.MapStringStringCmd
 	var done, failed, retrying, kept *redis.IntCmd
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		meta = p.HGetAll(ctx, k.meta)
 		done = p.HLen(ctx, k.outputs)
 		failed = p.HLen(ctx, k.failures)
@@ -601,7 +602,7 @@ func (s *Store) Status(ctx context.Context, jobID string) (Status, error) {
 		return nil
 	})
 	if err != nil {
-		return Status{}, redisErr("status of job "+jobID, err)
+		return Status{}, redisErr("status of job "+jobID, txErr(cmds, err))
 	}
 	m := meta.Val()
 	if len(m) == 0 {
