@@ -128,6 +128,11 @@ func (p *Producer) ride(ctx context.Context, what string, fn func() error) error
 	attempt := 0
 	return untilAvailable(ctx, p.cfg.ReplicaWait, func() error {
 		err := fn()
+		if err != nil && ctx.Err() != nil {
+			// The caller stopped (a signal, a timeout): not an outage to
+			// ride out or to report as one; the cause says why.
+			return fmt.Errorf("jobs: %s: stopped: %w", what, context.Cause(ctx))
+		}
 		if err != nil && isOutage(err) && p.cfg.OnRetry != nil {
 			attempt++
 			p.cfg.OnRetry(ctx, what, attempt, err)
@@ -227,7 +232,7 @@ func (p *Producer) open(ctx context.Context, spec workoutput.Spec, b workoutput.
 		job, err = p.store.Open(ctx, spec, b, seal)
 		return err
 	})
-	if err != nil && isOutage(err) {
+	if err != nil && (isOutage(err) || ctx.Err() != nil) { // the job may exist
 		return job, p.abandon(ctx, spec.ID, err)
 	}
 	return job, err

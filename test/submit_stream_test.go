@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,5 +90,45 @@ func TestSubmitChecksTheWholeFileFirst(t *testing.T) {
 	}
 	if len(left) > 0 {
 		t.Errorf("submit left %d files in TMPDIR (first %s), want its spool removed", len(left), left[0].Name())
+	}
+}
+
+// TestSignalStopsASubmissionAndCancelsItsJob sends SIGTERM to submit in the
+// middle of a submission (Redis's writes paused so that it cannot finish
+// first): the job it had created is cancelled and named, instead of being
+// left open, with no ID shown, to run its events until its deadline.
+func TestSignalStopsASubmissionAndCancelsItsJob(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.StartServer(t, redistest.ServerOptions{})
+	client := srv.Client(t)
+	e := env("FANIN_REDIS_URL=" + srv.URL())
+	var events bytes.Buffer
+	for i := range 200_000 {
+		fmt.Fprintf(&events, "{\"id\":\"e%06d\"}\n", i)
+	}
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	if err := os.WriteFile(path, events.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, e, "coordinator", "submit", "--kind", "k", "--events", path, "--chunk", "100")
+	var metas []string
+	waitFor(t, "the job to be created", func() bool {
+		metas, _ = client.Keys(ctx, "fanin:job:*:meta").Result()
+		return len(metas) > 0
+	})
+	if err := client.Do(ctx, "CLIENT", "PAUSE", 2000, "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	p.signal(t, syscall.SIGTERM)
+	if code := p.wait(t); code != 1 {
+		t.Fatalf("submit stopped by SIGTERM: exit %d, want 1; output:\n%s", code, p.logText())
+	}
+	job := strings.TrimSuffix(strings.TrimPrefix(metas[0], "fanin:job:{"), "}:meta")
+	if log := p.logText(); !strings.Contains(log, "submission stopped") || !strings.Contains(log, "job "+job+" was cancelled") {
+		t.Fatalf("submit's output does not say the submission stopped and job %s was cancelled:\n%s", job, log)
+	}
+	if st := status(t, e, job); st.State != "cancelled" {
+		t.Fatalf("job %s after the stopped submission: %+v; want cancelled", job, st)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -102,8 +104,17 @@ and cancels the job, which list then shows as cancelled.`,
 				return err
 			}
 			shown := a.submitProgress(in)
-			id, n, err := in.Submit(ctx, p, store, spec, jobfile.Batch(chunk))
+			// SIGTERM or SIGINT stops the submission, which then cancels
+			// the job it created and says so, instead of leaving it open,
+			// unnamed, until its deadline.
+			sctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+			id, n, err := in.Submit(sctx, p, store, spec, jobfile.Batch(chunk))
+			interrupted := context.Cause(sctx)
+			stop()
 			shown(err == nil)
+			if err != nil && ctx.Err() == nil && interrupted != nil {
+				return fmt.Errorf("submission stopped: %w", err)
+			}
 			if err != nil {
 				return submitErr(err)
 			}
