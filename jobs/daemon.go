@@ -158,8 +158,11 @@ func (c *Coordinator) handBack(ctx context.Context, jobID string) {
 //     all hear it, one takes the lock, the others skip the job;
 //   - sweeps every SweepInterval (see Sweep), first at start.
 //
-// Run returns nil when ctx ends, after the collections in progress have
-// finished, or an error if the Asynq server cannot start.
+// Run returns nil when ctx ends, once the collections in progress have
+// stopped: their reductions are cancelled (ctx is theirs) and their locks
+// released, and a coordinator that runs collects those jobs again (a sweep
+// or their collect task), under a new fencing token; nothing is committed
+// twice. It returns an error if the Asynq server cannot start.
 func (c *Coordinator) Run(ctx context.Context) error {
 	srv := asynq.NewServerFromRedisClient(c.client, asynq.Config{
 		Concurrency:       c.cfg.Concurrency,

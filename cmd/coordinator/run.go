@@ -177,7 +177,10 @@ While Redis is unreachable at start, it retries with backoff (--redis-wait
 bounds the wait), logging each attempt; /healthz answers 503 until Redis
 answers. Once started, it rides out Redis restarts and pauses.
 
-SIGTERM or SIGINT stops it after the collections in progress.
+SIGTERM or SIGINT stops it at once: collections in progress are interrupted
+(their reducers cancelled, an exec reducer's processes killed) and their locks
+released; another coordinator, or this one restarted, collects those jobs again
+under a new fencing token, and no result is committed twice.
 
 ` + reducersHelp,
 		Args: cobra.NoArgs,

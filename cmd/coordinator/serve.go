@@ -70,7 +70,8 @@ at most 1 MiB (the largest event): 413 past them. The Redis password never
 appears in a page, an answer or a log.
 
 SIGTERM or SIGINT stops it: streams end at once, submissions and replays in
-progress get 30 s to finish, the daemon finishes its collections.
+progress get 30 s to finish, the daemon's collections are interrupted as
+coordinator run's are.
 
 ` + reducersHelp,
 		Args: cobra.NoArgs,
