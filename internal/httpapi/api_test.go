@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -643,4 +644,59 @@ func TestDashboardIsServed(t *testing.T) {
 			t.Errorf("%s refers to another site", path)
 		}
 	}
+}
+
+// trickle is a request body that sends its first line, then one byte per
+// pause, or nothing more until done is closed (pause 0).
+type trickle struct {
+	first []byte
+	pause time.Duration
+	done  chan struct{}
+}
+
+func (b *trickle) Read(p []byte) (int, error) {
+	if len(b.first) > 0 {
+		n := copy(p, b.first)
+		b.first = b.first[n:]
+		return n, nil
+	}
+	if b.pause == 0 {
+		<-b.done
+		return 0, io.EOF
+	}
+	select {
+	case <-time.After(b.pause):
+		p[0] = ' '
+		return 1, nil
+	case <-b.done:
+		return 0, io.EOF
+	}
+}
+
+// TestSlowBodiesAreCut: a POST /jobs body that stops sending, or trickles
+// a byte at a time, is answered 408 once BodyStall has passed, and
+// creates nothing, instead of holding its connection, its turn among the
+// submissions and its spool file for as long as the client likes.
+func TestSlowBodiesAreCut(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *Config, _ *workoutput.Config) {
+		c.BodyStall, c.MinBodyRate = 300*time.Millisecond, 1<<20
+	})
+	for _, tc := range []struct {
+		name  string
+		pause time.Duration
+		want  string
+	}{{"stalled", 0, "nothing arrived for 300ms"}, {"trickled", 20 * time.Millisecond, "under 1048576 bytes/s"}} {
+		body := &trickle{first: []byte(`{"id":"a"}` + "\n"), pause: tc.pause, done: make(chan struct{})}
+		r := f.want(http.StatusRequestTimeout, "POST", Prefix+"/jobs?kind=lines", body)
+		close(body.done)
+		if msg, code := r.errorBody(t); code != "request_timeout" || !strings.Contains(msg, tc.want) {
+			t.Errorf("%s body: %q (%s); want request_timeout saying %q", tc.name, msg, code, tc.want)
+		}
+	}
+	if keys := f.jobKeys(); len(keys) > 0 {
+		t.Fatalf("a cut body created a job: %v", keys)
+	}
+	// A body sent at once is still submitted.
+	f.submit("lines", events(3, true))
 }

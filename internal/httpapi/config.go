@@ -29,6 +29,11 @@ const (
 	DefaultMaxSubmits = 4
 	// DefaultMaxWait caps the ?wait= of GET /jobs/{id}/result.
 	DefaultMaxWait = 10 * time.Minute
+	// DefaultBodyStall is the longest a POST body may send nothing.
+	DefaultBodyStall = 30 * time.Second
+	// DefaultMinBodyRate is the slowest a POST body may arrive on average,
+	// in bytes per second, once it has been sent for BodyStall.
+	DefaultMinBodyRate = 64 << 10
 	// DefaultPageSize and MaxPageSize bound the pages of the lists.
 	DefaultPageSize = 50
 	MaxPageSize     = 1000
@@ -84,6 +89,14 @@ type Config struct {
 	// MaxWait caps the wait of GET /jobs/{id}/result. Default
 	// DefaultMaxWait.
 	MaxWait time.Duration
+	// BodyStall ends a POST body that sends nothing for that long (408):
+	// a client that stops sending would hold a connection, a submission's
+	// turn and its spool file. Default DefaultBodyStall.
+	BodyStall time.Duration
+	// MinBodyRate, in bytes per second, ends a POST body whose average rate
+	// is below it once it has been sent for BodyStall (408): a client
+	// trickling a byte at a time. Default DefaultMinBodyRate.
+	MinBodyRate int64
 	// Logger receives the server's errors (5xx) and, at debug level, one
 	// line per request. Default: nothing is logged.
 	Logger *slog.Logger
@@ -96,9 +109,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Client == nil || c.Store == nil {
 		return c, fmt.Errorf("%w: Client and Store are required", ErrConfig)
 	}
-	if c.MaxBody < 0 || c.MaxLine < 0 || c.PollInterval < 0 || c.Heartbeat < 0 || c.MaxStreams < 0 || c.MaxSubmits < 0 || c.MaxWait < 0 {
-		return c, fmt.Errorf("%w: negative limit (MaxBody %d, MaxLine %d, PollInterval %v, Heartbeat %v, MaxStreams %d, MaxSubmits %d, MaxWait %v)",
-			ErrConfig, c.MaxBody, c.MaxLine, c.PollInterval, c.Heartbeat, c.MaxStreams, c.MaxSubmits, c.MaxWait)
+	if c.MaxBody < 0 || c.MaxLine < 0 || c.PollInterval < 0 || c.Heartbeat < 0 || c.MaxStreams < 0 || c.MaxSubmits < 0 || c.MaxWait < 0 || c.BodyStall < 0 || c.MinBodyRate < 0 {
+		return c, fmt.Errorf("%w: negative limit (MaxBody %d, MaxLine %d, PollInterval %v, Heartbeat %v, MaxStreams %d, MaxSubmits %d, MaxWait %v, BodyStall %v, MinBodyRate %d)",
+			ErrConfig, c.MaxBody, c.MaxLine, c.PollInterval, c.Heartbeat, c.MaxStreams, c.MaxSubmits, c.MaxWait, c.BodyStall, c.MinBodyRate)
 	}
 	if c.MaxBody == 0 {
 		c.MaxBody = DefaultMaxBody
@@ -120,6 +133,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxWait == 0 {
 		c.MaxWait = DefaultMaxWait
+	}
+	if c.BodyStall == 0 {
+		c.BodyStall = DefaultBodyStall
+	}
+	if c.MinBodyRate == 0 {
+		c.MinBodyRate = DefaultMinBodyRate
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -27,6 +27,7 @@ const (
 	codeMethodNotAllowed = "method_not_allowed"
 	codeConflict         = "conflict"
 	codeTooLarge         = "too_large"
+	codeSlowBody         = "request_timeout"
 	codeBadRange         = "bad_range"
 	codeMisdirected      = "misdirected"
 	codeNotImplemented   = "not_implemented"
@@ -61,6 +62,8 @@ func classify(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.Is(err, errSlowBody):
+		return errorf(http.StatusRequestTimeout, codeSlowBody, "%s", msg)
 	case errors.As(err, &mb):
 		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "the request body is over %d bytes (the server's --max-body)", mb.Limit)
 	case errors.As(err, &ll), errors.Is(err, workoutput.ErrTooLarge):

@@ -92,7 +92,7 @@ type submitted struct {
 // whole before anything is written, so a malformed line or a bad event
 // creates nothing.
 func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	body := newSlowBodyReader(w, http.MaxBytesReader(w, r.Body, s.cfg.MaxBody), s.cfg.BodyStall, s.cfg.MinBodyRate)
 	fail := func(err error) {
 		// Read the rest of the body (up to MaxBody) before answering, so
 		// that a client still sending it reads the answer instead of a
