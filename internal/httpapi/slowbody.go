@@ -22,18 +22,21 @@ type slowBodyReader struct {
 	rc      *http.ResponseController
 	stall   time.Duration
 	minRate int64
-	start   time.Time
+	start   time.Time // of the first Read
 	read    int64
 	err     error // sticky: a slow body is not read again
 }
 
 func newSlowBodyReader(w http.ResponseWriter, r io.Reader, stall time.Duration, minRate int64) *slowBodyReader {
-	return &slowBodyReader{r: r, rc: http.NewResponseController(w), stall: stall, minRate: minRate, start: time.Now()}
+	return &slowBodyReader{r: r, rc: http.NewResponseController(w), stall: stall, minRate: minRate}
 }
 
 func (s *slowBodyReader) Read(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
+	}
+	if s.start.IsZero() { // the clock starts at the first read, not while the request waits its turn
+		s.start = time.Now()
 	}
 	_ = s.rc.SetReadDeadline(time.Now().Add(s.stall)) // not every connection can: then no stall check
 	n, err := s.r.Read(p)
