@@ -9,6 +9,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"unicode/utf8"
 
 	"github.com/fanin-dev/fanin/jobs"
 )
@@ -94,6 +95,12 @@ func parse(line []byte, idField string) (e jobs.Event, ok bool, err error) {
 	if len(line) == 0 {
 		return e, false, nil
 	}
+	if bytes.HasPrefix(line, []byte("\xef\xbb\xbf")) {
+		return e, false, errors.New("starts with a byte order mark (U+FEFF); want UTF-8 JSON without one")
+	}
+	if !utf8.Valid(line) {
+		return e, false, fmt.Errorf("is not valid UTF-8 (at byte %d of the line); want UTF-8 JSON: an ID would be changed silently", invalidUTF8At(line)+1)
+	}
 	if !json.Valid(line) {
 		var v any
 		err := json.Unmarshal(line, &v)
@@ -111,4 +118,17 @@ func parse(line []byte, idField string) (e jobs.Event, ok bool, err error) {
 		return jobs.Event{}, false, fmt.Errorf("field %q is %s; want a non-empty string (the event ID)", idField, raw)
 	}
 	return e, true, nil
+}
+
+// invalidUTF8At returns the offset of the first byte of b that is not
+// valid UTF-8.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
 }

@@ -40,6 +40,8 @@ func TestReadNamesTheBadLine(t *testing.T) {
 		{"{\"id\":\"a\"}\n{\"id\":\"b\"\n", "events.jsonl line 2: not valid JSON"},
 		{"\n\n{\"id\": 7}\n", "events.jsonl line 3: field \"id\" is 7; want a non-empty string"},
 		{"{} {}\n", "events.jsonl line 1: not valid JSON"},
+		{"\xef\xbb\xbf{\"id\":\"a\"}\n", "events.jsonl line 1: starts with a byte order mark"},
+		{"{\"id\":\"a\"}\n{\"id\":\"b\xff\"}\n", "events.jsonl line 2: is not valid UTF-8 (at byte 9 of the line)"},
 	} {
 		_, err := eventfile.Read(strings.NewReader(tc.in), "events.jsonl", "id")
 		if !errors.Is(err, eventfile.ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
