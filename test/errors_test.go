@@ -270,3 +270,22 @@ func TestJobOutcomesGiveExitCodes(t *testing.T) {
 		t.Fatalf("after replay, token = %d, want 2", st.Token)
 	}
 }
+
+// TestDaemonsWhoseRedisUserMayNotWriteExit: a worker or coordinator whose
+// Redis user's ACL does not cover the deployment's keys exits 4 at start,
+// naming NOPERM and what the user needs, instead of running on and logging
+// refusals every few seconds (before: the worker also panicked in Asynq
+// when it returned early).
+func TestDaemonsWhoseRedisUserMayNotWriteExit(t *testing.T) {
+	t.Parallel()
+	srv := redistest.StartServer(t, redistest.ServerOptions{
+		Users: []redistest.ACLUser{{Name: "elsewhere", Password: "elsewhere-secret", Rules: "~other:* &* +@all"}},
+	})
+	e := env("FANIN_REDIS_URL=redis://elsewhere:elsewhere-secret@" + srv.Addr())
+	for _, args := range [][]string{{"worker"}, {"coordinator", "run"}} {
+		r := runBin(t, e, args[0], args[1:]...)
+		if r.code != 4 || !strings.Contains(r.stderr, "heartbeat") || !strings.Contains(r.stderr, "NOPERM") || !strings.Contains(r.stderr, "want a Redis user allowed the deployment's keys") || strings.Contains(r.stderr, "panic") {
+			t.Errorf("%v with a user that may not write fanin:*: exit %d, stderr:\n%s\nwant exit 4 naming NOPERM and what the user needs", args, r.code, r.stderr)
+		}
+	}
+}

@@ -40,7 +40,8 @@ const exitCodes = `Exit codes:
      an --out path that cannot take the result
   3  the job failed, ended partial or was cancelled
   4  Redis unreachable (run: rejected the connection, a database it does not
-     have, or unreachable past --redis-wait)
+     have, a Redis user that may not write the deployment's keys, or
+     unreachable past --redis-wait)
   5  not ready: the job has no result yet, or --timeout passed first`
 
 const envHelp = `Every flag has an environment variable, named in its help (a flag given on

@@ -108,7 +108,8 @@ Exit codes:
   2  usage error (bad flag or argument, malformed Redis URL or namespace,
      queues that cross the collect queue, unreadable CA file)
   4  Redis rejected the connection (password, TLS, a database it does not
-     have), or stayed unreachable past --redis-wait`
+     have, a user that may not write the deployment's keys), or stayed
+     unreachable past --redis-wait`
 
 // run runs the worker with args and returns its exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -345,6 +346,7 @@ func serve(ctx context.Context, o *options, stderr io.Writer) error {
 	}
 	left, err := settings.Announce(ctx, client, store.Config().Namespace, jobs.RoleWorker, mux.Kinds(), names, log)
 	if err != nil {
+		srv.Shutdown() // before the client closes under it
 		return err
 	}
 	defer left()

@@ -2,8 +2,11 @@ package settings
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,7 +67,10 @@ func StartDaemon(ctx context.Context, d Daemon) (stopped bool, err error) {
 // announces the kinds it serves (role worker: handles; coordinator:
 // reduces) and its queues in the deployment of store's namespace, and
 // withdraws them when ctx ends. The returned function waits for the
-// withdrawal. A failed heartbeat is logged at warn.
+// withdrawal. A failed heartbeat is logged at warn, except the first one
+// refused for want of permission (NOPERM): a daemon whose Redis user may
+// not write the deployment's keys can never work, and Announce returns an
+// error with the Unreachable exit code instead of running on.
 func Announce(ctx context.Context, client redis.UniversalClient, namespace string, role jobs.Role, kinds, queues []string, log *slog.Logger) (wait func(), err error) {
 	reg, err := jobs.NewRegistry(client, jobs.RegistryConfig{Namespace: namespace})
 	if err != nil {
@@ -73,6 +79,10 @@ func Announce(ctx context.Context, client redis.UniversalClient, namespace strin
 	host, _ := os.Hostname()
 	m := jobs.Member{ID: jobs.NewMemberID(), Role: role, Kinds: kinds, Queues: queues, Host: host, PID: os.Getpid(),
 		Version: Version(), Started: time.Now().UTC()}
+	var reply redis.Error
+	if err := reg.Beat(ctx, m); errors.As(err, &reply) && strings.HasPrefix(reply.Error(), "NOPERM") {
+		return nil, exitcode.With(exitcode.Unreachable, fmt.Errorf("the %s's heartbeat was refused: %w (want a Redis user allowed the deployment's keys, %s*, and Asynq's, asynq:*)", role, err, namespace))
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
