@@ -110,17 +110,13 @@ func (s *Store) replicated(ctx context.Context, key string, write func(redis.Pip
 	p.Set(ctx, marker, 1, replicaSyncTTL)
 	wait := p.Do(ctx, "WAIT", s.cfg.ReplicaAcks, s.cfg.ReplicaTimeout.Milliseconds())
 	cmds, _ := p.Exec(ctx)
-	for _, c := range cmds { // a MOVED script or a dead node: follow the cluster
+	for _, c := range cmds {
 		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
-			s.followFailure(ctx, err)
-			break
-		}
-	}
-	for _, c := range cmds { // a refusal (NOPERM) is not an outage
-		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			s.followFailure(ctx, err) // a MOVED script or a dead node: follow the cluster
 			if err := redisErr("replicated write to "+key, err); !errors.Is(err, cache.ErrUnavailable) {
-				return err
+				return err // a refusal (NOPERM) is not an outage
 			}
+			break
 		}
 	}
 	if err := wait.Err(); err != nil {
